@@ -1,0 +1,104 @@
+"""API keys: create (shown once), look up by hash, revoke.
+
+Keys are 256-bit random secrets, so a single SHA-256 is the right storage form (no slow KDF is
+needed against guessing, and lookup stays one indexed query). The visible prefix lets people
+tell their keys apart in lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.models import ApiKey, User
+from gateway.principal import Principal, Role
+
+TOKEN_PREFIX = "kk_"  # noqa: S105 - a visible marker, not a secret
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: ApiKey
+    token: str  # the only time the secret exists in clear
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create(
+    *, session: AsyncSession, user: User, name: str = "", expires_at: datetime | None = None
+) -> NewKey:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        user_id=user.id,
+        name=name,
+        prefix=token[:10],
+        secret_hash=hash_token(token),
+        department=user.department,
+        role=user.role,
+        expires_at=expires_at,
+    )
+    session.add(key)
+    await session.flush()
+    return NewKey(key=key, token=token)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def principal_for(*, session: AsyncSession, token: str) -> Principal | None:
+    """The principal behind ``token``, or None when unknown, revoked or expired."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = (
+        await session.execute(
+            select(ApiKey, User.email)
+            .join(User, User.id == ApiKey.user_id)
+            .where(ApiKey.secret_hash == hash_token(token))
+        )
+    ).first()
+    if row is None:
+        return None
+    key, email = row
+    if key.revoked_at is not None:
+        return None
+    if key.expires_at is not None and _aware(key.expires_at) <= datetime.now(UTC):
+        return None
+    return Principal(
+        user_id=key.user_id,
+        email=email,
+        department=key.department,
+        role=Role(key.role),
+        auth_method="api_key",
+        key_id=key.id,
+    )
+
+
+async def revoke(*, session: AsyncSession, key_id: int) -> bool:
+    key = await session.get(ApiKey, key_id)
+    if key is None or key.revoked_at is not None:
+        return False
+    key.revoked_at = datetime.now(UTC)
+    return True
+
+
+async def upsert_user(
+    *, session: AsyncSession, email: str, department: str, role: Role, display_name: str = ""
+) -> User:
+    """Create or update the user row as the IdP (or the CLI) describes them."""
+    user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+    if user is None:
+        user = User(email=email, department=department, role=role.value, display_name=display_name)
+        session.add(user)
+    else:
+        user.department, user.role = department, role.value
+        user.display_name = display_name or user.display_name
+    await session.flush()
+    return user

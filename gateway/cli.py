@@ -1,0 +1,189 @@
+"""The ``kakehashi`` command line.
+
+Subcommands owned by other packages (``redact``, ``policy``, ``audit``) are imported only when
+invoked, so ``kakehashi redact`` never pays for litellm or the web stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gateway.settings import ConfigError, Settings, load_settings
+
+_LAZY = {
+    "redact": "redaction.cli:redact",
+    "policy": "policies.cli:policy",
+    "audit": "audit.cli:audit",
+}
+
+
+class _Commands(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self._available()])
+
+    @staticmethod
+    def _available() -> list[str]:
+        names = []
+        for name, target in _LAZY.items():
+            module = target.split(":")[0]
+            if importlib.util.find_spec(module) is not None:
+                names.append(name)
+        return names
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _LAZY and cmd_name in self._available():
+            module, attr = _LAZY[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+def _config_path(config: str | None) -> Path | None:
+    value = config or os.environ.get("KAKEHASHI_CONFIG")
+    return Path(value) if value else None
+
+
+def settings_from(config: str | None, **overrides: Any) -> Settings:
+    """Load settings or exit with the config error (file: field: problem)."""
+    try:
+        return load_settings(_config_path(config), **overrides)
+    except ConfigError as exc:
+        click.echo(f"設定エラー / configuration error:\n{exc}", err=True)
+        sys.exit(2)
+
+
+config_option = click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="YAML config file (default: $KAKEHASHI_CONFIG).",
+)
+
+
+@click.group(cls=_Commands)
+def main() -> None:
+    """Kakehashi (架け橋): a generative-AI governance gateway."""
+
+
+@main.command()
+@config_option
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@click.option("--workers", type=int, default=None)
+def serve(config: str | None, host: str | None, port: int | None, workers: int | None) -> None:
+    """Run the gateway."""
+    settings = settings_from(config)
+    path = _config_path(config)
+    if path is not None:
+        os.environ["KAKEHASHI_CONFIG"] = str(path.resolve())
+    import uvicorn
+
+    uvicorn.run(
+        "gateway.app:create_app_from_env",
+        factory=True,
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        workers=workers or settings.server.workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@main.command()
+@click.option("--port", type=int, default=8080)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=".kakehashi-demo")
+def demo(port: int, data_dir: str) -> None:
+    """Run the whole product on embedded defaults with demo data."""
+    from gateway.demo import run_demo
+
+    run_demo(port=port, data_dir=Path(data_dir))
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@config_option
+def db_upgrade(config: str | None) -> None:
+    """Create or migrate the database schema to the latest version."""
+    from gateway.migrate import upgrade
+
+    settings = settings_from(config)
+    upgrade(settings.database.url)
+    click.echo("database is at the latest schema / スキーマを最新にしました")
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@config_option
+@click.option("--user", "email", required=True, help="the user's e-mail")
+@click.option("--department", required=True)
+@click.option("--role", type=click.Choice(["staff", "manager", "admin"]), default="staff")
+@click.option("--name", default="cli", help="a label to recognise the key by")
+@click.option("--expires-days", type=int, default=None)
+def keys_create(
+    config: str | None,
+    email: str,
+    department: str,
+    role: str,
+    name: str,
+    expires_days: int | None,
+) -> None:
+    """Create an API key and print it once."""
+    settings = settings_from(config)
+    expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
+    token = asyncio.run(_create_key(settings, email, department, role, name, expires))
+    click.echo(token)
+    click.echo("この鍵は二度と表示されません / this key is shown only once", err=True)
+
+
+async def _create_key(
+    settings: Settings,
+    email: str,
+    department: str,
+    role: str,
+    name: str,
+    expires: datetime | None,
+) -> str:
+    from audit.chain import EventIn
+    from audit.writer import AuditWriter
+    from gateway import apikeys
+    from gateway.db import make_async_engine, sessionmaker
+    from gateway.principal import Role
+
+    engine = make_async_engine(settings.database.url)
+    sessions = sessionmaker(engine)
+    try:
+        async with sessions.begin() as session:
+            user = await apikeys.upsert_user(
+                session=session, email=email, department=department, role=Role(role)
+            )
+            new = await apikeys.create(session=session, user=user, name=name, expires_at=expires)
+        await AuditWriter(sessions).append(
+            EventIn(
+                event_type="key.created",
+                outcome="ok",
+                user_email=email,
+                department=department,
+                role=role,
+                detail={"key_id": new.key.id, "prefix": new.key.prefix, "via": "cli"},
+            )
+        )
+        return new.token
+    finally:
+        await engine.dispose()

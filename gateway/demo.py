@@ -1,0 +1,109 @@
+"""``kakehashi demo``: the whole product on embedded defaults with demo data.
+
+SQLite in a local folder, the in-process quota store, and the offline demo model unless a real
+provider key (``OPENAI_API_KEY``) is in the environment. Demo mode is the only mode (with test)
+in which development-only parts may run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from gateway.principal import Role
+from gateway.settings import ModelRoute, Settings
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    name: str
+    department: str
+    role: Role
+
+
+DEMO_USERS = (
+    DemoUser("sato@demo.kakehashi.example", "佐藤 花子", "営業部", Role.STAFF),
+    DemoUser("suzuki@demo.kakehashi.example", "鈴木 一郎", "営業部", Role.MANAGER),
+    DemoUser("takahashi@demo.kakehashi.example", "高橋 健", "総務部", Role.STAFF),
+    DemoUser("tanaka@demo.kakehashi.example", "田中 美咲", "情報システム部", Role.ADMIN),
+)
+
+
+def demo_models() -> list[ModelRoute]:
+    if os.environ.get("OPENAI_API_KEY"):
+        return [
+            ModelRoute(
+                alias="gpt-4o-mini",
+                model="openai/gpt-4o-mini",
+                api_key_env="OPENAI_API_KEY",
+                description="OpenAI gpt-4o-mini",
+            ),
+        ]
+    return [
+        ModelRoute(
+            alias="demo",
+            model="demo/offline",
+            description="オフラインのデモモデル (実際の AI ではありません) / offline demo model",
+        ),
+    ]
+
+
+def demo_settings(*, port: int, data_dir: Path) -> Settings:
+    return Settings(
+        mode="demo",
+        database={"url": f"sqlite:///{(data_dir / 'kakehashi.db').resolve()}"},
+        server={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},
+        models=demo_models(),
+    )
+
+
+async def _seed(settings: Settings) -> str:
+    from gateway import apikeys
+    from gateway.db import make_async_engine, sessionmaker
+
+    engine = make_async_engine(settings.database.url)
+    try:
+        async with sessionmaker(engine).begin() as session:
+            users = [
+                await apikeys.upsert_user(
+                    session=session,
+                    email=u.email,
+                    department=u.department,
+                    role=u.role,
+                    display_name=u.name,
+                )
+                for u in DEMO_USERS
+            ]
+            new = await apikeys.create(session=session, user=users[0], name="demo")
+        return new.token
+    finally:
+        await engine.dispose()
+
+
+def run_demo(*, port: int, data_dir: Path) -> None:
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.migrate import upgrade
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = demo_settings(port=port, data_dir=data_dir)
+    upgrade(settings.database.url)
+    token = asyncio.run(_seed(settings))
+    model = settings.models[0].alias
+    click.echo(f"""
+Kakehashi デモ / demo — http://127.0.0.1:{port}
+  model: {model} ({settings.models[0].description})
+  demo API key for {DEMO_USERS[0].email} ({DEMO_USERS[0].department}):
+    {token}
+  try:
+    curl -s http://127.0.0.1:{port}/v1/chat/completions -H "Authorization: Bearer {token}" \\
+      -H 'content-type: application/json' \\
+      -d '{{"model": "{model}", "messages": [{{"role": "user", "content": "こんにちは"}}]}}'
+""")
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")

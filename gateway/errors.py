@@ -1,0 +1,102 @@
+"""One error tree for the gateway; every refusal the user can see is one of these.
+
+    KakehashiError (500 internal_error)
+    ├── BadRequest (400 invalid_request)
+    │   ├── UnknownModel (404 model_not_found)
+    │   └── Blocked (400 content_blocked)           redaction found something to block
+    ├── Unauthenticated (401 invalid_api_key)
+    ├── Forbidden (403 forbidden)
+    │   └── ModelNotAllowed (403 model_not_allowed)
+    ├── QuotaExceeded (429 quota_exceeded)
+    ├── Unavailable (503 service_unavailable)        fail closed: redaction, quota store
+    ├── UpstreamError (502 upstream_error)
+    └── UpstreamTimeout (504 upstream_timeout)
+
+Each carries a Japanese and an English message (shown together), a stable ``code`` and its
+HTTP status. ``/v1/*`` renders them as OpenAI error JSON; the web renders HTML. Routes raise
+these, never ``HTTPException``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class KakehashiError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    openai_type: ClassVar[str] = "server_error"
+
+    def __init__(self, ja: str, en: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(en)
+        self.ja = ja
+        self.en = en
+        self.headers = headers or {}
+
+    @property
+    def message(self) -> str:
+        return f"{self.ja} / {self.en}"
+
+    def to_openai(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.openai_type,
+                "param": None,
+                "code": self.code,
+                "message_ja": self.ja,
+                "message_en": self.en,
+            }
+        }
+
+
+class BadRequest(KakehashiError):
+    status = 400
+    code = "invalid_request"
+    openai_type = "invalid_request_error"
+
+
+class UnknownModel(BadRequest):
+    status = 404
+    code = "model_not_found"
+
+
+class Blocked(BadRequest):
+    code = "content_blocked"
+
+
+class Unauthenticated(KakehashiError):
+    status = 401
+    code = "invalid_api_key"
+    openai_type = "authentication_error"
+
+
+class Forbidden(KakehashiError):
+    status = 403
+    code = "forbidden"
+    openai_type = "permission_error"
+
+
+class ModelNotAllowed(Forbidden):
+    code = "model_not_allowed"
+
+
+class QuotaExceeded(KakehashiError):
+    status = 429
+    code = "quota_exceeded"
+    openai_type = "rate_limit_error"
+
+
+class Unavailable(KakehashiError):
+    status = 503
+    code = "service_unavailable"
+
+
+class UpstreamError(KakehashiError):
+    status = 502
+    code = "upstream_error"
+
+
+class UpstreamTimeout(KakehashiError):
+    status = 504
+    code = "upstream_timeout"

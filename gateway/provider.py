@@ -1,0 +1,290 @@
+"""Provider calls: the only module that talks to LLM providers, and the only one importing litellm.
+
+Three implementations of one ``Provider`` protocol, chosen per model route:
+
+- ``OpenAICompatible``: a direct httpx call for endpoints that speak the OpenAI wire format
+  (``openai/*`` models: OpenAI itself, vLLM, Ollama's ``/v1``, LM Studio, any ``api_base``).
+  Measured here (docs/benchmarks.md), ``litellm.acompletion`` spends ~6 ms of CPU per call on
+  logging, cost and response rebuilding; the plain call costs ~1 ms.
+- ``LiteLLM``: everything else (Azure, Bedrock, Anthropic, Gemini, …), or any route with
+  ``via_litellm: true``. litellm is imported lazily (~6 s, ~200 MB) so the CLI never pays it.
+- ``DemoModel``: the clearly labelled offline model used by ``kakehashi demo``.
+
+Provider exceptions are mapped to ``gateway.errors`` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+import httpx
+import orjson
+
+from gateway.errors import (
+    BadRequest,
+    KakehashiError,
+    QuotaExceeded,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from gateway.settings import ModelRoute
+
+Chunk = dict[str, Any]
+OPENAI_DEFAULT_BASE = "https://api.openai.com/v1"
+
+
+class Provider(Protocol):
+    async def complete(self, route: ModelRoute, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[Chunk]: ...
+
+
+def _timeout_error(route: ModelRoute) -> UpstreamTimeout:
+    return UpstreamTimeout(
+        f"モデル {route.alias} の応答が {route.timeout_s:g} 秒以内にありませんでした。",
+        f"The provider for {route.alias} did not answer within {route.timeout_s:g} s.",
+    )
+
+
+def _status_error(route: ModelRoute, status: int, detail: str) -> KakehashiError:
+    detail = detail[:300]
+    if status == 400:
+        return BadRequest(
+            f"プロバイダがリクエストを拒否しました: {detail}",
+            f"The provider rejected the request: {detail}",
+        )
+    if status == 429:
+        return QuotaExceeded(
+            "プロバイダの利用上限に達しました。しばらくしてから再試行してください。",
+            f"The provider for {route.alias} is rate limiting; retry later. ({detail})",
+        )
+    return UpstreamError(
+        f"プロバイダ ({route.alias}) がエラーを返しました (HTTP {status})。",
+        f"The provider for {route.alias} returned HTTP {status}: {detail}",
+    )
+
+
+def _connect_error(route: ModelRoute, exc: Exception) -> UpstreamError:
+    return UpstreamError(
+        f"プロバイダ ({route.alias}) に接続できませんでした。",
+        f"Could not reach the provider for {route.alias}: {type(exc).__name__}",
+    )
+
+
+class OpenAICompatible:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    def _request(self, route: ModelRoute) -> tuple[str, dict[str, str]]:
+        base = (route.api_base or OPENAI_DEFAULT_BASE).rstrip("/")
+        headers = {"content-type": "application/json"}
+        key = route.api_key()
+        if key:
+            headers["authorization"] = f"Bearer {key}"
+        return f"{base}/chat/completions", headers
+
+    @staticmethod
+    def _upstream_body(route: ModelRoute, body: dict[str, Any]) -> bytes:
+        return orjson.dumps({**body, "model": route.model.split("/", 1)[-1]})
+
+    async def complete(self, route: ModelRoute, body: dict[str, Any]) -> dict[str, Any]:
+        url, headers = self._request(route)
+        try:
+            response = await self._client.post(
+                url,
+                content=self._upstream_body(route, body),
+                headers=headers,
+                timeout=route.timeout_s,
+            )
+        except httpx.TimeoutException as exc:
+            raise _timeout_error(route) from exc
+        except httpx.HTTPError as exc:
+            raise _connect_error(route, exc) from exc
+        if response.status_code != 200:
+            raise _status_error(route, response.status_code, response.text)
+        result: dict[str, Any] = orjson.loads(response.content)
+        return result
+
+    async def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[Chunk]:
+        url, headers = self._request(route)
+        payload = self._upstream_body(route, {**body, "stream_options": {"include_usage": True}})
+        try:
+            async with self._client.stream(
+                "POST", url, content=payload, headers=headers, timeout=route.timeout_s
+            ) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    raise _status_error(route, response.status_code, response.text)
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        return
+                    yield orjson.loads(data)
+        except httpx.TimeoutException as exc:
+            raise _timeout_error(route) from exc
+        except httpx.HTTPError as exc:
+            raise _connect_error(route, exc) from exc
+
+
+def _litellm() -> Any:
+    # Never download the price map at run time; companies block it and this machine can't.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.telemetry = False
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+class LiteLLM:
+    def __init__(self) -> None:
+        self._lib = _litellm()
+
+    async def aclose(self) -> None:
+        await self._lib.close_litellm_async_clients()
+
+    def _kwargs(self, route: ModelRoute, body: dict[str, Any]) -> dict[str, Any]:
+        kwargs = {**body, "model": route.model, "timeout": route.timeout_s}
+        if route.api_base:
+            kwargs["api_base"] = route.api_base
+        if route.api_version:
+            kwargs["api_version"] = route.api_version
+        key = route.api_key()
+        if key:
+            kwargs["api_key"] = key
+        return kwargs
+
+    def _map(self, route: ModelRoute, exc: Exception) -> KakehashiError:
+        lib = self._lib
+        if isinstance(exc, lib.Timeout):
+            return _timeout_error(route)
+        if isinstance(exc, lib.APIConnectionError):
+            return _connect_error(route, exc)
+        status = getattr(exc, "status_code", None)
+        if isinstance(status, int):
+            return _status_error(route, status, str(exc))
+        return UpstreamError(
+            f"プロバイダ ({route.alias}) の呼び出しに失敗しました。",
+            f"The call to {route.alias} failed: {type(exc).__name__}",
+        )
+
+    async def complete(self, route: ModelRoute, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = await self._lib.acompletion(**self._kwargs(route, body))
+        except Exception as exc:
+            raise self._map(route, exc) from exc
+        result: dict[str, Any] = response.model_dump(exclude_none=True)
+        result["model"] = route.alias
+        return result
+
+    async def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[Chunk]:
+        kwargs = self._kwargs(route, {**body, "stream_options": {"include_usage": True}})
+        try:
+            response = await self._lib.acompletion(**kwargs)
+            async for chunk in response:
+                yield chunk.model_dump(exclude_none=True)
+        except Exception as exc:
+            raise self._map(route, exc) from exc
+
+    def cost_usd(self, route: ModelRoute, prompt_tokens: int, completion_tokens: int) -> float:
+        info = self._lib.model_cost.get(route.model) or self._lib.model_cost.get(
+            route.model.split("/", 1)[-1], {}
+        )
+        inp = route.input_usd_per_mtok
+        out = route.output_usd_per_mtok
+        per_in = inp / 1e6 if inp is not None else float(info.get("input_cost_per_token", 0.0))
+        per_out = out / 1e6 if out is not None else float(info.get("output_cost_per_token", 0.0))
+        return prompt_tokens * per_in + completion_tokens * per_out
+
+
+DEMO_LABEL = (
+    "【デモ出力 / demo output — オフラインのデモモデルの応答です。実際の AI ではありません】"
+)
+
+
+class DemoModel:
+    """An offline model for ``kakehashi demo``: answers say plainly that they are demo output."""
+
+    @staticmethod
+    def _answer(body: dict[str, Any]) -> str:
+        last = ""
+        for message in body.get("messages", []):
+            if message.get("role") == "user" and isinstance(message.get("content"), str):
+                last = message["content"]
+        return f"{DEMO_LABEL}\n\n受け取った依頼 (送信されたとおり): {last}"
+
+    @staticmethod
+    def _usage(body: dict[str, Any], text: str) -> dict[str, int]:
+        prompt = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
+        return {
+            "prompt_tokens": prompt,
+            "completion_tokens": len(text),
+            "total_tokens": prompt + len(text),
+        }
+
+    async def complete(self, route: ModelRoute, body: dict[str, Any]) -> dict[str, Any]:
+        text = self._answer(body)
+        return {
+            "id": "chatcmpl-demo",
+            "object": "chat.completion",
+            "created": 0,
+            "model": route.alias,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": self._usage(body, text),
+        }
+
+    async def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[Chunk]:
+        text = self._answer(body)
+        base = {
+            "id": "chatcmpl-demo",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": route.alias,
+        }
+        yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
+        for i in range(0, len(text), 8):
+            await asyncio.sleep(0.01)
+            yield {**base, "choices": [{"index": 0, "delta": {"content": text[i : i + 8]}}]}
+        yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        yield {**base, "choices": [], "usage": self._usage(body, text)}
+
+
+class Providers:
+    """Chooses the implementation for a route; owns the shared HTTP client."""
+
+    def __init__(self) -> None:
+        limits = httpx.Limits(max_connections=512, max_keepalive_connections=256)
+        self.http = httpx.AsyncClient(limits=limits, trust_env=False)
+        self._fast = OpenAICompatible(self.http)
+        self._demo = DemoModel()
+        self._litellm: LiteLLM | None = None
+
+    @property
+    def litellm(self) -> LiteLLM:
+        if self._litellm is None:
+            self._litellm = LiteLLM()
+        return self._litellm
+
+    def for_route(self, route: ModelRoute) -> Provider:
+        if route.provider == "demo":
+            return self._demo
+        if route.provider == "openai" and not route.via_litellm:
+            return self._fast
+        return self.litellm
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        if self._litellm is not None:
+            # litellm caches aiohttp sessions per event loop; close them with ours.
+            await self._litellm.aclose()

@@ -1,0 +1,67 @@
+"""The OpenAI-compatible API: ``/v1/chat/completions`` and ``/v1/models``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway import pipeline
+from gateway.auth import app_state, authenticate
+from gateway.principal import Principal
+from policies.resolve import resolve
+
+router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(authenticate)])
+
+Caller = Annotated[Principal, Depends(authenticate)]
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[dict[str, Any]] | None = None
+
+
+class ChatRequest(BaseModel):
+    """Validated for shape; other OpenAI parameters pass through unchanged."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    max_tokens: int | None = Field(default=None, ge=1)
+
+
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(request: Request, body: ChatRequest, caller: Caller) -> Response:
+    state = app_state(request)
+    payload = body.model_dump(exclude_unset=True, exclude_none=True)
+    if body.stream:
+        chunks = await pipeline.chat_stream(state=state, principal=caller, body=payload)
+        return StreamingResponse(
+            chunks, media_type="text/event-stream", headers={"cache-control": "no-cache"}
+        )
+    result = await pipeline.chat(state=state, principal=caller, body=payload)
+    return Response(pipeline.dumps(result), media_type="application/json")
+
+
+@router.get("/models")
+async def list_models(request: Request, caller: Caller) -> dict[str, Any]:
+    state = app_state(request)
+    policy = resolve(policies=state.policies, principal=caller).policy
+    data = [
+        {
+            "id": m.alias,
+            "object": "model",
+            "created": 0,
+            "owned_by": m.provider,
+            "description": m.description,
+        }
+        for m in state.settings.models
+        if policy.allows_model(m.alias)
+    ]
+    return {"object": "list", "data": data}

@@ -1,0 +1,160 @@
+"""Settings: one YAML file below environment overrides.
+
+Owns the typed configuration of a deployment. Secrets (API keys, client secrets, the session
+key) come only from the environment: the YAML names the variable, never the value. A wrong
+config fails at start-up with ``config.yaml: database.url: <problem>``; nothing reads settings
+at import time (tests build ``Settings(...)`` directly).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+Mode = Literal["production", "demo", "test"]
+
+_DEV_SECRET = "kakehashi-development-secret-do-not-use"  # noqa: S105 - refused outside demo/test
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///./kakehashi.db"
+    echo: bool = False
+
+
+class RedisSettings(_Section):
+    url: str | None = None
+
+
+class ModelRoute(_Section):
+    """A model alias that staff see, and the provider model it maps to.
+
+    ``model`` is a litellm model string (``openai/gpt-4o-mini``, ``azure/my-deployment``,
+    ``anthropic/claude-…``, ``bedrock/…``, ``gemini/…``, ``ollama_chat/llama3``) or
+    ``demo/offline`` for the labelled offline demo model.
+    """
+
+    alias: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._:/-]+$")
+    model: str = Field(min_length=1)
+    api_base: str | None = None
+    api_key_env: str | None = Field(
+        default=None, description="name of the environment variable holding the provider key"
+    )
+    api_version: str | None = None
+    timeout_s: float = Field(default=120.0, gt=0)
+    description: str = ""
+    # Force the litellm path even for OpenAI-compatible endpoints.
+    via_litellm: bool = False
+    # Price overrides in USD per million tokens (litellm's price map is used otherwise).
+    input_usd_per_mtok: float | None = Field(default=None, ge=0)
+    output_usd_per_mtok: float | None = Field(default=None, ge=0)
+
+    @property
+    def provider(self) -> str:
+        return self.model.split("/", 1)[0] if "/" in self.model else "openai"
+
+    def api_key(self) -> str | None:
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+
+class DefaultPolicySettings(_Section):
+    """The policy applied when no policy folder is configured (or no file matches)."""
+
+    allowed_models: list[str] = Field(default_factory=lambda: ["*"])
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1)
+    public_url: str | None = None
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Environment variables ``KAKEHASHI_<SECTION>__<FIELD>`` win."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KAKEHASHI_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    mode: Mode = "production"
+    secret_key: SecretStr = SecretStr(_DEV_SECRET)
+    timezone: str = "Asia/Tokyo"
+    jpy_per_usd: float = Field(default=150.0, gt=0)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    models: list[ModelRoute] = Field(default_factory=list)
+    default_policy: DefaultPolicySettings = Field(default_factory=DefaultPolicySettings)
+    policies_dir: Path | None = None
+    redaction_timeout_s: float = Field(default=5.0, gt=0)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],  # noqa: ARG003 - signature fixed by pydantic-settings
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment above the YAML file (passed as init kwargs): secrets and per-host
+        # overrides win over the reviewed file.
+        return env_settings, init_settings
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.mode == "production" and self.secret_key.get_secret_value() == _DEV_SECRET:
+            raise ValueError(
+                "secret_key: set KAKEHASHI_SECRET_KEY in the environment "
+                "(the built-in development key is refused in production mode)"
+            )
+        aliases = [m.alias for m in self.models]
+        duplicates = sorted({a for a in aliases if aliases.count(a) > 1})
+        if duplicates:
+            raise ValueError(f"models: duplicate alias {', '.join(duplicates)}")
+        return self
+
+    def route(self, alias: str) -> ModelRoute | None:
+        return next((m for m in self.models if m.alias == alias), None)
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the message names the file and field."""
+
+
+def load_settings(path: Path | None, **overrides: Any) -> Settings:
+    """Read ``path`` (YAML), apply environment overrides, validate; raise ConfigError."""
+    data: dict[str, Any] = {}
+    name = str(path) if path else "environment"
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{name}: cannot read: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{name}: not valid YAML: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{name}: the top level must be a mapping of sections")
+        data = loaded or {}
+    data.update(overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(name, exc)) from exc
+
+
+def format_validation_error(name: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"{name}: {where}: {err['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,7 @@
+"""Fixtures are split by concern under tests/fixtures and registered here."""
+
+pytest_plugins = [
+    "tests.fixtures.services",
+    "tests.fixtures.upstream",
+    "tests.fixtures.gateway",
+]
