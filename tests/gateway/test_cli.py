@@ -1,0 +1,85 @@
+"""The `kakehashi` command line, run as a real subprocess the way IT would."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.fixtures.services import free_port
+
+
+def kakehashi(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+    )
+
+
+def write_config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(f"mode: test\ndatabase:\n  url: sqlite:///{tmp_path / 'k.db'}\n", "utf-8")
+    return path
+
+
+def test_db_upgrade_then_keys_create_prints_a_key_once(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    assert kakehashi("db", "upgrade", "--config", str(config)).returncode == 0
+    result = kakehashi("keys", "create", "--config", str(config), "--user", "ito@example.co.jp",
+                       "--department", "総務部", "--role", "manager")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert re.fullmatch(r"kk_[A-Za-z0-9_-]{40,}", token)
+    assert "二度と表示されません" in result.stderr
+    assert token not in (tmp_path / "k.db").read_bytes().decode("utf-8", "ignore")
+
+
+def test_a_broken_config_exits_with_the_field_named(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("mode: test\nserver:\n  port: nope\n", "utf-8")
+    result = kakehashi("db", "upgrade", "--config", str(path))
+    assert result.returncode == 2
+    assert f"{path}: server.port:" in result.stderr
+
+
+def test_demo_runs_the_product_with_the_labelled_offline_model(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "demo", "--port", str(port),
+         "--data-dir", str(tmp_path / "demo")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    try:
+        token = ""
+        deadline = time.monotonic() + 90
+        assert process.stdout is not None
+        while not token and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            match = re.search(r"(kk_[A-Za-z0-9_-]{40,})", line)
+            token = match.group(1) if match else ""
+        assert token, "demo did not print an API key"
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        reply = httpx.post(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            headers={"authorization": f"Bearer {token}"},
+            json={"model": "demo", "messages": [{"role": "user", "content": "こんにちは"}]},
+            timeout=30,
+        )
+        assert reply.status_code == 200, reply.text
+        assert "デモ出力" in reply.json()["choices"][0]["message"]["content"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
