@@ -17,7 +17,10 @@ from tests.fixtures.services import free_port
 def kakehashi(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gateway", *args],
-        capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -30,8 +33,18 @@ def write_config(tmp_path: Path) -> Path:
 def test_db_upgrade_then_keys_create_prints_a_key_once(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     assert kakehashi("db", "upgrade", "--config", str(config)).returncode == 0
-    result = kakehashi("keys", "create", "--config", str(config), "--user", "ito@example.co.jp",
-                       "--department", "総務部", "--role", "manager")
+    result = kakehashi(
+        "keys",
+        "create",
+        "--config",
+        str(config),
+        "--user",
+        "ito@example.co.jp",
+        "--department",
+        "総務部",
+        "--role",
+        "manager",
+    )
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
     assert re.fullmatch(r"kk_[A-Za-z0-9_-]{40,}", token)
@@ -51,9 +64,20 @@ def test_demo_runs_the_product_with_the_labelled_offline_model(tmp_path: Path) -
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "demo", "--port", str(port),
-         "--data-dir", str(tmp_path / "demo")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "demo",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "demo"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     try:
         token = ""

@@ -23,14 +23,19 @@ def test_non_streaming_completion_reaches_upstream_and_is_audited(
     )
     assert reply.choices[0].message.content == "echo: 議事録を要約してください"
     assert reply.model == "mock-model"
-    assert reply.usage is not None and reply.usage.total_tokens > 0
+    assert reply.usage is not None
+    assert reply.usage.total_tokens > 0
     assert len(upstream.requests) == 1
     sent = upstream.requests[0].body
     assert sent["model"] == "mock-model"
     assert sent["messages"] == [{"role": "user", "content": "議事録を要約してください"}]
     [event] = gateway.audit_events("chat.completion")
     assert (event.outcome, event.status_code, event.user_email, event.department) == (
-        "ok", 200, "sato@example.co.jp", "営業部")
+        "ok",
+        200,
+        "sato@example.co.jp",
+        "営業部",
+    )
     assert event.model == "mock-model"
     assert event.prompt_tokens == reply.usage.prompt_tokens
     assert event.completion_tokens == reply.usage.completion_tokens
@@ -52,7 +57,8 @@ def test_streaming_completion_with_usage(gateway: RunningGateway, upstream: Mock
         if chunk.usage:
             usage = chunk.usage
     assert text == "echo: 営業メールの下書きをお願いします"
-    assert usage is not None and usage.completion_tokens > 0
+    assert usage is not None
+    assert usage.completion_tokens > 0
     assert upstream.requests[0].body["stream"] is True
     [event] = gateway.wait_for_audit(1)
     assert event.outcome == "ok"
@@ -62,10 +68,14 @@ def test_streaming_completion_with_usage(gateway: RunningGateway, upstream: Mock
 def test_streaming_is_plain_sse_ending_with_done(gateway: RunningGateway) -> None:
     key = gateway.make_key()
     with httpx.stream(
-        "POST", f"{gateway.v1}/chat/completions",
+        "POST",
+        f"{gateway.v1}/chat/completions",
         headers={"authorization": f"Bearer {key}"},
-        json={"model": "mock-model", "stream": True,
-              "messages": [{"role": "user", "content": "hi"}]},
+        json={
+            "model": "mock-model",
+            "stream": True,
+            "messages": [{"role": "user", "content": "hi"}],
+        },
     ) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         body = response.read().decode()
@@ -74,8 +84,9 @@ def test_streaming_is_plain_sse_ending_with_done(gateway: RunningGateway) -> Non
     assert events[-1] == "data: [DONE]"
 
 
-def test_litellm_route_works_too(gateway: RunningGateway, upstream: MockUpstream,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_litellm_route_works_too(
+    gateway: RunningGateway, upstream: MockUpstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KAKEHASHI_TEST_UPSTREAM_KEY", "sk-upstream-test")
     key = gateway.make_key()
     c = client(gateway, key)
@@ -103,7 +114,8 @@ def test_invalid_key_gets_401_in_openai_format_and_an_audit_event(
         )
     assert info.value.status_code == 401
     body = info.value.body
-    assert isinstance(body, dict) and body["code"] == "invalid_api_key"
+    assert isinstance(body, dict)
+    assert body["code"] == "invalid_api_key"
     assert "API キー" in body["message"]
     assert upstream.requests == []
     assert [e.outcome for e in gateway.audit_events("auth.failed")] == ["refused"]
@@ -123,11 +135,15 @@ def test_unknown_model_gets_404_with_a_clear_message(
         client(gateway, key).chat.completions.create(
             model="gpt-9", messages=[{"role": "user", "content": "x"}]
         )
-    assert "gpt-9" in str(info.value) and "/v1/models" in str(info.value)
+    assert "gpt-9" in str(info.value)
+    assert "/v1/models" in str(info.value)
     assert upstream.requests == []
     [event] = gateway.audit_events("chat.completion")
-    assert (event.outcome, event.status_code, event.error_code) == ("refused", 404,
-                                                                   "model_not_found")
+    assert (event.outcome, event.status_code, event.error_code) == (
+        "refused",
+        404,
+        "model_not_found",
+    )
 
 
 def test_upstream_500_gets_502_and_an_audit_row(gateway: RunningGateway) -> None:
@@ -139,14 +155,14 @@ def test_upstream_500_gets_502_and_an_audit_row(gateway: RunningGateway) -> None
     assert info.value.status_code == 502
     assert "HTTP 500" in str(info.value)
     [event] = gateway.audit_events("chat.completion")
-    assert (event.outcome, event.status_code, event.error_code) == ("error", 502,
-                                                                   "upstream_error")
+    assert (event.outcome, event.status_code, event.error_code) == ("error", 502, "upstream_error")
 
 
 def test_upstream_500_while_streaming_gets_502_before_any_byte(gateway: RunningGateway) -> None:
     key = gateway.make_key()
     response = httpx.post(
-        f"{gateway.v1}/chat/completions", headers={"authorization": f"Bearer {key}"},
+        f"{gateway.v1}/chat/completions",
+        headers={"authorization": f"Bearer {key}"},
         json={"model": "broken", "stream": True, "messages": [{"role": "user", "content": "x"}]},
     )
     assert response.status_code == 502
@@ -177,19 +193,23 @@ def test_bad_requests_get_400_in_openai_format(
     gateway: RunningGateway, upstream: MockUpstream, payload: dict[str, object], fragment: str
 ) -> None:
     key = gateway.make_key()
-    response = httpx.post(f"{gateway.v1}/chat/completions", json=payload,
-                          headers={"authorization": f"Bearer {key}"})
+    response = httpx.post(
+        f"{gateway.v1}/chat/completions", json=payload, headers={"authorization": f"Bearer {key}"}
+    )
     assert response.status_code == 400
     error = response.json()["error"]
-    assert error["type"] == "invalid_request_error" and fragment in error["message"]
+    assert error["type"] == "invalid_request_error"
+    assert fragment in error["message"]
     assert upstream.requests == []
 
 
 def test_malformed_json_gets_400(gateway: RunningGateway) -> None:
     key = gateway.make_key()
-    response = httpx.post(f"{gateway.v1}/chat/completions", content=b"{not json",
-                          headers={"authorization": f"Bearer {key}",
-                                   "content-type": "application/json"})
+    response = httpx.post(
+        f"{gateway.v1}/chat/completions",
+        content=b"{not json",
+        headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
+    )
     assert response.status_code == 400
     assert "リクエスト" in response.json()["error"]["message"]
 

@@ -48,8 +48,10 @@ def test_provider_keys_come_from_the_environment(
         ("mode: test\nserver:\n  port: 99999\n", "server.port: Input should be less than"),
         ("mode: staging\n", "mode: Input should be 'production', 'demo' or 'test'"),
         ("mode: test\nmodels:\n  - alias: a\n", "models.0.model: Field required"),
-        ("mode: test\nmodels:\n  - {alias: a, model: x}\n  - {alias: a, model: y}\n",
-         "duplicate alias a"),
+        (
+            "mode: test\nmodels:\n  - {alias: a, model: x}\n  - {alias: a, model: y}\n",
+            "duplicate alias a",
+        ),
         ("mode: production\n", "secret_key: set KAKEHASHI_SECRET_KEY"),
         ("- just\n- a list\n", "the top level must be a mapping"),
         ("mode: [unclosed\n", "not valid YAML"),

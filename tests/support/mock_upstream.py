@@ -61,7 +61,9 @@ class MockUpstream:
                 break
         path: str = scope["path"]
         if path.endswith("/models"):
-            await _send_json(send, 200, {"object": "list", "data": [{"id": "mock", "object": "model"}]})
+            await _send_json(
+                send, 200, {"object": "list", "data": [{"id": "mock", "object": "model"}]}
+            )
             return
         body = json.loads(raw) if raw else {}
         if self.record:
@@ -79,7 +81,9 @@ class MockUpstream:
         if model.startswith("sleep-"):
             await asyncio.sleep(float(model.removeprefix("sleep-")))
         text = "echo: " + _last_user_text(body.get("messages", []))
-        prompt_tokens = sum(len(json.dumps(m, ensure_ascii=False)) for m in body.get("messages", []))
+        prompt_tokens = sum(
+            len(json.dumps(m, ensure_ascii=False)) for m in body.get("messages", [])
+        )
         prompt_tokens = max(1, prompt_tokens // 4)
         completion_tokens = max(1, len(text) // 4)
         usage = {
