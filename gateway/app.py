@@ -6,30 +6,61 @@ provider clients and (when configured) Redis, and closes them in reverse order.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from audit.writer import AuditWriter
 from gateway.db import make_async_engine, sessionmaker
+from gateway.devidp import DevIdp
 from gateway.errors import BadRequest, KakehashiError
+from gateway.oidc import OidcClient
 from gateway.provider import Providers
-from gateway.routes import health, openai_api
-from gateway.settings import Settings, load_settings
-from gateway.state import AppState
+from gateway.routes import auth, health, keys, me, openai_api, redaction
+from gateway.sessions import OneTimeStore, SessionStore
+from gateway.settings import ConfigError, Settings, load_settings
+from gateway.state import AppState, Redaction, Sso
 from policies.model import Policy
 from policies.resolve import PolicySet
+from redaction.engine import Redactor
+from redaction.vault import MemoryVault, RedisVault, Vault
+from web import pages
+from web.errors import render_error, wants_html
+from web.templating import STATIC
 
 log = logging.getLogger(__name__)
 
 
 def _policies(settings: Settings) -> PolicySet:
-    return PolicySet(default=Policy(allowed_models=settings.default_policy.allowed_models))
+    default = settings.default_policy
+    return PolicySet(
+        default=Policy(allowed_models=default.allowed_models, redaction=default.redaction)
+    )
+
+
+async def _redaction(
+    settings: Settings, redis: object | None, redactor: Redactor | None
+) -> Redaction:
+    if redactor is None:
+        redactor = await anyio.to_thread.run_sync(Redactor.build)
+    ttl = settings.redaction_vault_ttl_s
+    vault: Vault
+    if redis is not None:
+        # A key of its own for the vault, derived from the deployment secret.
+        key = hashlib.sha256(b"kakehashi-vault\0" + settings.secret_key.get_secret_value().encode())
+        vault = RedisVault(redis, key.digest(), ttl)
+    else:
+        vault = MemoryVault(ttl)
+    return Redaction(redactor=redactor, vault=vault, limiter=anyio.CapacityLimiter(2))
 
 
 async def _redis(settings: Settings) -> object | None:
@@ -40,7 +71,47 @@ async def _redis(settings: Settings) -> object | None:
     return Redis.from_url(settings.redis.url)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def _dev_idp(settings: Settings) -> DevIdp | None:
+    """The development IdP, only in demo/test mode (settings refuse it too; this guards
+    settings changed after validation)."""
+    if not settings.oidc.dev_idp:
+        return None
+    if settings.mode not in ("demo", "test"):
+        raise ConfigError("oidc.dev_idp: the development IdP is refused in production mode")
+    server = settings.server
+    return DevIdp(
+        settings=settings, base_url=server.public_url or f"http://{server.host}:{server.port}"
+    )
+
+
+def _oidc_client(settings: Settings, dev_idp: DevIdp | None) -> OidcClient | None:
+    oidc = settings.oidc
+    if oidc.issuer is None and dev_idp is None:
+        return None
+    secret = oidc.client_secret.get_secret_value() if oidc.client_secret else None
+    if oidc.issuer is None and dev_idp is not None:
+        issuer, client_id, secret = (
+            dev_idp.issuer,
+            dev_idp.client.client_id,
+            dev_idp.client.client_secret,
+        )
+    else:
+        issuer, client_id = str(oidc.issuer), oidc.client_id
+    return OidcClient(
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=secret,
+        scopes=oidc.scopes,
+        timeout_s=oidc.http_timeout_s,
+        cache_seconds=oidc.discovery_cache_seconds,
+    )
+
+
+def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastAPI:
+    """``redactor``: a prebuilt analyzer to share (tests build one per session); by default
+    the lifespan builds one."""
+    dev_idp = _dev_idp(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_async_engine(settings.database.url, echo=settings.database.echo)
@@ -48,6 +119,11 @@ def create_app(settings: Settings) -> FastAPI:
         audit.start()
         providers = Providers()
         redis = await _redis(settings)
+        sso = Sso(
+            sessions=SessionStore(settings=settings, db=sessionmaker(engine)),
+            once=OneTimeStore(redis),
+            oidc=_oidc_client(settings, dev_idp),
+        )
         app.state.kakehashi = AppState(
             settings=settings,
             engine=engine,
@@ -56,10 +132,14 @@ def create_app(settings: Settings) -> FastAPI:
             providers=providers,
             policies=_policies(settings),
             redis=redis,
+            sso=sso,
+            redaction=await _redaction(settings, redis, redactor),
         )
         try:
             yield
         finally:
+            if sso.oidc is not None:
+                await sso.oidc.aclose()
             await audit.stop()
             await providers.aclose()
             if redis is not None:
@@ -69,13 +149,24 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Kakehashi", version="0.1.0", lifespan=lifespan)
     app.include_router(health.router)
     app.include_router(openai_api.router)
+    app.include_router(redaction.router)
+    app.include_router(auth.router)
+    app.include_router(me.router)
+    app.include_router(keys.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if dev_idp is not None:
+        app.include_router(dev_idp.router())
+        app.state.dev_idp = dev_idp
     _install_error_handlers(app)
     return app
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KakehashiError)
-    async def _kakehashi_error(_request: Request, exc: KakehashiError) -> JSONResponse:
+    async def _kakehashi_error(request: Request, exc: KakehashiError) -> Response:
+        if wants_html(request):
+            return render_error(request, exc)
         return JSONResponse(exc.to_openai(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

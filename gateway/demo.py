@@ -34,6 +34,25 @@ DEMO_USERS = (
 )
 
 
+# IdP groups of the demo users (served by the development IdP, gateway.devidp) and the
+# mapping rules that turn them back into departments and roles: the same shape a company
+# writes in config.yaml for Entra ID, Google or Keycloak groups.
+DEMO_DEPARTMENT_GROUPS = {"営業部": "sales", "総務部": "general-affairs", "情報システム部": "it"}
+DEMO_ROLE_GROUPS = {Role.MANAGER: "managers", Role.ADMIN: "it-admins"}
+DEMO_OIDC_MAPPING: list[dict[str, str]] = [
+    *({"group": g, "department": d} for d, g in DEMO_DEPARTMENT_GROUPS.items()),
+    {"group": "managers", "role": "manager"},
+    {"group": "it-admins", "department": "情報システム部", "role": "admin"},
+]
+
+
+def demo_groups(user: DemoUser) -> list[str]:
+    groups = [DEMO_DEPARTMENT_GROUPS[user.department]]
+    if user.role in DEMO_ROLE_GROUPS:
+        groups.append(DEMO_ROLE_GROUPS[user.role])
+    return groups
+
+
 def demo_models() -> list[ModelRoute]:
     if os.environ.get("OPENAI_API_KEY"):
         return [
@@ -59,6 +78,12 @@ def demo_settings(*, port: int, data_dir: Path) -> Settings:
         database={"url": f"sqlite:///{(data_dir / 'kakehashi.db').resolve()}"},
         server={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},
         models=demo_models(),
+        # Sign-in through the built-in development IdP at /dev-idp (refused in production).
+        oidc={
+            "dev_idp": True,
+            "scopes": ["openid", "email", "profile", "groups"],
+            "mapping": DEMO_OIDC_MAPPING,
+        },
     )
 
 
@@ -98,6 +123,7 @@ def run_demo(*, port: int, data_dir: Path) -> None:
     model = settings.models[0].alias
     click.echo(f"""
 Kakehashi デモ / demo — http://127.0.0.1:{port}
+  sign in / ログイン: http://127.0.0.1:{port}/login  (development IdP: pick a demo user)
   model: {model} ({settings.models[0].description})
   demo API key for {DEMO_USERS[0].email} ({DEMO_USERS[0].department}):
     {token}

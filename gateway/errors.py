@@ -5,8 +5,12 @@
     │   ├── UnknownModel (404 model_not_found)
     │   └── Blocked (400 content_blocked)           redaction found something to block
     ├── Unauthenticated (401 invalid_api_key)
+    │   └── LoginFailed (401 login_failed)          SSO callback refused (token, state, …)
     ├── Forbidden (403 forbidden)
-    │   └── ModelNotAllowed (403 model_not_allowed)
+    │   ├── ModelNotAllowed (403 model_not_allowed)
+    │   ├── NotProvisioned (403 user_not_mapped)    IdP user with no department mapping
+    │   └── CsrfFailed (403 csrf_failed)
+    ├── NotFound (404 not_found)
     ├── QuotaExceeded (429 quota_exceeded)
     ├── Unavailable (503 service_unavailable)        fail closed: redaction, quota store
     ├── UpstreamError (502 upstream_error)
@@ -79,6 +83,24 @@ class Forbidden(KakehashiError):
 
 class ModelNotAllowed(Forbidden):
     code = "model_not_allowed"
+
+
+class LoginFailed(Unauthenticated):
+    code = "login_failed"
+
+
+class NotProvisioned(Forbidden):
+    code = "user_not_mapped"
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+
+
+class NotFound(KakehashiError):
+    status = 404
+    code = "not_found"
+    openai_type = "invalid_request_error"
 
 
 class QuotaExceeded(KakehashiError):

@@ -16,6 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from redaction.profile import RedactionProfile
+
 Mode = Literal["production", "demo", "test"]
 
 _DEV_SECRET = "kakehashi-development-secret-do-not-use"  # noqa: S105 - refused outside demo/test
@@ -69,6 +71,7 @@ class DefaultPolicySettings(_Section):
     """The policy applied when no policy folder is configured (or no file matches)."""
 
     allowed_models: list[str] = Field(default_factory=lambda: ["*"])
+    redaction: RedactionProfile = Field(default_factory=RedactionProfile)
 
 
 class ServerSettings(_Section):
@@ -76,6 +79,60 @@ class ServerSettings(_Section):
     port: int = Field(default=8080, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)
     public_url: str | None = None
+
+
+class OidcMappingRule(_Section):
+    """One IdP claim value and what it grants: a department, a role, or both.
+
+    ``group`` is matched against the claim named by ``claim`` (default: ``oidc.groups_claim``),
+    which may be a string or a list of strings. The first matching rule that names a department
+    decides the department; the highest role among matching rules decides the role.
+    """
+
+    group: str = Field(min_length=1)
+    claim: str | None = None
+    department: str | None = Field(default=None, min_length=1)
+    role: Literal["staff", "manager", "admin"] | None = None
+
+    @model_validator(mode="after")
+    def _grants_something(self) -> OidcMappingRule:
+        if self.department is None and self.role is None:
+            raise ValueError(f"rule for {self.group!r} must name a department or a role")
+        return self
+
+
+class OidcSettings(_Section):
+    """Single sign-on through an OpenID Connect IdP (Entra ID, Google, Keycloak, Okta, …).
+
+    The client secret comes from the environment only: ``KAKEHASHI_OIDC__CLIENT_SECRET``.
+    ``dev_idp`` mounts the built-in development IdP at ``/dev-idp`` (demo and test modes only).
+    """
+
+    issuer: str | None = Field(default=None, pattern=r"^https?://")
+    client_id: str = "kakehashi"
+    client_secret: SecretStr | None = None
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+    groups_claim: str = "groups"
+    email_claim: str = "email"
+    mapping: list[OidcMappingRule] = Field(default_factory=list)
+    default_role: Literal["staff", "manager", "admin"] = "staff"
+    allowed_email_domains: list[str] = Field(default_factory=list)
+    session_idle_seconds: int = Field(default=3600, ge=1)
+    session_absolute_seconds: int = Field(default=12 * 3600, ge=1)
+    discovery_cache_seconds: int = Field(default=3600, ge=0)
+    http_timeout_s: float = Field(default=10.0, gt=0)
+    dev_idp: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> OidcSettings:
+        if "openid" not in self.scopes:
+            raise ValueError("scopes must include 'openid'")
+        self.allowed_email_domains = [d.lower().lstrip("@") for d in self.allowed_email_domains]
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.dev_idp or self.issuer is not None
 
 
 class Settings(BaseSettings):
@@ -96,6 +153,9 @@ class Settings(BaseSettings):
     default_policy: DefaultPolicySettings = Field(default_factory=DefaultPolicySettings)
     policies_dir: Path | None = None
     redaction_timeout_s: float = Field(default=5.0, gt=0)
+    # How long a conversation's placeholder mapping is kept (server-side only).
+    redaction_vault_ttl_s: float = Field(default=8 * 3600, gt=0)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -116,6 +176,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "secret_key: set KAKEHASHI_SECRET_KEY in the environment "
                 "(the built-in development key is refused in production mode)"
+            )
+        if self.oidc.dev_idp and self.mode == "production":
+            raise ValueError(
+                "oidc.dev_idp: the built-in development IdP cannot run in production mode "
+                "(use mode: demo or test, or configure oidc.issuer for your company IdP)"
             )
         aliases = [m.alias for m in self.models]
         duplicates = sorted({a for a in aliases if aliases.count(a) > 1})
@@ -145,6 +210,12 @@ def load_settings(path: Path | None, **overrides: Any) -> Settings:
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{name}: the top level must be a mapping of sections")
         data = loaded or {}
+        oidc = data.get("oidc")
+        if isinstance(oidc, dict) and "client_secret" in oidc:
+            raise ConfigError(
+                f"{name}: oidc.client_secret: secrets never go in the file; "
+                "set KAKEHASHI_OIDC__CLIENT_SECRET in the environment"
+            )
     data.update(overrides)
     try:
         return Settings(**data)

@@ -5,12 +5,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from audit.writer import AuditWriter
+from gateway.oidc import OidcClient
 from gateway.provider import Providers
+from gateway.sessions import OneTimeStore, SessionStore
 from gateway.settings import Settings
 from policies.resolve import PolicySet
+from redaction.engine import Redactor
+from redaction.vault import Vault
+
+
+@dataclass
+class Sso:
+    """Browser sign-in: the session store, the replay guard, and the IdP client (None when no
+    IdP is configured: API keys only)."""
+
+    sessions: SessionStore
+    once: OneTimeStore
+    oidc: OidcClient | None = None
+
+
+@dataclass
+class Redaction:
+    """The redaction stage's long-lived parts: the analyzer (built once, seconds to load), the
+    placeholder vault, and the limiter that keeps analysis off the event loop."""
+
+    redactor: Redactor
+    vault: Vault
+    limiter: anyio.CapacityLimiter
 
 
 @dataclass
@@ -22,3 +47,5 @@ class AppState:
     providers: Providers
     policies: PolicySet
     redis: Any | None = None  # redis.asyncio.Redis when configured
+    sso: Sso | None = None  # built by the lifespan (gateway.app)
+    redaction: Redaction | None = None  # built by the lifespan; None refuses every chat

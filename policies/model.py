@@ -12,12 +12,15 @@ import json
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from redaction.profile import RedactionProfile
+
 
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     department: str = "*"
     allowed_models: list[str] = Field(default_factory=lambda: ["*"])
+    redaction: RedactionProfile = Field(default_factory=RedactionProfile)
 
     def allows_model(self, alias: str) -> bool:
         return any(fnmatch.fnmatchcase(alias, pattern) for pattern in self.allowed_models)

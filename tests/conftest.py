@@ -4,4 +4,6 @@ pytest_plugins = [
     "tests.fixtures.services",
     "tests.fixtures.upstream",
     "tests.fixtures.gateway",
+    "tests.fixtures.oidc",
+    "tests.fixtures.redaction",
 ]

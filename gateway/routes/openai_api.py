@@ -40,12 +40,17 @@ class ChatRequest(BaseModel):
 async def chat_completions(request: Request, body: ChatRequest, caller: Caller) -> Response:
     state = app_state(request)
     payload = body.model_dump(exclude_unset=True, exclude_none=True)
+    conversation = request.headers.get("x-kakehashi-conversation-id")
     if body.stream:
-        chunks = await pipeline.chat_stream(state=state, principal=caller, body=payload)
+        chunks = await pipeline.chat_stream(
+            state=state, principal=caller, body=payload, conversation_id=conversation
+        )
         return StreamingResponse(
             chunks, media_type="text/event-stream", headers={"cache-control": "no-cache"}
         )
-    result = await pipeline.chat(state=state, principal=caller, body=payload)
+    result = await pipeline.chat(
+        state=state, principal=caller, body=payload, conversation_id=conversation
+    )
     return Response(pipeline.dumps(result), media_type="application/json")
 
 

@@ -89,7 +89,8 @@ def test_litellm_route_works_too(
 ) -> None:
     monkeypatch.setenv("KAKEHASHI_TEST_UPSTREAM_KEY", "sk-upstream-test")
     key = gateway.make_key()
-    c = client(gateway, key)
+    # The first litellm call imports it (~6 s, more on a busy machine).
+    c = client(gateway, key).with_options(timeout=90)
     reply = c.chat.completions.create(
         model="mock-litellm", messages=[{"role": "user", "content": "こんにちは"}]
     )

@@ -1,0 +1,125 @@
+"""A timed Kakehashi for profiling: the real app from ``create_app_from_env``, with wall-clock
+timers wrapped around its stages from the outside (no gateway code changes).
+
+Run by ``bench.overhead.profile`` as ``uvicorn bench.overhead.stages:app --factory``. Each worker
+appends one JSON line per request to ``$BENCH_STAGES_OUT/<pid>.jsonl``:
+``{"t": end time, "total": s, "auth": s, "chat": s, "upstream": s, "audit": s}``.
+
+``$BENCH_WHATIF`` (comma-separated) measures a proposed change without making it:
+``auth_cache`` caches API-key lookups in-process for 5 s; ``audit_nowait`` queues the audit event
+and answers without waiting for its commit (a different durability promise).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextvars
+import json
+import os
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import audit.writer
+import gateway.auth
+import gateway.pipeline
+import gateway.provider
+from gateway.app import create_app_from_env
+
+_stage: contextvars.ContextVar[dict[str, float] | None] = contextvars.ContextVar(
+    "bench_stage", default=None
+)
+_lines: list[str] = []
+_WHATIF = set(filter(None, os.environ.get("BENCH_WHATIF", "").split(",")))
+
+
+def _flush() -> None:
+    out = os.environ.get("BENCH_STAGES_OUT")
+    if out and _lines:
+        with (Path(out) / f"{os.getpid()}.jsonl").open("a") as file:
+            file.write("".join(_lines))
+        _lines.clear()
+
+
+atexit.register(_flush)
+
+AsyncFn = Callable[..., Awaitable[Any]]
+
+
+def _timed(name: str, fn: AsyncFn) -> AsyncFn:
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await fn(*args, **kwargs)
+        finally:
+            stages = _stage.get()
+            if stages is not None:
+                stages[name] = stages.get(name, 0.0) + time.perf_counter() - started
+
+    return wrapper
+
+
+def _auth_cache(fn: AsyncFn) -> AsyncFn:
+    cache: dict[str, tuple[float, Any]] = {}
+
+    async def cached(*, session: Any, token: str) -> Any:
+        hit = cache.get(token)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        principal = await fn(session=session, token=token)
+        cache[token] = (time.monotonic() + 5.0, principal)
+        return principal
+
+    return cached
+
+
+def _audit_nowait(original: AsyncFn) -> AsyncFn:
+    async def append(self: Any, event: Any) -> int:
+        if self._task is None:
+            result: int = await original(self, event)
+            return result
+        done = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(audit.writer._Pending(event, done))
+        return 0
+
+    return append
+
+
+def _patch() -> None:
+    lookup: AsyncFn = gateway.auth.principal_for
+    if "auth_cache" in _WHATIF:
+        lookup = _auth_cache(lookup)
+    gateway.auth.principal_for = _timed("auth", lookup)  # type: ignore[assignment]
+    gateway.pipeline.chat = _timed("chat", gateway.pipeline.chat)  # type: ignore[assignment]
+    compat = gateway.provider.OpenAICompatible
+    compat.complete = _timed("upstream", compat.complete)  # type: ignore[method-assign]
+    append: AsyncFn = audit.writer.AuditWriter.append
+    if "audit_nowait" in _WHATIF:
+        append = _audit_nowait(append)
+    audit.writer.AuditWriter.append = _timed("audit", append)  # type: ignore[method-assign]
+
+
+def app() -> Any:
+    _patch()
+    inner = create_app_from_env()
+
+    async def timed_app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await inner(scope, receive, send)
+            return
+        stages: dict[str, float] = {}
+        token = _stage.set(stages)
+        started = time.perf_counter()
+        try:
+            await inner(scope, receive, send)
+        finally:
+            _stage.reset(token)
+            stages["total"] = time.perf_counter() - started
+            stages["t"] = time.time()
+            _lines.append(json.dumps(stages) + "\n")
+            if len(_lines) >= 500:
+                _flush()
+
+    return timed_app

@@ -1,0 +1,168 @@
+"""The Redactor: Presidio's analyzer with the Sudachi NLP engine and our recognizers.
+
+Built once at start-up (``Redactor.build``); ``analyze`` is thread-safe and CPU-bound (run it
+in a worker thread). It normalises the text, analyses the normalised view, maps findings back
+to the original offsets, drops allow-listed terms, and resolves overlaps into one
+non-overlapping list. It never substitutes anything (see ``redaction.service``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from redaction.entities import PRIORITY, Entity, EntityType
+from redaction.normalize import normalize
+from redaction.profile import RedactionProfile
+
+LANGUAGE = "ja"
+
+
+def _recognizers() -> list[Any]:
+    from redaction.recognizers.address import JapaneseAddressRecognizer
+    from redaction.recognizers.bank_account import BankAccountRecognizer
+    from redaction.recognizers.confidential import ConfidentialMarkerRecognizer
+    from redaction.recognizers.corporate_number import CorporateNumberRecognizer
+    from redaction.recognizers.credit_card import CreditCardRecognizer
+    from redaction.recognizers.email import EmailRecognizer
+    from redaction.recognizers.english_company import EnglishCompanyRecognizer
+    from redaction.recognizers.english_person import EnglishPersonRecognizer
+    from redaction.recognizers.my_number import MyNumberRecognizer
+    from redaction.recognizers.names import JapaneseNameRecognizer
+    from redaction.recognizers.phone import JapanesePhoneRecognizer
+    from redaction.recognizers.postal_code import PostalCodeRecognizer
+
+    return [
+        JapaneseNameRecognizer(),
+        EnglishCompanyRecognizer(),
+        EnglishPersonRecognizer(),
+        JapaneseAddressRecognizer(),
+        JapanesePhoneRecognizer(),
+        EmailRecognizer(),
+        PostalCodeRecognizer(),
+        MyNumberRecognizer(),
+        CorporateNumberRecognizer(),
+        CreditCardRecognizer(),
+        BankAccountRecognizer(),
+        ConfidentialMarkerRecognizer(),
+    ]
+
+
+class Redactor:
+    """Finds entities; one instance per process, shared by all requests."""
+
+    def __init__(self, analyzer: Any, extra_recognizers: Sequence[Any] = ()) -> None:
+        self._analyzer = analyzer
+        self._extra = list(extra_recognizers)
+        self._lists: dict[tuple[Any, ...], list[Any]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def build(cls, *, extra_recognizers: Sequence[Any] = ()) -> Redactor:
+        """Load Sudachi and Presidio (about a second). ``extra_recognizers`` (Presidio
+        recognizers) are added to the built-in ones — tests use it to inject failures."""
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+
+        from redaction.nlp import SudachiNlpEngine
+
+        nlp_engine = SudachiNlpEngine(languages=[LANGUAGE])
+        nlp_engine.load()
+        registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+        for recognizer in [*_recognizers(), *extra_recognizers]:
+            registry.add_recognizer(recognizer)
+        analyzer = AnalyzerEngine(
+            registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE]
+        )
+        redactor = cls(analyzer)
+        redactor.analyze("株式会社カケハシの山田です。03-1234-5678", RedactionProfile())
+        return redactor
+
+    def analyze(self, text: str, profile: RedactionProfile) -> list[Entity]:
+        """Entities of the types ``profile`` redacts or blocks, non-overlapping, in order,
+        with offsets into ``text``. Raises whatever a recognizer raises (callers fail closed)."""
+        if not text.strip():
+            return []
+        mapped = normalize(text)
+        ad_hoc = self._listed(profile)
+        supported = set(self._analyzer.get_supported_entities(LANGUAGE))
+        supported.update(e for r in ad_hoc for e in r.supported_entities)
+        wanted = [t.value for t in profile.wanted() if t.value in supported]
+        if not wanted:
+            return []
+        results = self._analyzer.analyze(
+            text=mapped.text,
+            language=LANGUAGE,
+            entities=wanted,
+            ad_hoc_recognizers=ad_hoc or None,
+            score_threshold=profile.min_score,
+        )
+        entities = []
+        for r in results:
+            start, end = mapped.original_span(r.start, r.end)
+            entities.append(Entity(EntityType(r.entity_type), start, end, text[start:end], r.score))
+        entities = self._allowed_removed(entities, profile)
+        return resolve_overlaps(text, entities, first=profile.block)
+
+    def _listed(self, profile: RedactionProfile) -> list[Any]:
+        """Per-profile dictionary recognizers, cached by the list contents / file version."""
+        from redaction.dictionary import read_customers
+        from redaction.recognizers.dictionary import ListedTermRecognizer
+
+        key = (_file_version(profile.customers_csv), profile.code_names, profile.allow)
+        with self._lock:
+            cached = self._lists.get(key)
+            if cached is None:
+                cached = []
+                if profile.customers_csv is not None:
+                    terms = read_customers(profile.customers_csv)
+                    cached.append(ListedTermRecognizer(EntityType.CUSTOMER, terms))
+                if profile.code_names:
+                    cached.append(ListedTermRecognizer(EntityType.CODENAME, profile.code_names))
+                self._lists = (
+                    {**self._lists, key: cached} if len(self._lists) < 64 else {key: cached}
+                )
+            return cached
+
+    def _allowed_removed(self, entities: list[Entity], profile: RedactionProfile) -> list[Entity]:
+        if not profile.allow:
+            return entities
+        from redaction.lexicon import LEGAL_FORM_RE
+        from redaction.normalize import fold_term
+
+        def core(term: str) -> str:
+            return fold_term(LEGAL_FORM_RE.sub("", term))
+
+        allowed = {core(a) for a in profile.allow} | {fold_term(a) for a in profile.allow}
+        return [
+            e for e in entities if core(e.text) not in allowed and fold_term(e.text) not in allowed
+        ]
+
+
+def _file_version(path: Path | None) -> tuple[str, int, int] | None:
+    if path is None:
+        return None
+    stat = path.stat()  # a missing customer list is an error, not an empty list
+    return str(path), stat.st_mtime_ns, stat.st_size
+
+
+def resolve_overlaps(
+    text: str, entities: Sequence[Entity], *, first: Sequence[EntityType] = ()
+) -> list[Entity]:
+    """Merge overlapping findings into their union; the merged span takes the type that comes
+    first in ``first`` (the blocked types), then in ``PRIORITY``."""
+    order = {t: i for i, t in enumerate([*first, *PRIORITY])}
+    merged: list[list[Entity]] = []
+    for e in sorted(entities, key=lambda e: (e.start, -e.end)):
+        if merged and e.start < max(x.end for x in merged[-1]):
+            merged[-1].append(e)
+        else:
+            merged.append([e])
+    out: list[Entity] = []
+    for group in merged:
+        start = min(e.start for e in group)
+        end = max(e.end for e in group)
+        best = min(group, key=lambda e: (order[e.type], -(e.end - e.start)))
+        out.append(Entity(best.type, start, end, text[start:end], max(e.score for e in group)))
+    return out

@@ -1,0 +1,71 @@
+"""Redaction errors. The gateway maps them in its one error module:
+
+    RedactionError
+    ├── RedactionBlocked   the profile blocks something that was found (400 content_blocked)
+    └── RedactionFailed    detection errored or timed out; fail closed (503)
+
+Messages are Japanese and English; a blocked message names the types found and why, never the
+values themselves (they must not reach logs).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from redaction.entities import LABELS_JA, EntityType
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A blocked entity: its type and where it is (message index, offsets in that text)."""
+
+    type: EntityType
+    message_index: int
+    start: int
+    end: int
+
+
+class RedactionError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "redaction_error"
+
+    def __init__(self, ja: str, en: str) -> None:
+        super().__init__(en)
+        self.ja = ja
+        self.en = en
+
+    @property
+    def message(self) -> str:
+        return f"{self.ja} / {self.en}"
+
+
+class RedactionBlocked(RedactionError):
+    status = 400
+    code = "content_blocked"
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        self.findings = tuple(findings)
+        counts = Counter(f.type for f in self.findings)
+        ja_items = "、".join(f"{LABELS_JA[t]}（{n}件）" for t, n in sorted(counts.items()))
+        en_items = ", ".join(f"{t.value} ({n})" for t, n in sorted(counts.items()))
+        super().__init__(
+            f"送信できません。入力に{ja_items}が含まれています。"
+            "部署のポリシーでこの種類の情報の外部送信は禁止されています。該当部分を削除して再送信してください。",
+            f"Not sent: the input contains {en_items}. Your department's policy forbids sending "
+            "this kind of information to an AI provider; remove it and try again.",
+        )
+
+
+class RedactionFailed(RedactionError):
+    status = 503
+    code = "redaction_unavailable"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            "機密情報の検出に失敗したため、安全のため送信を中止しました。しばらくしてから再試行してください。",
+            f"Redaction failed ({reason}); the request was not sent, to be safe. Try again later.",
+        )

@@ -1,0 +1,169 @@
+"""Normalisation with offsets that map back to the original text.
+
+Detection runs on a normalised view so that full-width digits, half-width kana, zero-width
+characters and spaces inside Japanese words do not hide anything; every normalised character
+remembers the span of original characters it came from, so findings index the ORIGINAL text.
+``fold`` builds a second, matching-only view (kana and case folded, spaces, middle dots and
+long-vowel marks dropped) for dictionary lookups of customer names, code names and allow-lists.
+This module must not know about entity types.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+# Invisible characters that can be slipped into a word to break matching (Unicode "default
+# ignorable" code points that NFKC keeps).
+_INVISIBLE = frozenset(
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f\u200b\u200c"
+    "\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066"
+    "\u2067\u2068\u2069\u206a\u206b\u206c\u206d\u206e\u206f\u3164\ufeff\uffa0"
+    + "".join(chr(c) for c in range(0xFE00, 0xFE10))
+)
+# Marks that combine with the preceding character under NFKC (half-width ﾞﾟ included).
+_COMBINING_EXTRA = frozenset("\uff9e\uff9f\u3099\u309a")
+_DASHES = frozenset("-‐‑‒–—―−ー─━ｰ")
+_LONG_VOWELS = frozenset("ー〜～-‐‑–—―−─━ｰ~")
+_DROPPED_IN_FOLD = frozenset(" \t\r\n・･.&＆'’ー")
+
+
+def is_cjk(ch: str) -> bool:
+    """Kanji, kana and the iteration/long-vowel marks: scripts written without spaces."""
+    code = ord(ch)
+    return (
+        0x3040 <= code <= 0x30FF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x3134F
+        or ch in "々〆ヵヶ"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MappedText:
+    """A derived text; character ``i`` came from ``original[starts[i]:ends[i]]``."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    original_length: int
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map ``[start, end)`` of this text to the smallest covering span of the original."""
+        if start >= end:
+            position = self.starts[start] if start < len(self.starts) else self.original_length
+            return position, position
+        return self.starts[start], self.ends[end - 1]
+
+    @staticmethod
+    def identity(text: str) -> MappedText:
+        n = len(text)
+        return MappedText(text, tuple(range(n)), tuple(range(1, n + 1)), n)
+
+
+def _clusters(text: str) -> list[tuple[int, int]]:
+    """Base character plus following combining marks, as original index spans."""
+    spans: list[tuple[int, int]] = []
+    for i, ch in enumerate(text):
+        if spans and (unicodedata.combining(ch) or ch in _COMBINING_EXTRA) and ch not in _INVISIBLE:
+            spans[-1] = (spans[-1][0], i + 1)
+        else:
+            spans.append((i, i + 1))
+    return spans
+
+
+def normalize(text: str) -> MappedText:
+    """NFKC per character cluster, invisible characters removed, dashes between digits unified,
+    and whitespace between two Japanese characters removed ("山田　太郎" -> "山田太郎")."""
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for begin, end in _clusters(text):
+        cluster = "".join(ch for ch in text[begin:end] if ch not in _INVISIBLE)
+        for ch in unicodedata.normalize("NFKC", cluster):
+            chars.append(ch)
+            starts.append(begin)
+            ends.append(end)
+    _unify_digit_dashes(chars)
+    keep = _drop_spaces_inside_japanese(chars)
+    return MappedText(
+        "".join(c for c, k in zip(chars, keep, strict=True) if k),
+        tuple(s for s, k in zip(starts, keep, strict=True) if k),
+        tuple(e for e, k in zip(ends, keep, strict=True) if k),
+        len(text),
+    )
+
+
+def _unify_digit_dashes(chars: list[str]) -> None:
+    for i in range(1, len(chars) - 1):
+        if chars[i] in _DASHES and chars[i - 1].isdigit() and chars[i + 1].isdigit():
+            chars[i] = "-"
+
+
+def _drop_spaces_inside_japanese(chars: list[str]) -> list[bool]:
+    keep = [True] * len(chars)
+    i = 0
+    while i < len(chars):
+        if not chars[i].isspace() or chars[i] == "\n":
+            i += 1
+            continue
+        j = i
+        while j < len(chars) and chars[j].isspace() and chars[j] != "\n":
+            j += 1
+        if i > 0 and j < len(chars) and is_cjk(chars[i - 1]) and is_cjk(chars[j]):
+            keep[i:j] = [False] * (j - i)
+        i = j
+    return keep
+
+
+def _fold_char(ch: str, previous: str) -> str:
+    code = ord(ch)
+    if 0x30A1 <= code <= 0x30F6:  # katakana -> hiragana
+        return chr(code - 0x60)
+    if ch in _LONG_VOWELS and (0x3041 <= ord(previous or " ") <= 0x30FC):
+        return "ー"
+    folded = ch.lower()
+    return folded if len(folded) == 1 else ch
+
+
+_O_ROW = frozenset("おこごそぞとどのほぼぽもよょろを")
+_U_ROW = frozenset("うくぐすずつづぬふぶぷむゆゅるゔ")
+_E_ROW = frozenset("えけげせぜてでねへべぺめれ")
+
+
+def _vowel_lengthening(ch: str, previous: str) -> bool:
+    """う after an o-row kana and い after an e-row kana lengthen the vowel (セイコウ reads
+    セーコー); dropped like ー so both spellings fold alike."""
+    return (
+        (ch in "うお" and previous in _O_ROW)
+        or (ch == "う" and previous in _U_ROW)
+        or (ch == "い" and previous in _E_ROW)
+    )
+
+
+def fold(mapped: MappedText) -> MappedText:
+    """Matching view: hiragana for katakana, lower case, long-vowel marks, spaces and middle
+    dots dropped, long vowels shortened: "ヤマダ・ショウジ", "やまだ しょうじ" and
+    "ヤマダショージ" fold alike."""
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    previous = ""
+    kept = ""
+    for ch, s, e in zip(mapped.text, mapped.starts, mapped.ends, strict=True):
+        folded = _fold_char(ch, previous)
+        previous = ch
+        if folded in _DROPPED_IN_FOLD or _vowel_lengthening(folded, kept):
+            continue
+        kept = folded
+        chars.append(folded)
+        starts.append(s)
+        ends.append(e)
+    return MappedText("".join(chars), tuple(starts), tuple(ends), mapped.original_length)
+
+
+def fold_term(term: str) -> str:
+    """The folded form of a dictionary term (customer name, code name, allowed term)."""
+    return fold(normalize(term)).text

@@ -1,0 +1,79 @@
+"""The per-department redaction profile (embedded by the policies package).
+
+Owns what a department redacts, blocks and allows; it holds no detection logic. Relative
+``customers_csv`` paths are resolved by whoever loads the profile (``resolve_paths``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from redaction.entities import EntityType
+
+ALL_TYPES: tuple[EntityType, ...] = tuple(EntityType)
+
+
+def _sorted_types(value: Any) -> Any:
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple(sorted({EntityType(v) for v in value}))
+    return value
+
+
+class RedactionProfile(BaseModel):
+    """What one department redacts (replaced by placeholders) and blocks (request refused).
+
+    The default profile redacts every type and blocks none. A type listed in ``block`` is
+    refused even if it is also in ``redact``. ``allow`` lists terms never redacted (the
+    company's own public name, product names); matching ignores width, case, kana and spacing.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    redact: tuple[EntityType, ...] = Field(default=ALL_TYPES)
+    block: tuple[EntityType, ...] = ()
+    allow: tuple[str, ...] = ()
+    customers_csv: Path | None = None
+    code_names: tuple[str, ...] = ()
+    min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    _normalise_types = field_validator("redact", "block", mode="before")(_sorted_types)
+
+    @field_validator("allow", "code_names", mode="after")
+    @classmethod
+    def _no_blank_terms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
+
+    @model_validator(mode="after")
+    def _customers_file_is_csv(self) -> RedactionProfile:
+        if self.customers_csv is not None and self.customers_csv.suffix.lower() != ".csv":
+            raise ValueError("customers_csv must be a .csv file (header: name,aliases,kana)")
+        return self
+
+    def wanted(self) -> frozenset[EntityType]:
+        """Types the analyzer must look for (redacted or blocked)."""
+        return frozenset(self.redact) | frozenset(self.block)
+
+    def resolve_paths(self, base: Path) -> RedactionProfile:
+        """Return a copy whose relative ``customers_csv`` is taken relative to ``base``."""
+        if self.customers_csv is None or self.customers_csv.is_absolute():
+            return self
+        return self.model_copy(update={"customers_csv": base / self.customers_csv})
+
+
+def load_department_profile(policies_dir: Path, department: str) -> RedactionProfile:
+    """Read ``<policies_dir>/<department>.yaml``'s ``redaction:`` section (absent: default).
+
+    A stop-gap for the CLI until the policies loader exposes departments; raises
+    ``FileNotFoundError`` for an unknown department rather than silently redacting less.
+    """
+    for suffix in (".yaml", ".yml"):
+        path = policies_dir / f"{department}{suffix}"
+        if path.is_file():
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            section = data.get("redaction") or {} if isinstance(data, dict) else {}
+            return RedactionProfile.model_validate(section).resolve_paths(path.parent)
+    raise FileNotFoundError(f"no policy file for department {department!r} in {policies_dir}")

@@ -1,0 +1,199 @@
+"""What the gateway pipeline calls: redact a chat request, preview a redaction.
+
+``redact_messages`` analyses every text of every message (system, user, assistant, earlier
+turns; string contents and ``{"type": "text"}`` parts) in a worker thread behind a limiter,
+under a timeout; refuses blocked types; swaps values for placeholders from the conversation's
+vault mapping. Fail closed: any error or timeout raises ``RedactionFailed`` and nothing
+partially redacted is ever returned. The mapping stays in the gateway.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from redaction.engine import Redactor
+from redaction.entities import Entity, EntityType
+from redaction.errors import Finding, RedactionBlocked, RedactionError, RedactionFailed
+from redaction.mapping import Mapping
+from redaction.profile import RedactionProfile
+from redaction.vault import Vault
+
+
+@dataclass(frozen=True, slots=True)
+class Redacted:
+    messages: list[dict[str, Any]]
+    mapping: Mapping
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewSpan:
+    type: EntityType
+    start: int  # in the original text
+    end: int
+    text: str
+    placeholder: str
+    redacted_start: int  # in the redacted text
+    redacted_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    text: str  # exactly what would be sent (for a new conversation)
+    spans: tuple[PreviewSpan, ...]
+    blocked: tuple[Finding, ...]  # non-empty: the request would be refused
+
+
+def _texts(messages: Sequence[dict[str, Any]]) -> list[tuple[int, int | None, str]]:
+    """(message index, part index or None, text) for every text in the request."""
+    out: list[tuple[int, int | None, str]] = []
+    for i, message in enumerate(messages):
+        content = message.get("content")
+        if content is None:
+            continue
+        if isinstance(content, str):
+            out.append((i, None, content))
+        elif isinstance(content, list):
+            for j, part in enumerate(content):
+                if isinstance(part, dict) and part.get("type") == "text":
+                    text = part.get("text")
+                    if not isinstance(text, str):
+                        raise RedactionFailed("a text part without text")
+                    out.append((i, j, text))
+        else:
+            raise RedactionFailed("unsupported message content")
+    return out
+
+
+async def _analyze_all(
+    *,
+    redactor: Redactor,
+    texts: list[str],
+    profile: RedactionProfile,
+    timeout_s: float,
+    limiter: anyio.CapacityLimiter | None,
+) -> list[list[Entity]]:
+    def work() -> list[list[Entity]]:
+        return [redactor.analyze(text, profile) for text in texts]
+
+    try:
+        with anyio.fail_after(timeout_s):
+            return await anyio.to_thread.run_sync(work, limiter=limiter, abandon_on_cancel=True)
+    except TimeoutError:
+        raise RedactionFailed(f"timed out after {timeout_s:g} s") from None
+    except RedactionError:
+        raise
+    except Exception as exc:
+        raise RedactionFailed(type(exc).__name__) from exc
+
+
+def _blocked(
+    found: list[list[Entity]], profile: RedactionProfile, owners: list[int]
+) -> list[Finding]:
+    block = set(profile.block)
+    return [
+        Finding(e.type, owners[k], e.start, e.end)
+        for k, entities in enumerate(found)
+        for e in entities
+        if e.type in block
+    ]
+
+
+def _redactable(entities: list[Entity], profile: RedactionProfile) -> list[Entity]:
+    redact = set(profile.redact)
+    return [e for e in entities if e.type in redact]
+
+
+def substitute(text: str, entities: Sequence[Entity], mapping: Mapping) -> str:
+    """``text`` with each entity (non-overlapping, in order) replaced by its placeholder."""
+    parts: list[str] = []
+    position = 0
+    for e in entities:
+        placeholder = mapping.placeholder_for(e.type, e.text)
+        if placeholder is None:
+            raise RedactionFailed("no placeholder assigned")
+        parts.append(text[position : e.start])
+        parts.append(placeholder)
+        position = e.end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+async def redact_messages(
+    *,
+    redactor: Redactor,
+    vault: Vault,
+    conversation_id: str,
+    messages: list[dict[str, Any]],
+    profile: RedactionProfile,
+    timeout_s: float,
+    limiter: anyio.CapacityLimiter | None = None,
+) -> Redacted:
+    """Redact a chat request. Raises ``RedactionBlocked`` or ``RedactionFailed``."""
+    places = _texts(messages)
+    texts = [text for _, _, text in places]
+    found = await _analyze_all(
+        redactor=redactor, texts=texts, profile=profile, timeout_s=timeout_s, limiter=limiter
+    )
+    findings = _blocked(found, profile, [i for i, _, _ in places])
+    if findings:
+        raise RedactionBlocked(findings)
+    kept = [_redactable(entities, profile) for entities in found]
+    items = [(e.type, e.text) for entities in kept for e in entities]
+    avoid = "\n".join(texts)
+    try:
+        mapping = await vault.update(conversation_id, lambda m: m.assign(items, avoid=avoid))
+    except Exception as exc:
+        raise RedactionFailed(f"vault: {type(exc).__name__}") from exc
+    out = copy.deepcopy(messages)
+    for (i, j, text), entities in zip(places, kept, strict=True):
+        redacted = substitute(text, entities, mapping)
+        if j is None:
+            out[i]["content"] = redacted
+        else:
+            out[i]["content"][j]["text"] = redacted
+    counts = Counter(e.type.value for entities in kept for e in entities)
+    return Redacted(messages=out, mapping=mapping, counts=dict(counts))
+
+
+def preview_text(text: str, entities: Sequence[Entity], profile: RedactionProfile) -> Preview:
+    """The redaction of one text with a fresh mapping (synchronous core of ``preview``)."""
+    blocked = tuple(Finding(e.type, 0, e.start, e.end) for e in entities if e.type in profile.block)
+    kept = _redactable(list(entities), profile)
+    mapping = Mapping().assign([(e.type, e.text) for e in kept], avoid=text)
+    redacted = substitute(text, kept, mapping)
+    spans: list[PreviewSpan] = []
+    shift = 0
+    for e in kept:
+        placeholder = mapping.placeholder_for(e.type, e.text) or ""
+        start = e.start + shift
+        spans.append(
+            PreviewSpan(
+                e.type, e.start, e.end, e.text, placeholder, start, start + len(placeholder)
+            )
+        )
+        shift += len(placeholder) - (e.end - e.start)
+    return Preview(text=redacted, spans=tuple(spans), blocked=blocked)
+
+
+async def preview(
+    *,
+    redactor: Redactor,
+    text: str,
+    profile: RedactionProfile,
+    timeout_s: float,
+    limiter: anyio.CapacityLimiter | None = None,
+) -> Preview:
+    """For ``POST /api/redaction/preview``: the text exactly as it would leave in a new
+    conversation, the spans replaced, and what would be blocked. Raises ``RedactionFailed``."""
+    found = await _analyze_all(
+        redactor=redactor, texts=[text], profile=profile, timeout_s=timeout_s, limiter=limiter
+    )
+    return preview_text(text, found[0], profile)
