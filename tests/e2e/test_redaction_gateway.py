@@ -57,7 +57,7 @@ def redacting_gateway(
 
 
 def client(gw: RunningGateway) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.v1, api_key=gw.make_key(), max_retries=0, timeout=30)
+    return gw.openai(gw.make_key())
 
 
 def assert_nothing_leaked(upstream: MockUpstream, secrets: list[str]) -> None:
@@ -192,8 +192,7 @@ def test_when_redaction_fails_nothing_is_sent(
             assert "送信を中止" in error["message"]
         assert upstream.requests == []
     finally:
-        gw.server.should_exit = True
-        gw.thread.join(timeout=10)
+        gw.stop()
 
 
 def test_preview_shows_exactly_what_would_leave_without_sending(

@@ -11,7 +11,7 @@ from tests.support.mock_upstream import MockUpstream
 
 
 def client(gw: RunningGateway, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.v1, api_key=key, max_retries=0, timeout=10)
+    return gw.openai(key, timeout=10)
 
 
 def test_non_streaming_completion_reaches_upstream_and_is_audited(
