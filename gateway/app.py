@@ -25,12 +25,16 @@ from gateway.devidp import DevIdp
 from gateway.errors import BadRequest, KakehashiError
 from gateway.oidc import OidcClient
 from gateway.provider import Providers
-from gateway.routes import auth, health, keys, me, openai_api, redaction
+from gateway.routes import auth, health, keys, me, openai_api, quota, redaction
 from gateway.sessions import OneTimeStore, SessionStore
 from gateway.settings import ConfigError, Settings, load_settings
 from gateway.state import AppState, Redaction, Sso
+from policies.loader import PolicyInvalid
 from policies.model import Policy
-from policies.resolve import PolicySet
+from policies.quota import Ledger, QuotaStore
+from policies.quota_memory import MemoryStore
+from policies.quota_redis import RedisStore
+from policies.store import PolicyStore
 from redaction.engine import Redactor
 from redaction.vault import MemoryVault, RedisVault, Vault
 from web import pages
@@ -40,10 +44,30 @@ from web.templating import STATIC
 log = logging.getLogger(__name__)
 
 
-def _policies(settings: Settings) -> PolicySet:
+def _policies(settings: Settings) -> PolicyStore:
     default = settings.default_policy
-    return PolicySet(
-        default=Policy(allowed_models=default.allowed_models, redaction=default.redaction)
+    fallback = Policy(allowed_models=default.allowed_models, redaction=default.redaction)
+    try:
+        return PolicyStore(
+            directory=settings.policies_dir,
+            fallback=fallback,
+            interval_s=settings.policies_reload_s,
+        )
+    except PolicyInvalid as exc:
+        raise ConfigError(f"policies_dir: the policy folder is not valid:\n{exc}") from exc
+
+
+def _ledger(settings: Settings, redis: object | None) -> Ledger:
+    quota = settings.quota
+    store: QuotaStore = MemoryStore()
+    if quota.store == "redis" or (quota.store == "auto" and redis is not None):
+        store = RedisStore(redis, timeout_s=quota.store_timeout_s)
+    return Ledger(
+        store,
+        timezone=settings.timezone,
+        hold_ttl_s=quota.hold_ttl_s,
+        on_store_error=quota.on_store_error,
+        jpy_per_usd=settings.jpy_per_usd,
     )
 
 
@@ -114,10 +138,13 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        policies = _policies(settings)
         engine = make_async_engine(settings.database.url, echo=settings.database.echo)
         audit = AuditWriter(sessionmaker(engine))
         audit.start()
+        await policies.start(audit.append)
         providers = Providers()
+        await anyio.to_thread.run_sync(providers.warm, settings.models)
         redis = await _redis(settings)
         sso = Sso(
             sessions=SessionStore(settings=settings, db=sessionmaker(engine)),
@@ -130,7 +157,8 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
             sessions=sessionmaker(engine),
             audit=audit,
             providers=providers,
-            policies=_policies(settings),
+            policies=policies,
+            quota=_ledger(settings, redis),
             redis=redis,
             sso=sso,
             redaction=await _redaction(settings, redis, redactor),
@@ -153,6 +181,7 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
     app.include_router(auth.router)
     app.include_router(me.router)
     app.include_router(keys.router)
+    app.include_router(quota.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if dev_idp is not None:

@@ -8,6 +8,7 @@
     │   └── LoginFailed (401 login_failed)          SSO callback refused (token, state, …)
     ├── Forbidden (403 forbidden)
     │   ├── ModelNotAllowed (403 model_not_allowed)
+    │   ├── UseCaseNotAllowed (403 use_case_not_allowed)
     │   ├── NotProvisioned (403 user_not_mapped)    IdP user with no department mapping
     │   └── CsrfFailed (403 csrf_failed)
     ├── NotFound (404 not_found)
@@ -83,6 +84,10 @@ class Forbidden(KakehashiError):
 
 class ModelNotAllowed(Forbidden):
     code = "model_not_allowed"
+
+
+class UseCaseNotAllowed(Forbidden):
+    code = "use_case_not_allowed"
 
 
 class LoginFailed(Unauthenticated):

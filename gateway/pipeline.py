@@ -1,65 +1,37 @@
 """The request pipeline: every chat request, from the web UI or the API, walks this path.
 
     authenticate        (the router's dependency, gateway.auth; the principal arrives here)
-    -> resolve policy   policies.resolve
+    -> resolve policy   policies.store/resolve (model and use case; the folder hot-reloads)
+    -> reserve quota    policies.quota (worst case held in every bucket; 429 when over)
     -> redact           redaction.service (fail closed: nothing is sent if it fails)
     -> call provider    gateway.provider
     -> restore          redaction.responses
+    -> settle quota     policies.quota (actual usage; a refund when the call failed)
     -> audit            audit.writer
 
-This module only sequences stages and owns the ``try/finally`` that records the outcome on success, error and
-client disconnect (the audit write is shielded from cancellation).
+This module only sequences stages and owns the ``try/finally`` that settles and records the
+outcome on success, error and client disconnect (both writes are shielded from cancellation).
 """
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import anyio
 import orjson
 
-from audit.chain import EventIn
 from gateway.errors import Blocked, KakehashiError, Unavailable, UnknownModel
+from gateway.exchange import Exchange
 from gateway.principal import Principal
 from gateway.settings import ModelRoute
 from gateway.state import AppState
-from policies.resolve import ResolvedPolicy, check_model, resolve
+from policies.quota import WARNING_HEADER
+from policies.resolve import ResolvedPolicy, check_model, check_use_case, resolve
 from redaction.errors import RedactionBlocked, RedactionFailed
 from redaction.responses import ChunkRestorer, restore_response
 from redaction.service import Redacted, redact_messages
-
-
-@dataclass
-class Exchange:
-    """What the pipeline learnt about one request, for the audit record."""
-
-    principal: Principal
-    model: str
-    conversation_id: str | None = None
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    started: float = field(default_factory=time.perf_counter)
-    policy_version: str | None = None
-    resolved: ResolvedPolicy | None = None
-    usage: dict[str, int] = field(default_factory=dict)
-    redactions: dict[str, int] = field(default_factory=dict)
-    detail: dict[str, Any] = field(default_factory=dict)
-    outcome: str = "error"
-    status: int = 500
-    error_code: str | None = None
-
-    def fail(self, exc: BaseException) -> None:
-        if isinstance(exc, KakehashiError):
-            self.outcome, self.status, self.error_code = "refused", exc.status, exc.code
-            if exc.status >= 500:
-                self.outcome = "error"
-        elif isinstance(exc, anyio.get_cancelled_exc_class() | GeneratorExit):
-            self.outcome, self.status, self.error_code = "cancelled", 499, "client_disconnected"
-        else:
-            self.outcome, self.status, self.error_code = "error", 500, "internal_error"
 
 
 def _route(state: AppState, resolved: ResolvedPolicy, ex: Exchange) -> ModelRoute:
@@ -73,32 +45,36 @@ def _route(state: AppState, resolved: ResolvedPolicy, ex: Exchange) -> ModelRout
     return route
 
 
-async def _record(state: AppState, ex: Exchange) -> None:
-    event = EventIn(
-        event_type="chat.completion",
-        outcome=ex.outcome,
-        status_code=ex.status,
-        error_code=ex.error_code,
-        request_id=ex.request_id,
-        user_email=ex.principal.email,
-        department=ex.principal.department,
-        role=ex.principal.role.value,
-        model=ex.model,
-        prompt_tokens=ex.usage.get("prompt_tokens", 0),
-        completion_tokens=ex.usage.get("completion_tokens", 0),
-        latency_ms=round((time.perf_counter() - ex.started) * 1000),
-        policy_version=ex.policy_version,
-        redactions=ex.redactions,
-        detail=ex.detail,
-    )
+async def _finish(state: AppState, ex: Exchange) -> None:
+    """Settle the quota hold (a refund if nothing was produced), then audit."""
     with anyio.CancelScope(shield=True):
-        await state.audit.append(event)
+        if ex.hold is not None:
+            ex.settled = await state.quota.settle(
+                ex.hold, reported=ex.usage, outcome=ex.outcome, streamed=ex.streamed
+            )
+        await state.audit.append(ex.audit_event())
 
 
-def _prepare(state: AppState, ex: Exchange) -> ModelRoute:
+async def _prepare(
+    state: AppState, ex: Exchange, body: dict[str, Any], use_case: str | None
+) -> ModelRoute:
+    await state.policies.refresh()
     resolved = resolve(policies=state.policies, principal=ex.principal)
     ex.policy_version, ex.resolved = resolved.version, resolved
-    return _route(state, resolved, ex)
+    route = _route(state, resolved, ex)
+    department = ex.principal.department
+    ex.use_case = check_use_case(resolved=resolved, use_case=use_case, department=department)
+    ex.hold = await state.quota.reserve(
+        policy=resolved.policy,
+        department=department,
+        user=ex.principal.email,
+        count_prompt=partial(state.providers.count_tokens, route, body["messages"]),
+        max_tokens=body.get("max_tokens") or body.get("max_completion_tokens"),
+        usd_per_token=state.providers.usd_per_token(route),
+    )
+    if ex.hold.warning and ex.reply_headers is not None:
+        ex.reply_headers[WARNING_HEADER] = ex.hold.warning
+    return route
 
 
 async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Redacted:
@@ -134,11 +110,14 @@ async def chat(
     principal: Principal,
     body: dict[str, Any],
     conversation_id: str | None = None,
+    use_case: str | None = None,
+    reply_headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A non-streaming completion; returns the OpenAI response body."""
-    ex = Exchange(principal=principal, model=str(body["model"]), conversation_id=conversation_id)
+    """A non-streaming completion; returns the OpenAI response body. ``reply_headers`` receives
+    headers for the response (the quota warning)."""
+    ex = Exchange(principal, str(body["model"]), conversation_id, reply_headers=reply_headers)
     try:
-        route = _prepare(state, ex)
+        route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)
         outgoing = {**body, "messages": redacted.messages}
         response = await state.providers.for_route(route).complete(route, outgoing)
@@ -151,7 +130,7 @@ async def chat(
         ex.fail(exc)
         raise
     finally:
-        await _record(state, ex)
+        await _finish(state, ex)
 
 
 async def chat_stream(
@@ -160,19 +139,21 @@ async def chat_stream(
     principal: Principal,
     body: dict[str, Any],
     conversation_id: str | None = None,
+    use_case: str | None = None,
+    reply_headers: dict[str, str] | None = None,
 ) -> AsyncIterator[bytes]:
     """A streaming completion. Errors before the first chunk raise (a proper HTTP status);
-    the returned iterator yields SSE bytes and records the outcome when it ends."""
-    ex = Exchange(principal=principal, model=str(body["model"]), conversation_id=conversation_id)
+    the returned iterator yields SSE bytes and settles and records the outcome when it ends."""
+    ex = Exchange(principal, str(body["model"]), conversation_id, reply_headers=reply_headers)
     try:
-        route = _prepare(state, ex)
+        route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)
         outgoing = {**body, "messages": redacted.messages}
         upstream = aiter(state.providers.for_route(route).stream(route, outgoing))
         first = await anext(upstream)
     except BaseException as exc:
         ex.fail(exc)
-        await _record(state, ex)
+        await _finish(state, ex)
         raise
     return _relay(state, ex, route, first, upstream, ChunkRestorer(redacted.mapping))
 
@@ -199,6 +180,7 @@ async def _relay(
             chunk["model"] = route.alias
             if chunk.get("usage"):
                 ex.usage = chunk["usage"]
+            ex.streamed += 1
             yield _sse(restorer.chunk(chunk))
             chunk = await anext(upstream, None)
         tail = restorer.tail(route.alias)
@@ -214,4 +196,4 @@ async def _relay(
         ex.fail(exc)
         raise
     finally:
-        await _record(state, ex)
+        await _finish(state, ex)

@@ -191,7 +191,8 @@ class LiteLLM:
         except Exception as exc:
             raise self._map(route, exc) from exc
 
-    def cost_usd(self, route: ModelRoute, prompt_tokens: int, completion_tokens: int) -> float:
+    def usd_per_token(self, route: ModelRoute) -> tuple[float, float]:
+        """(prompt, completion) USD per token: the route's overrides, else litellm's local map."""
         info = self._lib.model_cost.get(route.model) or self._lib.model_cost.get(
             route.model.split("/", 1)[-1], {}
         )
@@ -199,7 +200,21 @@ class LiteLLM:
         out = route.output_usd_per_mtok
         per_in = inp / 1e6 if inp is not None else float(info.get("input_cost_per_token", 0.0))
         per_out = out / 1e6 if out is not None else float(info.get("output_cost_per_token", 0.0))
-        return prompt_tokens * per_in + completion_tokens * per_out
+        return per_in, per_out
+
+    def count_tokens(self, route: ModelRoute, messages: list[dict[str, Any]]) -> int:
+        """Prompt tokens with the model's tokenizer. The bare model name selects it (litellm
+        does not recognise ``openai/gpt-4o``); image URLs are never fetched to size them."""
+        try:
+            return int(
+                self._lib.token_counter(
+                    model=route.model.split("/", 1)[-1],
+                    messages=messages,
+                    use_default_image_token_count=True,
+                )
+            )
+        except Exception:  # an odd message shape: over-count rather than under-count
+            return len(orjson.dumps(messages))
 
 
 DEMO_LABEL = (
@@ -219,8 +234,12 @@ class DemoModel:
         return f"{DEMO_LABEL}\n\n受け取った依頼 (送信されたとおり): {last}"
 
     @staticmethod
+    def prompt_tokens(messages: list[dict[str, Any]]) -> int:
+        return sum(len(str(m.get("content", ""))) for m in messages)
+
+    @staticmethod
     def _usage(body: dict[str, Any], text: str) -> dict[str, int]:
-        prompt = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
+        prompt = DemoModel.prompt_tokens(body.get("messages", []))
         return {
             "prompt_tokens": prompt,
             "completion_tokens": len(text),
@@ -269,6 +288,7 @@ class Providers:
         self._fast = OpenAICompatible(self.http)
         self._demo = DemoModel()
         self._litellm: LiteLLM | None = None
+        self._prices: dict[str, tuple[float, float]] = {}
 
     @property
     def litellm(self) -> LiteLLM:
@@ -282,6 +302,36 @@ class Providers:
         if route.provider == "openai" and not route.via_litellm:
             return self._fast
         return self.litellm
+
+    def usd_per_token(self, route: ModelRoute) -> tuple[float, float]:
+        """Prices for every route, the fast path included (cached per alias)."""
+        price = self._prices.get(route.alias)
+        if price is None:
+            inp, out = route.input_usd_per_mtok, route.output_usd_per_mtok
+            if route.provider == "demo":
+                price = (0.0, 0.0)
+            elif inp is not None and out is not None:
+                price = (inp / 1e6, out / 1e6)
+            else:
+                price = self.litellm.usd_per_token(route)
+            self._prices[route.alias] = price
+        return price
+
+    def cost_usd(self, route: ModelRoute, prompt_tokens: int, completion_tokens: int) -> float:
+        per_in, per_out = self.usd_per_token(route)
+        return prompt_tokens * per_in + completion_tokens * per_out
+
+    def count_tokens(self, route: ModelRoute, messages: list[dict[str, Any]]) -> int:
+        """Prompt tokens as the model counts them. CPU work: call it from a worker thread."""
+        if route.provider == "demo":
+            return DemoModel.prompt_tokens(messages)
+        return self.litellm.count_tokens(route, messages)
+
+    def warm(self, routes: list[ModelRoute]) -> None:
+        """Load prices (and litellm, when a route needs its map) before the first request, so
+        no request blocks the event loop on a ~6 s import. Blocking: run it in a thread."""
+        for route in routes:
+            self.usd_per_token(route)
 
     async def aclose(self) -> None:
         await self.http.aclose()

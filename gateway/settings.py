@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -72,6 +73,22 @@ class DefaultPolicySettings(_Section):
 
     allowed_models: list[str] = Field(default_factory=lambda: ["*"])
     redaction: RedactionProfile = Field(default_factory=RedactionProfile)
+
+
+class QuotaSettings(_Section):
+    """Where quota counters live and what happens when that store is down.
+
+    ``store``: ``auto`` uses Redis when ``redis.url`` is set (required for several replicas),
+    else the in-process store (one process only). ``on_store_error``: ``refuse`` answers 503
+    (fail closed); ``allow`` lets requests through unchecked, each one logged and marked in the
+    audit log and the X-Kakehashi-Quota-Warning header.
+    """
+
+    store: Literal["auto", "redis", "memory"] = "auto"
+    on_store_error: Literal["refuse", "allow"] = "refuse"
+    # A reservation not settled within this time (a crashed replica) is released.
+    hold_ttl_s: float = Field(default=900.0, gt=0)
+    store_timeout_s: float = Field(default=2.0, gt=0)
 
 
 class ServerSettings(_Section):
@@ -152,6 +169,9 @@ class Settings(BaseSettings):
     models: list[ModelRoute] = Field(default_factory=list)
     default_policy: DefaultPolicySettings = Field(default_factory=DefaultPolicySettings)
     policies_dir: Path | None = None
+    # How often the policy folder is checked for changes (0: before every request).
+    policies_reload_s: float = Field(default=1.0, ge=0)
+    quota: QuotaSettings = Field(default_factory=QuotaSettings)
     redaction_timeout_s: float = Field(default=5.0, gt=0)
     # How long a conversation's placeholder mapping is kept (server-side only).
     redaction_vault_ttl_s: float = Field(default=8 * 3600, gt=0)
@@ -182,6 +202,12 @@ class Settings(BaseSettings):
                 "oidc.dev_idp: the built-in development IdP cannot run in production mode "
                 "(use mode: demo or test, or configure oidc.issuer for your company IdP)"
             )
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from exc
+        if self.quota.store == "redis" and not self.redis.url:
+            raise ValueError("quota.store: redis needs redis.url")
         aliases = [m.alias for m in self.models]
         duplicates = sorted({a for a in aliases if aliases.count(a) > 1})
         if duplicates:

@@ -13,7 +13,8 @@ from gateway.oidc import OidcClient
 from gateway.provider import Providers
 from gateway.sessions import OneTimeStore, SessionStore
 from gateway.settings import Settings
-from policies.resolve import PolicySet
+from policies.quota import Ledger
+from policies.store import PolicyStore
 from redaction.engine import Redactor
 from redaction.vault import Vault
 
@@ -45,7 +46,8 @@ class AppState:
     sessions: async_sessionmaker[AsyncSession]
     audit: AuditWriter
     providers: Providers
-    policies: PolicySet
+    policies: PolicyStore  # the live set; hot-reloaded by ``refresh()``
+    quota: Ledger
     redis: Any | None = None  # redis.asyncio.Redis when configured
     sso: Sso | None = None  # built by the lifespan (gateway.app)
     redaction: Redaction | None = None  # built by the lifespan; None refuses every chat

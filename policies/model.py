@@ -1,7 +1,8 @@
-"""The policy model: what a department may use.
+"""The policy model: what one department may use, how much, and under which redaction rules.
 
-In the foundation a single default policy comes from config; the policies issue adds the
-per-department YAML files, quotas, redaction profiles, use cases and trials to this model.
+One YAML file per department (``policies/examples`` shows the shape) is validated into a
+``Policy``. This module only describes and validates; reading files is ``policies.loader``,
+counting usage is ``policies.quota``. Amounts of money are yen; token counts are integers.
 """
 
 from __future__ import annotations
@@ -9,23 +10,145 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
 from redaction.profile import RedactionProfile
 
+UseCaseId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
+DEFAULT_USE_CASE = "chat"
 
-class Policy(BaseModel):
+
+class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    department: str = "*"
+
+class Limit(_Part):
+    """One window's limits; ``None`` means no limit (usage is still counted)."""
+
+    tokens: int | None = Field(default=None, ge=0)
+    yen: float | None = Field(default=None, ge=0)
+
+
+class Windows(_Part):
+    """Limits per calendar day and per calendar month (in ``settings.timezone``)."""
+
+    day: Limit = Field(default_factory=Limit)
+    month: Limit = Field(default_factory=Limit)
+
+    @model_validator(mode="after")
+    def _day_within_month(self) -> Windows:
+        for unit in ("tokens", "yen"):
+            day, month = getattr(self.day, unit), getattr(self.month, unit)
+            if day is not None and month is not None and day > month:
+                raise ValueError(
+                    f"day.{unit} ({day:,}) is larger than month.{unit} ({month:,}) / "
+                    f"1 日の上限が 1 か月の上限より大きくなっています"
+                )
+        return self
+
+
+class Quotas(_Part):
+    """Budgets for the department as a whole and for each of its users."""
+
+    department: Windows = Field(default_factory=Windows)
+    per_user: Windows = Field(default_factory=Windows)
+    # Output tokens reserved when a request does not say ``max_tokens`` itself.
+    reserve_output_tokens: int = Field(default=1024, ge=1, le=1_000_000)
+    # Share of a limit after which responses carry the X-Kakehashi-Quota-Warning header.
+    warn_at: float = Field(default=0.8, gt=0, le=1)
+
+    def limited(self) -> bool:
+        limits = (w.day for w in (self.department, self.per_user))
+        limits_month = (w.month for w in (self.department, self.per_user))
+        return any(x.tokens is not None or x.yen is not None for x in (*limits, *limits_month))
+
+
+class UseCase(_Part):
+    """A task staff may use the AI for, and the minutes one accepted output saves (KPIs)."""
+
+    label: str = Field(min_length=1, max_length=100)
+    minutes_saved: float = Field(ge=0, le=480)
+
+
+def _standard_use_cases() -> dict[str, UseCase]:
+    return {
+        "chat": UseCase(label="相談・質問 / chat", minutes_saved=3),
+        "email_draft": UseCase(label="メール下書き / e-mail draft", minutes_saved=10),
+        "summary": UseCase(label="要約 / summary", minutes_saved=15),
+        "minutes": UseCase(label="議事録 / minutes", minutes_saved=30),
+        "manual_draft": UseCase(label="マニュアル下書き / manual draft", minutes_saved=45),
+    }
+
+
+class TrialTargets(_Part):
+    hours_saved_per_week: float | None = Field(default=None, ge=0)
+    active_user_share: float | None = Field(default=None, ge=0, le=1)
+
+
+class Trial(_Part):
+    """The trial this department runs: when, for how many people, and what counts as success."""
+
+    start: date
+    end: date
+    eligible_users: int = Field(ge=1)
+    targets: TrialTargets = Field(default_factory=TrialTargets)
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Trial:
+        if self.end < self.start:
+            raise ValueError(
+                f"end ({self.end}) is before start ({self.start}) / 終了日が開始日より前です"
+            )
+        return self
+
+
+class Retention(_Part):
+    """How long audit events are kept, and whether the redacted prompt text may be stored."""
+
+    days: int = Field(default=365, ge=1, le=3650)
+    store_redacted_prompts: bool = False
+
+
+class Policy(_Part):
+    department: str = Field(default="*", min_length=1, max_length=100)
+    description: str = ""
     allowed_models: list[str] = Field(default_factory=lambda: ["*"])
+    quotas: Quotas = Field(default_factory=Quotas)
     redaction: RedactionProfile = Field(default_factory=RedactionProfile)
+    use_cases: dict[UseCaseId, UseCase] = Field(default_factory=_standard_use_cases)
+    trial: Trial | None = None
+    retention: Retention = Field(default_factory=Retention)
+
+    _version: str | None = PrivateAttr(default=None)
 
     def allows_model(self, alias: str) -> bool:
         return any(fnmatch.fnmatchcase(alias, pattern) for pattern in self.allowed_models)
 
+    def allows_use_case(self, use_case: str) -> bool:
+        return use_case in self.use_cases
+
     def version(self) -> str:
-        """Content hash recorded with every audit event decided under this policy."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        """Content hash recorded with every audit event decided under this policy.
+
+        It covers the customer list the redaction profile names, so a changed list is a new
+        version too. Computed once per (immutable) policy object.
+        """
+        if self._version is None:
+            canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+            digest = hashlib.sha256(canonical.encode())
+            digest.update(_file_bytes(self.redaction.customers_csv))
+            self._version = digest.hexdigest()[:16]
+        return self._version
+
+
+def _file_bytes(path: Path | None) -> bytes:
+    if path is None:
+        return b""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b"(unreadable)"

@@ -1,12 +1,17 @@
-"""Policy resolution: which policy applies to a principal, and what it allows."""
+"""Policy resolution: which policy applies to a principal, and what it allows.
+
+The pipeline's first stage after authentication. Refusals are the gateway's errors with a
+message staff can act on; nothing here reads files (``policies.store`` does).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from gateway.errors import ModelNotAllowed
+from gateway.errors import ModelNotAllowed, UseCaseNotAllowed
 from gateway.principal import Principal
-from policies.model import Policy
+from policies.model import DEFAULT_USE_CASE, Policy
 
 
 @dataclass(frozen=True)
@@ -19,12 +24,17 @@ class ResolvedPolicy:
 class PolicySet:
     default: Policy
     by_department: dict[str, Policy] = field(default_factory=dict)
+    version: str = ""  # content hash of the whole set (policy.loaded audit events)
 
     def for_department(self, department: str) -> Policy:
         return self.by_department.get(department, self.default)
 
 
-def resolve(*, policies: PolicySet, principal: Principal) -> ResolvedPolicy:
+class PolicySource(Protocol):
+    def for_department(self, department: str) -> Policy: ...
+
+
+def resolve(*, policies: PolicySource, principal: Principal) -> ResolvedPolicy:
     policy = policies.for_department(principal.department)
     return ResolvedPolicy(policy=policy, version=policy.version())
 
@@ -35,3 +45,15 @@ def check_model(*, resolved: ResolvedPolicy, alias: str, department: str) -> Non
             f"モデル {alias} は {department} のポリシーで許可されていません。情報システム部に相談してください。",
             f"Model {alias} is not allowed by the policy of {department}.",
         )
+
+
+def check_use_case(*, resolved: ResolvedPolicy, use_case: str | None, department: str) -> str:
+    """The request's use case (``chat`` when it names none), if the policy allows it."""
+    name = (use_case or DEFAULT_USE_CASE).strip()
+    if resolved.policy.allows_use_case(name):
+        return name
+    allowed = ", ".join(sorted(resolved.policy.use_cases)) or "(なし / none)"
+    raise UseCaseNotAllowed(
+        f"用途 {name[:50]!r} は {department} のポリシーで許可されていません。使える用途: {allowed}",
+        f"Use case {name[:50]!r} is not allowed by the policy of {department}; allowed: {allowed}.",
+    )

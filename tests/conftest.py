@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.gateway",
     "tests.fixtures.oidc",
     "tests.fixtures.redaction",
+    "tests.fixtures.policies",
 ]

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -182,14 +183,16 @@ def main(argv: list[str] | None = None) -> int:
         fleet = Fleet(Path(tmp), args.workers)
         started = time.monotonic()
         before = code_fingerprint()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        RESULTS.mkdir(exist_ok=True)
         try:
             samples = _run(args, fleet)
         finally:
             fleet.stop_all()
+            for log in Path(tmp).glob("*.log"):  # warnings and errors only; kept for diagnosis
+                shutil.copyfile(log, RESULTS / f"{stamp}-{log.name}")
         if code_fingerprint() != before:
             print("warning: the gateway's source changed during the run", file=sys.stderr)
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     raw = RESULTS / f"{stamp}.json"
     raw.write_text(json.dumps([s.to_json() for s in samples], indent=1), encoding="utf-8")
     text = section(args, command.strip(), samples)

@@ -47,8 +47,9 @@ CATEGORIES = [
     # auth or audit caller: this is the ORM/Core share of both, plus session and pool resets.
     ("SQLAlchemy in greenlets (auth query, audit insert, session/pool)", ("sqlalchemy", "greenlet")),
     ("FastAPI/Starlette routing, middleware, dependencies", ("fastapi/", "starlette/")),
-    ("uvicorn HTTP parsing and writing", ("uvicorn/", "httptools")),
-    ("event loop and other", ("",)),
+    # Not "uvicorn/": uvicorn's asyncio_run is the root of every event-loop stack.
+    ("uvicorn HTTP protocol", ("uvicorn/protocols", "httptools")),
+    ("event loop (uvloop I/O and scheduling) and other", ("",)),
 ]  # fmt: skip
 
 
@@ -168,9 +169,9 @@ def _py_spy(fleet: Fleet, mock: Server, args: argparse.Namespace, body: Path) ->
         share = counts[name] / total
         print(f"| {name} | {share:.1%} | {share * cpu:.2f} |")
     print("\nhottest leaf frames (caller;leaf) of the larger categories:")
-    for (category, leaf), n in leaves.most_common(25):
+    for (category, leaf), hits in leaves.most_common(25):
         if counts[category] / total >= 0.05:
-            print(f"  {n / total:6.1%}  {category[:28]:28}  {leaf}")
+            print(f"  {hits / total:6.1%}  {category[:28]:28}  {leaf}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import audit.writer
+import gateway.apikeys
 import gateway.auth
 import gateway.pipeline
 import gateway.provider
@@ -88,17 +89,18 @@ def _audit_nowait(original: AsyncFn) -> AsyncFn:
 
 
 def _patch() -> None:
-    lookup: AsyncFn = gateway.auth.principal_for
+    # gateway.auth calls the name it imported from gateway.apikeys: patch it there.
+    lookup: AsyncFn = gateway.apikeys.principal_for
     if "auth_cache" in _WHATIF:
         lookup = _auth_cache(lookup)
-    gateway.auth.principal_for = _timed("auth", lookup)  # type: ignore[assignment]
+    gateway.auth.principal_for = _timed("auth", lookup)  # type: ignore[attr-defined,assignment]
     gateway.pipeline.chat = _timed("chat", gateway.pipeline.chat)  # type: ignore[assignment]
     compat = gateway.provider.OpenAICompatible
-    compat.complete = _timed("upstream", compat.complete)  # type: ignore[method-assign]
+    compat.complete = _timed("upstream", compat.complete)  # type: ignore[method-assign,assignment]
     append: AsyncFn = audit.writer.AuditWriter.append
     if "audit_nowait" in _WHATIF:
         append = _audit_nowait(append)
-    audit.writer.AuditWriter.append = _timed("audit", append)  # type: ignore[method-assign]
+    audit.writer.AuditWriter.append = _timed("audit", append)  # type: ignore[method-assign,assignment]
 
 
 def app() -> Any:
@@ -106,6 +108,15 @@ def app() -> Any:
     inner = create_app_from_env()
 
     async def timed_app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            # uvicorn's worker processes end with os._exit (no atexit): flush on shutdown.
+            async def send_and_flush(message: Any) -> None:
+                if message["type"] == "lifespan.shutdown.complete":
+                    _flush()
+                await send(message)
+
+            await inner(scope, receive, send_and_flush)
+            return
         if scope["type"] != "http":
             await inner(scope, receive, send)
             return

@@ -41,17 +41,29 @@ async def chat_completions(request: Request, body: ChatRequest, caller: Caller) 
     state = app_state(request)
     payload = body.model_dump(exclude_unset=True, exclude_none=True)
     conversation = request.headers.get("x-kakehashi-conversation-id")
+    use_case = request.headers.get("x-kakehashi-use-case")
+    headers: dict[str, str] = {}  # filled by the pipeline (quota warning)
     if body.stream:
         chunks = await pipeline.chat_stream(
-            state=state, principal=caller, body=payload, conversation_id=conversation
+            state=state,
+            principal=caller,
+            body=payload,
+            conversation_id=conversation,
+            use_case=use_case,
+            reply_headers=headers,
         )
         return StreamingResponse(
-            chunks, media_type="text/event-stream", headers={"cache-control": "no-cache"}
+            chunks, media_type="text/event-stream", headers={"cache-control": "no-cache", **headers}
         )
     result = await pipeline.chat(
-        state=state, principal=caller, body=payload, conversation_id=conversation
+        state=state,
+        principal=caller,
+        body=payload,
+        conversation_id=conversation,
+        use_case=use_case,
+        reply_headers=headers,
     )
-    return Response(pipeline.dumps(result), media_type="application/json")
+    return Response(pipeline.dumps(result), media_type="application/json", headers=headers)
 
 
 @router.get("/models")

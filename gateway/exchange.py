@@ -1,0 +1,79 @@
+"""What the pipeline learns about one request, and the audit event it becomes.
+
+Data only: the stages that fill it live in ``gateway.pipeline`` and the packages it calls.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from audit.chain import EventIn
+from gateway.errors import KakehashiError
+from gateway.principal import Principal
+from policies.quota import Reservation, Settled
+from policies.resolve import ResolvedPolicy
+
+
+@dataclass
+class Exchange:
+    """What the pipeline learnt about one request, for the audit record."""
+
+    principal: Principal
+    model: str
+    conversation_id: str | None = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started: float = field(default_factory=time.perf_counter)
+    policy_version: str | None = None
+    resolved: ResolvedPolicy | None = None
+    use_case: str | None = None
+    hold: Reservation | None = None
+    settled: Settled = field(default_factory=Settled)
+    streamed: int = 0  # chunks relayed: the usage estimate when a stream ends without usage
+    reply_headers: dict[str, str] | None = None  # the caller's, to receive the quota warning
+    usage: dict[str, int] = field(default_factory=dict)
+    redactions: dict[str, int] = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
+    outcome: str = "error"
+    status: int = 500
+    error_code: str | None = None
+
+    def fail(self, exc: BaseException) -> None:
+        if isinstance(exc, KakehashiError):
+            self.outcome, self.status, self.error_code = "refused", exc.status, exc.code
+            if exc.status >= 500:
+                self.outcome = "error"
+        elif isinstance(exc, anyio.get_cancelled_exc_class() | GeneratorExit):
+            self.outcome, self.status, self.error_code = "cancelled", 499, "client_disconnected"
+        else:
+            self.outcome, self.status, self.error_code = "error", 500, "internal_error"
+
+    def audit_event(self) -> EventIn:
+        """The ``chat.completion`` event; usage and cost are what the quota was charged."""
+        flags = {
+            "usage_estimated": self.settled.usage.estimated,
+            "quota_unchecked": self.hold is not None and self.hold.unchecked,
+        }
+        return EventIn(
+            event_type="chat.completion",
+            outcome=self.outcome,
+            status_code=self.status,
+            error_code=self.error_code,
+            request_id=self.request_id,
+            user_email=self.principal.email,
+            department=self.principal.department,
+            role=self.principal.role.value,
+            model=self.model,
+            use_case=self.use_case,
+            prompt_tokens=self.settled.usage.prompt_tokens,
+            completion_tokens=self.settled.usage.completion_tokens,
+            cost_jpy=self.settled.yen,
+            latency_ms=round((time.perf_counter() - self.started) * 1000),
+            policy_version=self.policy_version,
+            redactions=self.redactions,
+            detail=self.detail | {k: True for k, v in flags.items() if v},
+        )

@@ -1,0 +1,398 @@
+"""Quotas: reserve before the provider call, settle after it, refund on failure.
+
+Every request touches eight buckets: (department, user) x (day, month) x (tokens, yen). One
+atomic store call reserves the request's worst case (counted prompt + ``max_tokens``) in all
+of them or refuses it; the hold expires after ``hold_ttl_s`` so a crashed replica's
+reservation comes back by itself. Settling swaps the hold for the actual usage. Windows follow
+the calendar in ``settings.timezone``. Yen are counted as integer micro-yen so sums are exact.
+
+Stores: ``MemoryStore`` (one process: the demo) in ``policies.quota_memory``, ``RedisStore``
+(several replicas) in ``policies.quota_redis``. A store that cannot answer raises ``StoreUnavailable``; the ledger
+then refuses with 503 or, if the deployment chose ``on_store_error: allow``, lets the request
+through marked unchecked in the audit log and a response header - never silently unlimited.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+import anyio.to_thread
+
+from gateway.errors import QuotaExceeded, Unavailable
+from policies.model import Limit, Policy, Quotas, Windows
+
+log = logging.getLogger(__name__)
+
+MICRO = 1_000_000  # micro-yen per yen
+WARNING_HEADER = "x-kakehashi-quota-warning"
+OnStoreError = Literal["refuse", "allow"]
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    scope: Literal["department", "user"]
+    owner: str
+    window: Literal["day", "month"]
+    period: str  # "2026-11-22" or "2026-11"
+    unit: Literal["tokens", "yen"]
+    limit: int | None  # tokens or micro-yen; None: counted, not limited
+    resets_at: datetime
+
+    @property
+    def key(self) -> str:
+        return f"{self.scope}:{self.owner}:{self.window}:{self.period}:{self.unit}"
+
+    def amount(self, tokens: int, micro_yen: int) -> int:
+        return tokens if self.unit == "tokens" else micro_yen
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    used: int
+    held: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    admitted: bool
+    levels: tuple[Level, ...]  # after the reservation (admitted) or as found (refused)
+    refused_at: int | None = None
+
+
+class StoreUnavailable(Exception):
+    """The quota store did not answer (Redis down, timeout)."""
+
+
+class QuotaStore(Protocol):
+    async def reserve(
+        self,
+        *,
+        hold_id: str,
+        buckets: Sequence[Bucket],
+        amounts: Sequence[int],
+        now_ms: int,
+        ttl_ms: int,
+    ) -> Decision: ...
+
+    async def settle(
+        self,
+        *,
+        hold_id: str,
+        buckets: Sequence[Bucket],
+        reserved: Sequence[int],
+        actual: Sequence[int],
+        now_ms: int,
+    ) -> None: ...
+
+    async def read(self, *, buckets: Sequence[Bucket], now_ms: int) -> list[Level]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """Yen per prompt and per completion token for one model route."""
+
+    input_yen: float = 0.0
+    output_yen: float = 0.0
+
+    def micro_yen(self, prompt_tokens: int, completion_tokens: int) -> int:
+        return round((prompt_tokens * self.input_yen + completion_tokens * self.output_yen) * MICRO)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    estimated: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """What a request was charged (recorded in its audit event)."""
+
+    usage: Usage = Usage()
+    micro_yen: int = 0
+
+    @property
+    def yen(self) -> float:
+        return self.micro_yen / MICRO
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    hold_id: str
+    buckets: tuple[Bucket, ...]
+    amounts: tuple[int, ...]
+    price: Price
+    prompt_tokens: int  # counted before the call (0 when no limit applies)
+    warning: str | None = None
+    unchecked: bool = False  # the store was down and the deployment allows that
+
+
+@dataclass(frozen=True, slots=True)
+class BucketStatus:
+    scope: str
+    owner: str
+    window: str
+    unit: str
+    limit: float | None  # tokens or yen
+    used: float
+    held: float  # reserved by requests in flight
+    remaining: float | None
+    resets_at: datetime
+
+
+def settled_usage(
+    *, reported: dict[str, Any], reservation: Reservation, outcome: str, streamed: int
+) -> Usage:
+    """What to charge: the provider's usage; else, when output was produced or the client left
+    mid-call (the provider bills that), the counted prompt plus one token per streamed chunk;
+    else (the call failed) nothing: a refund."""
+    if "prompt_tokens" in reported or "completion_tokens" in reported:
+        return Usage(
+            int(reported.get("prompt_tokens") or 0), int(reported.get("completion_tokens") or 0)
+        )
+    if outcome in ("ok", "cancelled") or streamed:
+        return Usage(reservation.prompt_tokens, streamed, estimated=True)
+    return Usage()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _limit(limit: Limit, unit: str) -> int | None:
+    if unit == "tokens":
+        return limit.tokens
+    return None if limit.yen is None else round(limit.yen * MICRO)
+
+
+class Ledger:
+    """The quota stage: buckets for a request, reserve, settle, status."""
+
+    def __init__(
+        self,
+        store: QuotaStore,
+        *,
+        timezone: str = "Asia/Tokyo",
+        hold_ttl_s: float = 900.0,
+        on_store_error: OnStoreError = "refuse",
+        jpy_per_usd: float = 150.0,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.store = store
+        self.tz = ZoneInfo(timezone)
+        self._jpy_per_usd = jpy_per_usd
+        self._ttl_ms = int(hold_ttl_s * 1000)
+        self._on_store_error = on_store_error
+        self._clock = clock
+
+    def buckets(
+        self, *, quotas: Quotas, department: str, user: str | None, now: datetime
+    ) -> tuple[Bucket, ...]:
+        local = now.astimezone(self.tz)
+        today = local.date()
+        first_next_month = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+        windows: tuple[tuple[Literal["day", "month"], str, date], ...] = (
+            ("day", today.isoformat(), today + timedelta(days=1)),
+            ("month", f"{today:%Y-%m}", first_next_month),
+        )
+        scopes: list[tuple[Literal["department", "user"], str, Windows]] = [
+            ("department", department, quotas.department)
+        ]
+        if user is not None:
+            scopes.append(("user", user.lower(), quotas.per_user))
+        return tuple(
+            Bucket(
+                scope,
+                owner,
+                window,
+                period,
+                unit,
+                _limit(getattr(limits, window), unit),
+                self._at(ends),
+            )
+            for scope, owner, limits in scopes
+            for window, period, ends in windows
+            for unit in ("tokens", "yen")
+        )
+
+    def _at(self, day: date) -> datetime:
+        return datetime.combine(day, time(), tzinfo=self.tz)
+
+    async def reserve(
+        self,
+        *,
+        policy: Policy,
+        department: str,
+        user: str,
+        count_prompt: Callable[[], int],
+        max_tokens: int | None,
+        usd_per_token: tuple[float, float],
+    ) -> Reservation:
+        """Hold the request's worst case in every bucket, or raise ``QuotaExceeded``.
+
+        ``count_prompt`` tokenises the prompt (called in a worker thread, only when a limit
+        applies); ``usd_per_token``: the model's (prompt, completion) prices."""
+        price = Price(*(usd * self._jpy_per_usd for usd in usd_per_token))
+        now = self._clock()
+        quotas = policy.quotas
+        buckets = self.buckets(quotas=quotas, department=department, user=user, now=now)
+        hold_id = uuid.uuid4().hex
+        if not quotas.limited():  # counted at settle only: no limit to hold against
+            return Reservation(hold_id, buckets, (0,) * len(buckets), price, 0)
+        # Tokenising a long prompt is CPU work: off the event loop.
+        prompt = await anyio.to_thread.run_sync(count_prompt)
+        output = max_tokens or quotas.reserve_output_tokens
+        tokens, micro = prompt + output, price.micro_yen(prompt, output)
+        amounts = tuple(b.amount(tokens, micro) for b in buckets)
+        try:
+            decision = await self.store.reserve(
+                hold_id=hold_id,
+                buckets=buckets,
+                amounts=amounts,
+                now_ms=_ms(now),
+                ttl_ms=self._ttl_ms,
+            )
+        except StoreUnavailable as exc:
+            return self._store_down(exc, hold_id, buckets, price, prompt)
+        if not decision.admitted and decision.refused_at is not None:
+            i = decision.refused_at
+            raise _exceeded(buckets[i], decision.levels[i], amounts[i], now)
+        warning = _warning(buckets, decision.levels, quotas.warn_at)
+        return Reservation(hold_id, buckets, amounts, price, prompt, warning)
+
+    def _store_down(
+        self,
+        exc: StoreUnavailable,
+        hold_id: str,
+        buckets: tuple[Bucket, ...],
+        price: Price,
+        prompt: int,
+    ) -> Reservation:
+        if self._on_store_error == "allow":
+            log.error(
+                "quota store unavailable; request allowed UNCHECKED (on_store_error: allow): %s",
+                exc,
+            )
+            note = "quota store unavailable; this request was not counted against any quota"
+            return Reservation(
+                hold_id, buckets, (0,) * len(buckets), price, prompt, note, unchecked=True
+            )
+        log.error("quota store unavailable; request refused: %s", exc)
+        raise Unavailable(
+            "利用上限の管理サーバー (Redis) に接続できないため送信しませんでした。情報システム部に連絡してください。",
+            "The quota store (Redis) is unreachable, so nothing was sent; please tell IT.",
+        ) from exc
+
+    async def settle(
+        self, reservation: Reservation, *, reported: dict[str, Any], outcome: str, streamed: int
+    ) -> Settled:
+        """Replace the hold by the actual usage (see ``settled_usage``)."""
+        usage = settled_usage(
+            reported=reported, reservation=reservation, outcome=outcome, streamed=streamed
+        )
+        micro = reservation.price.micro_yen(usage.prompt_tokens, usage.completion_tokens)
+        settled = Settled(usage, micro)
+        if reservation.unchecked:
+            return settled
+        actual = tuple(b.amount(usage.total, micro) for b in reservation.buckets)
+        try:
+            await self.store.settle(
+                hold_id=reservation.hold_id,
+                buckets=reservation.buckets,
+                reserved=reservation.amounts,
+                actual=actual,
+                now_ms=_ms(self._clock()),
+            )
+        except StoreUnavailable:
+            # The hold expires by itself; the usage is in the audit log but not in the quota.
+            log.exception("quota settle failed for hold %s (%s)", reservation.hold_id, actual)
+        return settled
+
+    async def status(
+        self, *, policy: Policy, department: str, user: str | None
+    ) -> list[BucketStatus]:
+        now = self._clock()
+        buckets = self.buckets(quotas=policy.quotas, department=department, user=user, now=now)
+        try:
+            levels = await self.store.read(buckets=buckets, now_ms=_ms(now))
+        except StoreUnavailable as exc:
+            raise Unavailable(
+                "利用上限の管理サーバー (Redis) に接続できません。",
+                "The quota store (Redis) is unreachable.",
+            ) from exc
+        return [_status(b, lv) for b, lv in zip(buckets, levels, strict=True)]
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _status(bucket: Bucket, level: Level) -> BucketStatus:
+    scale = MICRO if bucket.unit == "yen" else 1
+    remaining = None if bucket.limit is None else max(0, bucket.limit - level.used - level.held)
+    return BucketStatus(
+        scope=bucket.scope,
+        owner=bucket.owner,
+        window=bucket.window,
+        unit=bucket.unit,
+        limit=None if bucket.limit is None else bucket.limit / scale,
+        used=level.used / scale,
+        held=level.held / scale,
+        remaining=None if remaining is None else remaining / scale,
+        resets_at=bucket.resets_at,
+    )
+
+
+def _amount(bucket: Bucket, value: int) -> tuple[str, str]:
+    if bucket.unit == "yen":
+        return f"{value / MICRO:,.2f} 円", f"JPY {value / MICRO:,.2f}"
+    return f"{value:,} トークン", f"{value:,} tokens"
+
+
+def _exceeded(bucket: Bucket, level: Level, amount: int, now: datetime) -> QuotaExceeded:
+    limit = bucket.limit or 0  # only limited buckets refuse
+    remaining = max(0, limit - level.used - level.held)
+    limit_ja, limit_en = _amount(bucket, limit)
+    left_ja, left_en = _amount(bucket, remaining)
+    need_ja, need_en = _amount(bucket, amount)
+    who_ja = (
+        f"部署「{bucket.owner}」全体"
+        if bucket.scope == "department"
+        else f"{bucket.owner} さん個人"
+    )
+    who_en = (
+        f"department {bucket.owner}" if bucket.scope == "department" else f"user {bucket.owner}"
+    )
+    window_ja, window_en = ("1 日", "daily") if bucket.window == "day" else ("1 か月", "monthly")
+    held_ja = " (処理中の依頼の予約分を差し引いた残り)" if level.held else ""
+    resets = bucket.resets_at
+    return QuotaExceeded(
+        f"利用上限に達したため送信しませんでした。{who_ja}の{window_ja}あたりの上限 {limit_ja} に対し、"
+        f"残りは {left_ja}{held_ja}、この依頼の見積りは最大 {need_ja} です。"
+        f"{resets:%Y年%m月%d日 %H:%M} ({resets.tzinfo}) にリセットされます。",
+        f"Quota exceeded, nothing was sent: the {window_en} limit of {who_en} is {limit_en}; "
+        f"{left_en} left, this request needs up to {need_en}. It resets at {resets.isoformat()}.",
+        headers={"retry-after": str(max(1, int((resets - now).total_seconds())))},
+    )
+
+
+def _warning(buckets: Sequence[Bucket], levels: Sequence[Level], warn_at: float) -> str | None:
+    """ASCII (an HTTP header): ``user/day/tokens 85% used, resets 2026-11-23T00:00:00+09:00``."""
+    notes = [
+        f"{b.scope}/{b.window}/{b.unit} {100 * (lv.used + lv.held) // b.limit}% used, "
+        f"resets {b.resets_at.isoformat()}"
+        for b, lv in zip(buckets, levels, strict=True)
+        if b.limit and (lv.used + lv.held) >= warn_at * b.limit
+    ]
+    return ", ".join(notes) or None
