@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base
@@ -23,6 +23,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_created_at", "created_at"),
         Index("ix_audit_events_department_created_at", "department", "created_at"),
         Index("ix_audit_events_event_type_created_at", "event_type", "created_at"),
+        Index("ix_audit_events_request_id", "request_id"),
     )
 
     id: Mapped[int] = mapped_column(
@@ -59,3 +60,45 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """Written by a retention purge: the chain's state just after the last purged event.
+
+    ``verify`` starts from the newest checkpoint instead of the genesis hash. The HMAC
+    (keyed from the deployment secret) stops someone with database access from deleting events
+    and writing a checkpoint of their own to cover the gap.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    through_seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    through_hash: Mapped[str] = mapped_column(String(64))
+    purged_events: Mapped[int] = mapped_column(BigInteger)
+    cutoff: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signature: Mapped[str] = mapped_column(String(64))
+
+
+class Feedback(Base):
+    """A staff member's rating of one answer (their own requests only), one row per request.
+
+    ``rating`` is 1-5; a good/bad vote is stored as ``helpful``. ``minutes_saved`` is what the
+    user reports, which the KPIs prefer over the use case's estimate.
+    """
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_department_created_at", "department", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    user_email: Mapped[str] = mapped_column(String(320))
+    department: Mapped[str] = mapped_column(String(100))
+    use_case: Mapped[str | None] = mapped_column(String(50))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    helpful: Mapped[bool | None] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    minutes_saved: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

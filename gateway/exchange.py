@@ -18,6 +18,9 @@ from gateway.principal import Principal
 from policies.quota import Reservation, Settled
 from policies.resolve import ResolvedPolicy
 
+# The id of the audit event a response belongs to: what ``POST /api/feedback`` refers to.
+REQUEST_ID_HEADER = "x-kakehashi-request-id"
+
 
 @dataclass
 class Exchange:
@@ -41,6 +44,10 @@ class Exchange:
     outcome: str = "error"
     status: int = 500
     error_code: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.reply_headers is not None:
+            self.reply_headers[REQUEST_ID_HEADER] = self.request_id
 
     def fail(self, exc: BaseException) -> None:
         if isinstance(exc, KakehashiError):

@@ -84,6 +84,27 @@ def test_streaming_is_plain_sse_ending_with_done(gateway: RunningGateway) -> Non
     assert events[-1] == "data: [DONE]"
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_every_response_names_its_audit_event(gateway: RunningGateway, stream: bool) -> None:
+    # Feedback refers to an answer by this id, so it must be the audited request's id.
+    key = gateway.make_key()
+    body = {
+        "model": "mock-model",
+        "stream": stream,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    with httpx.stream(
+        "POST",
+        f"{gateway.v1}/chat/completions",
+        headers={"authorization": f"Bearer {key}"},
+        json=body,
+    ) as response:
+        response.read()
+        request_id = response.headers["x-kakehashi-request-id"]
+    [event] = gateway.wait_for_audit(1)
+    assert event.request_id == request_id
+
+
 def test_litellm_route_works_too(
     gateway: RunningGateway, upstream: MockUpstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
