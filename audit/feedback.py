@@ -1,0 +1,104 @@
+"""Feedback on answers: staff rate their own answers and may report the minutes they saved.
+
+One row per request; posting again updates it (people change their mind after editing the
+draft). Only the person who made a request may rate it, and only a request that produced an
+answer. Callers cannot tell someone else's request id from an unknown one, so ids cannot be
+probed. The KPIs (``audit.kpi``) read this table; nothing here touches HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audit.models import AuditEvent, Feedback
+
+
+@dataclass(frozen=True)
+class Rating:
+    """What the user said. At least one of ``rating`` (1-5) and ``helpful`` is set."""
+
+    rating: int | None = None
+    helpful: bool | None = None
+    reason: str | None = None
+    minutes_saved: float | None = None
+
+
+@dataclass(frozen=True)
+class FeedbackOut:
+    request_id: str
+    use_case: str | None
+    rating: int | None
+    helpful: bool | None
+    reason: str | None
+    minutes_saved: float | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _out(row: Feedback) -> FeedbackOut:
+    return FeedbackOut(
+        request_id=row.request_id,
+        use_case=row.use_case,
+        rating=row.rating,
+        helpful=row.helpful,
+        reason=row.reason,
+        minutes_saved=row.minutes_saved,
+        created_at=_aware(row.created_at),
+        updated_at=_aware(row.updated_at),
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def _own_answer(session: AsyncSession, request_id: str, user_email: str) -> AuditEvent | None:
+    query = select(AuditEvent).where(
+        AuditEvent.request_id == request_id,
+        AuditEvent.event_type == "chat.completion",
+        AuditEvent.outcome == "ok",
+        AuditEvent.user_email == user_email,
+    )
+    return (await session.execute(query.limit(1))).scalar_one_or_none()
+
+
+async def record(
+    *, session: AsyncSession, request_id: str, user_email: str, rating: Rating
+) -> FeedbackOut | None:
+    """Store (or replace) ``user_email``'s rating of their answer ``request_id``.
+
+    ``None`` when that request is not one of the user's answered requests.
+    """
+    event = await _own_answer(session, request_id, user_email)
+    if event is None:
+        return None
+    now = datetime.now(UTC)
+    row = (
+        await session.execute(select(Feedback).where(Feedback.request_id == request_id))
+    ).scalar_one_or_none()
+    if row is None:
+        row = Feedback(
+            request_id=request_id,
+            user_email=user_email,
+            department=event.department or "",
+            use_case=event.use_case,
+            created_at=now,
+        )
+        session.add(row)
+    row.rating, row.helpful = rating.rating, rating.helpful
+    row.reason, row.minutes_saved = rating.reason, rating.minutes_saved
+    row.updated_at = now
+    await session.flush()
+    return _out(row)
+
+
+async def get(*, session: AsyncSession, request_id: str, user_email: str) -> FeedbackOut | None:
+    query = select(Feedback).where(
+        Feedback.request_id == request_id, Feedback.user_email == user_email
+    )
+    row = (await session.execute(query)).scalar_one_or_none()
+    return None if row is None else _out(row)

@@ -1,0 +1,392 @@
+"""Trial KPIs per department and week or month, aggregated in the database.
+
+Definitions (also in docs/kpi.md, which managers read):
+
+- A request is a ``chat.completion`` audit event; an *answer* is one whose outcome is ``ok``.
+- *Active users*: people with at least one answer in the period. *Trial users*: people with any
+  request since the trial started. Both are compared with the trial's ``eligible_users``.
+- An answer is *accepted* unless its owner rated it down (rating 1-2 or 👎). Unrated answers
+  count as accepted: most people never rate, and the monthly review shows the rating counts
+  beside the estimate so the reader can judge.
+- *Minutes saved* of an accepted answer: the minutes its owner reported, else the use case's
+  ``minutes_saved`` from the department's policy. *Hours saved per week* divides by the weeks
+  of the period that have passed (``as_of``), so a half-finished month is not under-reported.
+- *Cost per hour saved*: yen charged to the quota divided by hours saved.
+
+Periods are calendar weeks (Monday first) and months in the configured time zone (Asia/Tokyo
+by default); their bounds are converted to UTC for the indexed ``created_at`` range. Every
+number is a GROUP BY in SQL; Python only looks up each use case's minutes and shapes results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Select,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audit.models import AuditEvent, Feedback
+from policies.model import Policy
+from policies.resolve import PolicySource
+
+PeriodKind = Literal["week", "month"]
+_E = AuditEvent.__table__.c
+_F = Feedback.__table__.c
+
+
+@dataclass(frozen=True)
+class Period:
+    """``[start, end)`` in local dates."""
+
+    kind: PeriodKind
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def label(self) -> str:
+        if self.kind == "month":
+            return f"{self.start.year}年{self.start.month}月"
+        return f"{self.start.isoformat()} の週"
+
+    def utc(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        lo = datetime.combine(self.start, time(), tz).astimezone(UTC)
+        return lo, datetime.combine(self.end, time(), tz).astimezone(UTC)
+
+
+def period_of(kind: PeriodKind, day: date) -> Period:
+    """The week (Monday to Sunday) or calendar month containing ``day``."""
+    if kind == "week":
+        start = day - timedelta(days=day.weekday())
+        return Period("week", start, start + timedelta(days=7))
+    start = day.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return Period("month", start, end)
+
+
+def weeks(start: date, end: date) -> Iterator[Period]:
+    """The weeks that overlap ``[start, end)``."""
+    week = period_of("week", start)
+    while week.start < end:
+        yield week
+        week = period_of("week", week.end)
+
+
+@dataclass(frozen=True)
+class UseCaseKpi:
+    use_case: str
+    label: str
+    answers: int
+    accepted: int
+    minutes_saved: float
+    cost_jpy: float
+
+
+@dataclass(frozen=True)
+class TrialProgress:
+    start: date
+    end: date
+    day: int  # day N of ``days`` at the end of the period (or ``as_of``)
+    days: int
+    eligible_users: int
+    trial_users: int
+    target_hours_per_week: float | None
+    target_active_share: float | None
+
+
+@dataclass(frozen=True)
+class Kpis:
+    department: str | None  # None: every department
+    period: Period
+    requests: int
+    answers: int
+    refused: int
+    failed: int
+    refusals: dict[str, int]
+    active_users: int
+    active_share: float | None
+    use_cases: tuple[UseCaseKpi, ...]
+    accepted: int
+    minutes_saved: float
+    hours_saved: float
+    hours_saved_per_week: float
+    ratings: int
+    mean_rating: float | None
+    votes: int
+    helpful_share: float | None
+    reported_minutes: int  # answers whose owner reported the minutes saved
+    cost_jpy: float
+    cost_per_hour_saved: float | None
+    tokens: int
+    redactions: dict[str, int] = field(default_factory=dict)
+    trial: TrialProgress | None = None
+
+    @property
+    def hours_target_met(self) -> bool | None:
+        target = self.trial.target_hours_per_week if self.trial else None
+        return None if target is None else self.hours_saved_per_week >= target
+
+
+@dataclass(frozen=True)
+class _Scope:
+    department: str | None
+    lo: datetime
+    hi: datetime
+
+    def where(self) -> list[ColumnElement[bool]]:
+        conditions = [
+            _E.event_type == "chat.completion",
+            _E.created_at >= self.lo,
+            _E.created_at < self.hi,
+        ]
+        if self.department is not None:
+            conditions.append(_E.department == self.department)
+        return conditions
+
+
+async def _rows(session: AsyncSession, query: Select[Any]) -> list[Any]:
+    return list((await session.execute(query)).all())
+
+
+async def _outcomes(session: AsyncSession, scope: _Scope) -> list[Any]:
+    query = (
+        select(
+            _E.outcome,
+            _E.error_code,
+            func.count(),
+            func.coalesce(func.sum(_E.cost_jpy), 0.0),
+            func.coalesce(func.sum(_E.prompt_tokens + _E.completion_tokens), 0),
+        )
+        .where(*scope.where())
+        .group_by(_E.outcome, _E.error_code)
+    )
+    return await _rows(session, query)
+
+
+async def _distinct_users(session: AsyncSession, scope: _Scope, *, answered: bool) -> int:
+    conditions = scope.where() + ([_E.outcome == "ok"] if answered else [])
+    query = select(func.count(func.distinct(_E.user_email))).where(*conditions)
+    return int((await session.execute(query)).scalar_one())
+
+
+def _rejected() -> ColumnElement[bool]:
+    return or_(_F.rating <= 2, _F.helpful == false())
+
+
+async def _by_use_case(session: AsyncSession, scope: _Scope) -> list[Any]:
+    accepted = case((_rejected(), 0), else_=1)
+    reported = and_(~func.coalesce(_rejected(), false()), _F.minutes_saved.is_not(None))
+    query = (
+        select(
+            _E.department,
+            _E.use_case,
+            func.count(),
+            func.sum(accepted),
+            func.sum(case((reported, _F.minutes_saved), else_=0.0)),
+            func.sum(case((reported, 1), else_=0)),
+            func.coalesce(func.sum(_E.cost_jpy), 0.0),
+        )
+        .select_from(
+            AuditEvent.__table__.outerjoin(Feedback.__table__, _F.request_id == _E.request_id)
+        )
+        .where(*scope.where(), _E.outcome == "ok")
+        .group_by(_E.department, _E.use_case)
+    )
+    return await _rows(session, query)
+
+
+async def _satisfaction(session: AsyncSession, scope: _Scope) -> Any:
+    query = (
+        select(
+            func.count(_F.rating),
+            func.avg(_F.rating),
+            func.count(_F.helpful),
+            func.coalesce(func.sum(case((_F.helpful == true(), 1), else_=0)), 0),
+        )
+        .select_from(Feedback.__table__.join(AuditEvent.__table__, _E.request_id == _F.request_id))
+        .where(*scope.where())
+    )
+    return (await session.execute(query)).one()
+
+
+_REDACTIONS = """
+SELECT j.key, SUM({value}) FROM audit_events AS e, json_each(e.redactions) AS j
+WHERE e.event_type = 'chat.completion' AND e.created_at >= :lo AND e.created_at < :hi {dept}
+GROUP BY j.key
+"""
+
+
+async def _redactions(session: AsyncSession, scope: _Scope) -> dict[str, int]:
+    # Both SQLite and PostgreSQL expand a JSON object with json_each; only the cast differs.
+    value = "j.value" if session.get_bind().dialect.name == "sqlite" else "(j.value #>> '{}')::int"
+    sql = _REDACTIONS.format(
+        value=value, dept="AND e.department = :dept" if scope.department is not None else ""
+    )
+    params: dict[str, Any] = {"lo": scope.lo, "hi": scope.hi}
+    stmt = text(sql).bindparams(
+        bindparam("lo", type_=DateTime(timezone=True)),
+        bindparam("hi", type_=DateTime(timezone=True)),
+    )
+    if scope.department is not None:
+        params["dept"] = scope.department
+    rows = (await session.execute(stmt, params)).all()
+    return {str(k): int(n) for k, n in sorted(rows) if n}
+
+
+def _trial(
+    policy: Policy | None, period: Period, as_of: date | None, trial_users: int
+) -> TrialProgress | None:
+    trial = policy.trial if policy is not None else None
+    if trial is None:
+        return None
+    last = min(period.end - timedelta(days=1), as_of or period.end, trial.end)
+    return TrialProgress(
+        start=trial.start,
+        end=trial.end,
+        day=max(0, (last - trial.start).days + 1),
+        days=(trial.end - trial.start).days + 1,
+        eligible_users=trial.eligible_users,
+        trial_users=trial_users,
+        target_hours_per_week=trial.targets.hours_saved_per_week,
+        target_active_share=trial.targets.active_user_share,
+    )
+
+
+def _use_cases(
+    rows: list[Any], policies: PolicySource, labels: Policy
+) -> tuple[list[UseCaseKpi], int]:
+    """Per use case; minutes come from each department's own policy. Returns the rows and the
+    number of answers whose owner reported minutes."""
+    merged: dict[str, list[float]] = {}
+    reported_count = 0
+    for department, use_case, answers, accepted, reported, n_reported, cost in rows:
+        policy = policies.for_department(department or "")
+        known = policy.use_cases.get(use_case or "")
+        estimated = (int(accepted) - int(n_reported)) * (known.minutes_saved if known else 0.0)
+        acc = merged.setdefault(use_case or "", [0, 0, 0.0, 0.0])
+        acc[0] += int(answers)
+        acc[1] += int(accepted)
+        acc[2] += float(reported) + estimated
+        acc[3] += float(cost)
+        reported_count += int(n_reported)
+    result = []
+    for use_case, (answers, accepted, minutes, cost) in sorted(merged.items()):
+        known = labels.use_cases.get(use_case)
+        label = known.label if known else use_case
+        result.append(
+            UseCaseKpi(use_case, label, int(answers), int(accepted), round(minutes, 2), cost)
+        )
+    return result, reported_count
+
+
+async def compute(
+    *,
+    session: AsyncSession,
+    policies: PolicySource,
+    department: str | None,
+    period: Period,
+    tz: ZoneInfo,
+    as_of: date | None = None,
+) -> Kpis:
+    """The KPIs of ``department`` (None: all) in ``period``; ``as_of`` is today for a period
+    still running (hours per week are over the days passed)."""
+    lo, hi = period.utc(tz)
+    scope = _Scope(department, lo, hi)
+    policy = policies.for_department(department) if department is not None else None
+    counts = {"ok": 0, "refused": 0, "failed": 0}
+    refusals: dict[str, int] = {}
+    cost, tokens = 0.0, 0
+    for outcome, error_code, n, yen, used in await _outcomes(session, scope):
+        bucket = outcome if outcome in ("ok", "refused") else "failed"
+        counts[bucket] += int(n)
+        if outcome == "refused":
+            refusals[error_code or "unknown"] = refusals.get(error_code or "unknown", 0) + int(n)
+        cost += float(yen)
+        tokens += int(used)
+    active = await _distinct_users(session, scope, answered=True)
+    use_cases, reported = _use_cases(
+        await _by_use_case(session, scope), policies, policy or policies.for_department("")
+    )
+    ratings, mean, votes, helpful = await _satisfaction(session, scope)
+    trial_users = 0
+    if policy is not None and policy.trial is not None:
+        since = datetime.combine(policy.trial.start, time(), tz).astimezone(UTC)
+        trial_users = await _distinct_users(session, _Scope(department, since, hi), answered=False)
+    trial = _trial(policy, period, as_of, trial_users)
+    minutes = sum(u.minutes_saved for u in use_cases)
+    hours = minutes / 60
+    elapsed = period.days
+    if as_of is not None and period.start <= as_of < period.end:
+        elapsed = (as_of - period.start).days + 1
+    eligible = trial.eligible_users if trial else None
+    return Kpis(
+        department=department,
+        period=period,
+        requests=sum(counts.values()),
+        answers=counts["ok"],
+        refused=counts["refused"],
+        failed=counts["failed"],
+        refusals=dict(sorted(refusals.items())),
+        active_users=active,
+        active_share=round(active / eligible, 4) if eligible else None,
+        use_cases=tuple(use_cases),
+        accepted=sum(u.accepted for u in use_cases),
+        minutes_saved=round(minutes, 2),
+        hours_saved=round(hours, 2),
+        hours_saved_per_week=round(hours * 7 / elapsed, 2),
+        ratings=int(ratings),
+        mean_rating=round(float(mean), 2) if mean is not None else None,
+        votes=int(votes),
+        helpful_share=round(int(helpful) / int(votes), 4) if votes else None,
+        reported_minutes=reported,
+        cost_jpy=round(cost, 2),
+        cost_per_hour_saved=round(cost / hours, 2) if hours else None,
+        tokens=tokens,
+        redactions=await _redactions(session, scope),
+        trial=trial,
+    )
+
+
+async def weekly(
+    *,
+    session: AsyncSession,
+    policies: PolicySource,
+    department: str | None,
+    start: date,
+    end: date,
+    tz: ZoneInfo,
+    as_of: date | None = None,
+) -> list[Kpis]:
+    """One ``Kpis`` per week overlapping ``[start, end)`` (the monthly report's series)."""
+    return [
+        await compute(
+            session=session,
+            policies=policies,
+            department=department,
+            period=week,
+            tz=tz,
+            as_of=as_of,
+        )
+        for week in weeks(start, end)
+        if as_of is None or week.start <= as_of
+    ]
