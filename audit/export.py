@@ -63,7 +63,8 @@ def rows(series: Sequence[Kpis]) -> list[tuple[Cell, ...]]:
     return out
 
 
-def _cell(value: Cell) -> Cell:
+def cell(value: Cell) -> Cell:
+    """A value as a spreadsheet cell: empty for None, never a formula."""
     # A department name from the IdP starting with = or + would run as a formula in Excel.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
@@ -74,7 +75,7 @@ def to_csv(series: Sequence[Kpis]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADER)
-    writer.writerows([_cell(v) for v in row] for row in rows(series))
+    writer.writerows([cell(v) for v in row] for row in rows(series))
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -84,7 +85,7 @@ def to_xlsx(series: Sequence[Kpis]) -> bytes:
     sheet.title = "KPI"
     sheet.append(HEADER)
     for row in rows(series):
-        sheet.append([_cell(v) for v in row])
+        sheet.append([cell(v) for v in row])
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

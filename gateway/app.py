@@ -25,7 +25,21 @@ from gateway.devidp import DevIdp
 from gateway.errors import BadRequest, KakehashiError
 from gateway.oidc import OidcClient
 from gateway.provider import Providers
-from gateway.routes import auth, feedback, health, keys, kpi, me, openai_api, quota, redaction
+from gateway.routes import (
+    audit as audit_log,
+)
+from gateway.routes import (
+    auth,
+    feedback,
+    health,
+    keys,
+    kpi,
+    me,
+    metrics,
+    openai_api,
+    quota,
+    redaction,
+)
 from gateway.sessions import OneTimeStore, SessionStore
 from gateway.settings import ConfigError, Settings, load_settings
 from gateway.state import AppState, Redaction, Sso
@@ -184,6 +198,8 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
     app.include_router(quota.router)
     app.include_router(feedback.router)
     app.include_router(kpi.router)
+    app.include_router(metrics.router)
+    app.include_router(audit_log.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if dev_idp is not None:

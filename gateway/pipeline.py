@@ -52,7 +52,9 @@ async def _finish(state: AppState, ex: Exchange) -> None:
             ex.settled = await state.quota.settle(
                 ex.hold, reported=ex.usage, outcome=ex.outcome, streamed=ex.streamed
             )
-        await state.audit.append(ex.audit_event())
+        event = ex.audit_event()
+        state.metrics.record(event)
+        await state.audit.append(event)
 
 
 async def _prepare(
@@ -101,6 +103,9 @@ async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Redact
     except RedactionFailed as exc:
         raise Unavailable(exc.ja, exc.en) from exc
     ex.redactions = redacted.counts
+    if ex.resolved.policy.retention.store_redacted_prompts:
+        # What left the company, placeholders and all; never the text as typed.
+        ex.detail["prompt"] = redacted.messages
     return redacted
 
 

@@ -176,6 +176,8 @@ class Settings(BaseSettings):
     # How long a conversation's placeholder mapping is kept (server-side only).
     redaction_vault_ttl_s: float = Field(default=8 * 3600, gt=0)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
+    # Bearer token for the Prometheus scraper on /metrics (admins may read it signed in too).
+    metrics_token: SecretStr | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -242,6 +244,12 @@ def load_settings(path: Path | None, **overrides: Any) -> Settings:
                 f"{name}: oidc.client_secret: secrets never go in the file; "
                 "set KAKEHASHI_OIDC__CLIENT_SECRET in the environment"
             )
+        for secret in ("secret_key", "metrics_token"):
+            if secret in data:
+                raise ConfigError(
+                    f"{name}: {secret}: secrets never go in the file; "
+                    f"set KAKEHASHI_{secret.upper()} in the environment"
+                )
     data.update(overrides)
     try:
         return Settings(**data)

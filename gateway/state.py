@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from audit.writer import AuditWriter
+from gateway.metrics import Metrics
 from gateway.oidc import OidcClient
 from gateway.provider import Providers
 from gateway.sessions import OneTimeStore, SessionStore
@@ -51,3 +52,4 @@ class AppState:
     redis: Any | None = None  # redis.asyncio.Redis when configured
     sso: Sso | None = None  # built by the lifespan (gateway.app)
     redaction: Redaction | None = None  # built by the lifespan; None refuses every chat
+    metrics: Metrics = field(default_factory=Metrics)

@@ -1,0 +1,120 @@
+"""Reading the audit log for IT: filtered, newest first, paged by ``seq``.
+
+Returns plain dicts of the audited fields. Redacted prompt text (kept only where a policy
+allows it, under ``detail.prompt``) is left out: listings and exports never carry it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audit.export import cell
+from audit.models import AuditEvent
+
+_E = AuditEvent.__table__.c
+_PRIVATE_DETAIL = ("prompt",)
+_ONE_DAY = timedelta(days=1)
+FIELDS = (
+    "seq",
+    "created_at",
+    "event_type",
+    "outcome",
+    "status_code",
+    "error_code",
+    "request_id",
+    "user_email",
+    "department",
+    "role",
+    "model",
+    "use_case",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_jpy",
+    "latency_ms",
+    "redactions",
+    "policy_version",
+    "detail",
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date | None = None  # local dates, inclusive
+    end: date | None = None
+    department: str | None = None
+    user: str | None = None
+    event_type: str | None = None
+    outcome: str | None = None
+
+    def where(self, tz: ZoneInfo) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.start is not None:
+            conditions.append(_E.created_at >= datetime.combine(self.start, time(), tz))
+        if self.end is not None:
+            after = datetime.combine(self.end, time(), tz) + _ONE_DAY
+            conditions.append(_E.created_at < after)
+        for column, value in (
+            (_E.department, self.department),
+            (_E.user_email, self.user),
+            (_E.event_type, self.event_type),
+            (_E.outcome, self.outcome),
+        ):
+            if value:
+                conditions.append(column == value)
+        return conditions
+
+
+def _shape(row: Any, tz: ZoneInfo) -> dict[str, Any]:
+    out = {name: row[name] for name in FIELDS}
+    created = out["created_at"]
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    out["created_at"] = created.astimezone(tz).isoformat(timespec="seconds")
+    out["detail"] = {k: v for k, v in (out["detail"] or {}).items() if k not in _PRIVATE_DETAIL}
+    return out
+
+
+async def events(
+    *,
+    session: AsyncSession,
+    filters: Filters,
+    tz: ZoneInfo,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Newest first; pass the last ``seq`` you got as ``before_seq`` for the next page."""
+    conditions = filters.where(tz)
+    if before_seq is not None:
+        conditions.append(_E.seq < before_seq)
+    query = (
+        select(*(getattr(_E, name) for name in FIELDS))
+        .where(*conditions)
+        .order_by(_E.seq.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).mappings().all()
+    return [_shape(row, tz) for row in rows]
+
+
+def to_csv(rows: list[dict[str, Any]]) -> bytes:
+    """UTF-8 with BOM and CRLF: Japanese Excel opens it as it is."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(FIELDS)
+    for row in rows:
+        writer.writerow([_cell(row[name]) for name in FIELDS])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, dict):
+        value = ";".join(f"{k}={v}" for k, v in sorted(value.items()))
+    return cell(value)

@@ -1,0 +1,68 @@
+"""Prometheus metrics: requests, tokens, cost, latency and refusals by department and model.
+
+Fed from the one place the pipeline records an outcome (``pipeline._finish``, with the same
+event the audit log gets), so the numbers agree with the audit log. Each app has its own
+registry: tests run many apps in one process. With ``--workers N`` each worker counts its own
+requests and a scrape reaches one of them; run one worker per replica when you scrape, or sum
+in PromQL across replicas (``sum by (department) (rate(kakehashi_requests_total[5m]))``).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+from audit.chain import EventIn
+
+__all__ = ["CONTENT_TYPE", "Metrics"]
+
+_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "kakehashi_requests",
+            "Chat requests by outcome (ok, refused, error, cancelled).",
+            ["department", "model", "outcome"],
+            registry=self.registry,
+        )
+        self.tokens = Counter(
+            "kakehashi_tokens",
+            "Tokens charged to quotas.",
+            ["department", "model", "kind"],
+            registry=self.registry,
+        )
+        self.cost = Counter(
+            "kakehashi_cost_jpy",
+            "Cost charged to quotas, in yen.",
+            ["department", "model"],
+            registry=self.registry,
+        )
+        self.refusals = Counter(
+            "kakehashi_refusals",
+            "Refused chat requests by reason (quota_exceeded, content_blocked, ...).",
+            ["department", "code"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "kakehashi_request_latency_seconds",
+            "Time from request to the last byte, through the whole pipeline.",
+            ["model"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    def record(self, event: EventIn) -> None:
+        department, model = event.department or "", event.model or ""
+        self.requests.labels(department, model, event.outcome).inc()
+        self.tokens.labels(department, model, "prompt").inc(event.prompt_tokens)
+        self.tokens.labels(department, model, "completion").inc(event.completion_tokens)
+        self.cost.labels(department, model).inc(event.cost_jpy)
+        if event.outcome == "refused":
+            self.refusals.labels(department, event.error_code or "unknown").inc()
+        self.latency.labels(model).observe(event.latency_ms / 1000)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
