@@ -44,6 +44,7 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("/", "ホーム"),
     NavItem("/keys", "API キー"),
+    NavItem("/dashboard", "効果測定", Role.MANAGER),
 ]
 
 

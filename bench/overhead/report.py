@@ -162,10 +162,10 @@ def verdict_table(items: list[Verdict]) -> str:
     return "\n".join(lines)
 
 
-def replace_section(path: Path, body: str) -> None:
-    """Write ``body`` (starting with SECTION) into ``path``, leaving other sections alone."""
+def replace_section(path: Path, body: str, section: str = SECTION) -> None:
+    """Write ``body`` (starting with ``section``) into ``path``, leaving other sections alone."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    pattern = re.compile(rf"^{re.escape(section)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
     block = body.rstrip("\n") + "\n"
     if pattern.search(text):
         text = pattern.sub(lambda _m: block + "\n", text, count=1).rstrip("\n") + "\n"

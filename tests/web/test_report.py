@@ -1,0 +1,117 @@
+"""The manager's dashboard and the printable monthly report: right numbers, SVG charts, and
+only for the manager's own department (IT admins: any)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from gateway.principal import Role
+from tests.fixtures.gateway import RunningGateway
+from tests.fixtures.policies import PolicyFolder
+
+TODAY = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+
+
+def _ask(gw: RunningGateway, key: str, use_case: str) -> str:
+    response = httpx.post(
+        f"{gw.v1}/chat/completions",
+        headers={"authorization": f"Bearer {key}", "x-kakehashi-use-case": use_case},
+        json={"model": "mock-model", "messages": [{"role": "user", "content": "お願いします"}]},
+    )
+    assert response.status_code == 200
+    return response.headers["x-kakehashi-request-id"]
+
+
+def _page(gw: RunningGateway, key: str, path: str, **params: str) -> httpx.Response:
+    return httpx.get(
+        f"{gw.base_url}{path}",
+        params=params,
+        headers={"authorization": f"Bearer {key}", "accept": "text/html"},
+    )
+
+
+def _text(html: str, element_id: str) -> str:
+    match = re.search(rf'id="{element_id}"[^>]*>(.*?)</div>', html, re.S)
+    assert match, element_id
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
+
+
+def _office(
+    policy_gateway: Callable[..., RunningGateway], policy_folder: PolicyFolder
+) -> RunningGateway:
+    start = TODAY - timedelta(days=9)
+    policy_folder.write(
+        "営業部.yaml",
+        f"""\
+        trial:
+          start: {start.isoformat()}
+          end: {(start + timedelta(days=89)).isoformat()}
+          eligible_users: 4
+          targets: {{hours_saved_per_week: 10, active_user_share: 0.5}}
+        """,
+    )
+    gw = policy_gateway()
+    staff = gw.make_key("sato@example.co.jp", "営業部")
+    kept = _ask(gw, staff, "email_draft")
+    dropped = _ask(gw, staff, "summary")
+    for rid, body in ((kept, {"rating": 5, "minutes_saved": 30}), (dropped, {"rating": 1})):
+        rated = httpx.post(
+            f"{gw.base_url}/api/feedback",
+            headers={"authorization": f"Bearer {staff}"},
+            json={"request_id": rid, **body},
+        )
+        assert rated.status_code == 200
+    return gw
+
+
+def test_the_monthly_report_shows_this_months_numbers_with_charts(
+    policy_gateway: Callable[..., RunningGateway], policy_folder: PolicyFolder
+) -> None:
+    gw = _office(policy_gateway, policy_folder)
+    manager = gw.make_key("boss@example.co.jp", "営業部", Role.MANAGER)
+    page = _page(gw, manager, "/reports/monthly", month=TODAY.strftime("%Y-%m"))
+    assert page.status_code == 200
+    html = page.text
+    assert html.count("<svg") == 3
+    assert "週ごとの削減時間" in html
+    # One accepted answer, 30 minutes reported: 0.5 hours; the summary was rated 1.
+    assert "0.5 時間" in _text(html, "kpi-total-hours")
+    assert "採用 1 件 / 回答 2 件" in _text(html, "kpi-total-hours")
+    assert "1 人" in _text(html, "kpi-users")
+    assert "対象 4 人 (25%)" in _text(html, "kpi-users")
+    assert "★ 3.0" in _text(html, "kpi-satisfaction")  # (5 + 1) / 2
+    table = html[html.index('id="use-cases"') :]
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>", table)
+    # label: (answers, accepted, minutes saved)
+    assert {r[0]: r[1:] for r in rows} == {
+        "メール下書き / e-mail draft": ("1", "1", "30"),
+        "要約 / summary": ("1", "0", "0"),
+    }
+    assert "10 日目" in html  # the trial started 9 days ago
+
+
+def test_the_dashboard_is_for_managers_of_the_department_and_it(
+    policy_gateway: Callable[..., RunningGateway], policy_folder: PolicyFolder
+) -> None:
+    gw = _office(policy_gateway, policy_folder)
+    staff = gw.make_key("sato@example.co.jp", "営業部")
+    other = gw.make_key("ito@example.co.jp", "総務部", Role.MANAGER)
+    manager = gw.make_key("boss@example.co.jp", "営業部", Role.MANAGER)
+    admin = gw.make_key("it@example.co.jp", "情報システム部", Role.ADMIN)
+    assert _page(gw, staff, "/dashboard").status_code == 403
+    assert _page(gw, other, "/dashboard", department="営業部").status_code == 403
+    assert _page(gw, other, "/reports/monthly", department="営業部").status_code == 403
+    own = _page(gw, manager, "/dashboard")
+    assert own.status_code == 200
+    assert 'href="/api/kpi.csv?department=' in own.text
+    everyone = _page(gw, admin, "/dashboard")
+    assert "全部署" in everyone.text
+    assert '<option value="営業部"' in everyone.text
+    assert _page(gw, manager, "/reports/monthly", month="2026-13").status_code == 400
+    assert "効果測定" in _page(gw, manager, "/").text  # in the manager's menu
+    assert "効果測定" not in _page(gw, staff, "/").text

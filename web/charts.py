@@ -1,0 +1,89 @@
+"""Small charts for the dashboard and the printable monthly report: geometry here, SVG in
+``templates/_charts.html`` (autoescaped like every template).
+
+No JavaScript and nothing from a CDN: the report must print to PDF on a locked-down PC. Each
+chart carries a title and a text description, so screen readers and a black-and-white
+printout still carry the numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+WIDTH, HEIGHT = 560, 220
+_LABELS = 150  # room for labels left of horizontal bars
+_AXIS = 48  # room left of columns
+_ROW = 26
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    text: str  # the value as printed
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Chart:
+    kind: str  # "hbars" or "columns"
+    title: str
+    description: str
+    width: int
+    height: int
+    bars: tuple[Bar, ...]
+    target_y: float | None = None
+    axis_x: float = _AXIS
+    baseline: float = 0
+
+
+def _fmt(value: float, unit: str) -> str:
+    number = f"{value:,.1f}" if value % 1 else f"{value:,.0f}"
+    return number + unit
+
+
+def _describe(items: Sequence[tuple[str, float]], unit: str) -> str:
+    return "、".join(f"{label}: {_fmt(v, unit)}" for label, v in items) or "データなし / no data"
+
+
+def hbars(title: str, items: Sequence[tuple[str, float]], unit: str = "") -> Chart:
+    """Horizontal bars, one per ``(label, value)``."""
+    peak = max((v for _, v in items), default=0) or 1
+    room = WIDTH - _LABELS - 70
+    bars = tuple(
+        Bar(label, _fmt(v, unit), _LABELS, i * _ROW + 10, round(v / peak * room, 1), 18)
+        for i, (label, v) in enumerate(items)
+    )
+    height = max(1, len(items)) * _ROW + 20
+    return Chart("hbars", title, _describe(items, unit), WIDTH, height, bars, axis_x=_LABELS)
+
+
+def columns(
+    title: str, items: Sequence[tuple[str, float]], *, target: float | None = None, unit: str = ""
+) -> Chart:
+    """Columns over time, with an optional target line."""
+    baseline = HEIGHT - 34
+    peak = max([v for _, v in items] + [target or 0]) or 1
+    step = (WIDTH - _AXIS - 10) / max(1, len(items))
+    scale = (baseline - 18) / peak
+    bars = tuple(
+        Bar(
+            label,
+            _fmt(v, ""),
+            round(_AXIS + i * step + step * 0.15, 1),
+            round(baseline - v * scale, 1),
+            round(step * 0.7, 1),
+            round(v * scale, 1),
+        )
+        for i, (label, v) in enumerate(items)
+    )
+    description = _describe(items, unit)
+    if target is not None:
+        description += f" (目標 {_fmt(target, unit)})"
+    target_y = round(baseline - target * scale, 1) if target is not None else None
+    return Chart(
+        "columns", title, description, WIDTH, HEIGHT, bars, target_y=target_y, baseline=baseline
+    )

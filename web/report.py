@@ -1,0 +1,88 @@
+"""The department manager's pages: ``/dashboard`` (this month at a glance) and
+``/reports/monthly`` (the printable trial report for the monthly review).
+
+Numbers come from ``audit.kpi`` through the same functions as ``/api/kpi``; the charts are SVG
+drawn here (``web.charts``). Managers see their own department, IT admins any (or all).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from audit.kpi import Kpis, period_of
+from gateway.auth import DepartmentScope, app_state, authenticate
+from gateway.errors import BadRequest
+from gateway.routes.kpi import department_kpis, today, weekly_kpis
+from gateway.state import AppState
+from web import charts
+from web.templating import render
+
+router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(authenticate)])
+
+Month = Annotated[str | None, Query(max_length=7)]
+
+
+def _departments(state: AppState) -> list[str]:
+    return sorted(state.policies.current.by_department)
+
+
+def _charts(k: Kpis, weeks: list[Kpis]) -> dict[str, Any]:
+    target = k.trial.target_hours_per_week if k.trial else None
+    return {
+        "hours_chart": charts.columns(
+            "週ごとの削減時間 (時間)",
+            [(f"{w.period.start.month}/{w.period.start.day}〜", w.hours_saved) for w in weeks],
+            target=target,
+            unit="時間",
+        ),
+        "use_case_chart": charts.hbars(
+            "用途別の回答数", [(u.label, float(u.answers)) for u in k.use_cases], unit="件"
+        ),
+        "users_chart": charts.hbars(
+            "利用者",
+            [("アクティブ", float(k.active_users))]
+            + ([("トライアル参加", float(k.trial.trial_users)), ("対象者", float(k.trial.eligible_users))] if k.trial else []),
+            unit="人",
+        ),
+    }  # fmt: skip
+
+
+def _month(value: str | None, state: AppState) -> date:
+    if not value:
+        return today(state).replace(day=1)
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise BadRequest(
+            "month は YYYY-MM の形式で指定してください (例: 2026-11)。",
+            "month must be YYYY-MM (for example 2026-11).",
+        )
+    return date(int(value[:4]), int(value[5:]), 1)
+
+
+@router.get("/dashboard")
+async def dashboard(request: Request, department: DepartmentScope) -> Response:
+    state = app_state(request)
+    k = await department_kpis(state=state, department=department, kind="month", day=None)
+    month = k.period
+    weeks = await weekly_kpis(state=state, department=department, start=month.start, end=month.end)
+    context = {"k": k, "departments": _departments(state), "month": month.start.strftime("%Y-%m")}
+    return render(request, "dashboard.html", context | _charts(k, weeks))
+
+
+@router.get("/reports/monthly")
+async def monthly_report(
+    request: Request, department: DepartmentScope, month: Month = None
+) -> Response:
+    state = app_state(request)
+    first = _month(month, state)
+    k = await department_kpis(state=state, department=department, kind="month", day=first)
+    period = period_of("month", first)
+    weeks = await weekly_kpis(
+        state=state, department=department, start=period.start, end=period.end
+    )
+    context = {"k": k, "weeks": weeks, "month": first.strftime("%Y-%m"), "today": today(state)}
+    return render(request, "report.html", context | _charts(k, weeks))
