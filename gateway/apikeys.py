@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -53,8 +54,7 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-async def principal_for(*, session: AsyncSession, token: str) -> Principal | None:
-    """The principal behind ``token``, or None when unknown, revoked or expired."""
+async def _lookup(session: AsyncSession, token: str) -> tuple[Principal, datetime | None] | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = (
@@ -67,11 +67,10 @@ async def principal_for(*, session: AsyncSession, token: str) -> Principal | Non
     if row is None:
         return None
     key, email = row
-    if key.revoked_at is not None:
+    expires = _aware(key.expires_at) if key.expires_at is not None else None
+    if key.revoked_at is not None or (expires is not None and expires <= datetime.now(UTC)):
         return None
-    if key.expires_at is not None and _aware(key.expires_at) <= datetime.now(UTC):
-        return None
-    return Principal(
+    principal = Principal(
         user_id=key.user_id,
         email=email,
         department=key.department,
@@ -79,6 +78,58 @@ async def principal_for(*, session: AsyncSession, token: str) -> Principal | Non
         auth_method="api_key",
         key_id=key.id,
     )
+    return principal, expires
+
+
+async def principal_for(
+    *, session: AsyncSession, token: str, cache: KeyCache | None = None
+) -> Principal | None:
+    """The principal behind ``token``, or None when unknown, revoked or expired."""
+    if cache is not None and (hit := cache.get(token)) is not None:
+        return hit
+    found = await _lookup(session, token)
+    if found is None:
+        return None
+    if cache is not None:
+        cache.put(token, *found)
+    return found[0]
+
+
+class KeyCache:
+    """Recently seen valid keys, so the hot path skips one database round trip per request.
+
+    Only valid keys are kept (a new key works at once; unknown tokens cannot fill memory), for
+    ``ttl_s`` seconds and never past the key's own expiry. A revoke through this process drops
+    the key at once (``forget``); other processes and replicas stop accepting it within
+    ``ttl_s``. Keys are stored by hash, never in clear.
+    """
+
+    def __init__(self, ttl_s: float = 5.0, max_entries: int = 10_000) -> None:
+        self._ttl = ttl_s
+        self._max = max_entries
+        self._entries: dict[str, tuple[Principal, float, datetime | None]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        digest = hash_token(token)
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        principal, until, expires = entry
+        if time.monotonic() >= until or (expires is not None and expires <= datetime.now(UTC)):
+            del self._entries[digest]
+            return None
+        return principal
+
+    def put(self, token: str, principal: Principal, expires: datetime | None) -> None:
+        if self._ttl <= 0:
+            return
+        if len(self._entries) >= self._max:
+            self._entries.clear()  # rare: bounded memory beats an LRU's bookkeeping here
+        self._entries[hash_token(token)] = (principal, time.monotonic() + self._ttl, expires)
+
+    def forget(self, key_id: int) -> None:
+        for digest in [d for d, (p, _, _) in self._entries.items() if p.key_id == key_id]:
+            del self._entries[digest]
 
 
 async def revoke(*, session: AsyncSession, key_id: int) -> bool:

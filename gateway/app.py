@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from audit.writer import AuditWriter
+from gateway.apikeys import KeyCache
 from gateway.db import make_async_engine, sessionmaker
 from gateway.devidp import DevIdp
 from gateway.errors import BadRequest, KakehashiError
@@ -176,6 +177,7 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
             redis=redis,
             sso=sso,
             redaction=await _redaction(settings, redis, redactor),
+            keys=KeyCache(settings.api_key_cache_s),
         )
         try:
             yield

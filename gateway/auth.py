@@ -103,8 +103,10 @@ async def authenticate(request: Request) -> Principal:
     state = app_state(request)
     token = _bearer(request)
     if token is not None:
-        async with state.sessions() as session:
-            principal = await principal_for(session=session, token=token)
+        principal = state.keys.get(token)
+        if principal is None:
+            async with state.sessions() as session:
+                principal = await principal_for(session=session, token=token, cache=state.keys)
         if principal is None:
             raise await _refuse(state, request, "unknown, revoked or expired key")
     elif request.headers.get("authorization"):

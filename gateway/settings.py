@@ -173,6 +173,9 @@ class Settings(BaseSettings):
     policies_reload_s: float = Field(default=1.0, ge=0)
     quota: QuotaSettings = Field(default_factory=QuotaSettings)
     redaction_timeout_s: float = Field(default=5.0, gt=0)
+    # How long a valid API key is trusted without a database lookup (0: every request looks
+    # it up). A revoke takes effect at once on the replica that did it, within this elsewhere.
+    api_key_cache_s: float = Field(default=5.0, ge=0, le=60)
     # How long a conversation's placeholder mapping is kept (server-side only).
     redaction_vault_ttl_s: float = Field(default=8 * 3600, gt=0)
     oidc: OidcSettings = Field(default_factory=OidcSettings)

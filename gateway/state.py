@@ -9,6 +9,7 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from audit.writer import AuditWriter
+from gateway.apikeys import KeyCache
 from gateway.metrics import Metrics
 from gateway.oidc import OidcClient
 from gateway.provider import Providers
@@ -53,3 +54,4 @@ class AppState:
     sso: Sso | None = None  # built by the lifespan (gateway.app)
     redaction: Redaction | None = None  # built by the lifespan; None refuses every chat
     metrics: Metrics = field(default_factory=Metrics)
+    keys: KeyCache = field(default_factory=KeyCache)  # valid API keys seen recently

@@ -154,6 +154,7 @@ async def revoke_key(
             "ほかの人の API キーは失効できません。", "You cannot revoke another person's key."
         )
     if revoked:
+        state.keys.forget(key_id)  # other replicas within settings.api_key_cache_s
         await state.audit.append(
             EventIn(
                 event_type="key.revoked",
