@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from audit.chain import EventIn, event_hash
@@ -23,23 +25,22 @@ from audit.models import AuditEvent
 log = logging.getLogger(__name__)
 
 _MAX_BATCH = 500
+_RETRY_S = 1.0  # pause before retrying a failed batch
+_STOP_TIMEOUT_S = 10.0
 
 
 @dataclass
 class _Pending:
     event: EventIn
-    done: asyncio.Future[int]
+    done: asyncio.Future[int] | None  # None: nobody waits for this commit
 
 
-async def append_batch(session: AsyncSession, events: list[EventIn]) -> list[int]:
-    """Append ``events`` in order inside the caller's transaction; return their seq numbers."""
-    row = (
-        await session.execute(
-            text("UPDATE audit_chain_head SET seq = seq + :n WHERE id = 1 RETURNING seq, hash"),
-            {"n": len(events)},
-        )
-    ).one()
-    last_seq, prev = int(row[0]), str(row[1])
+_TAKE = text("UPDATE audit_chain_head SET seq = seq + :n WHERE id = 1 RETURNING seq, hash")
+_HEAD = text("UPDATE audit_chain_head SET hash = :h WHERE id = 1")
+
+
+def _chain(events: list[EventIn], last_seq: int, prev: str) -> tuple[list[dict[str, Any]], str]:
+    """Rows for ``events`` numbered up to ``last_seq``, chained from ``prev``; and the new head."""
     seq = last_seq - len(events)
     rows = []
     for event in events:
@@ -48,56 +49,140 @@ async def append_batch(session: AsyncSession, events: list[EventIn]) -> list[int
         digest = event_hash(prev, seq, columns)
         rows.append({**columns, "seq": seq, "prev_hash": prev, "hash": digest})
         prev = digest
+    return rows, prev
+
+
+async def append_batch(session: AsyncSession, events: list[EventIn]) -> list[int]:
+    """Append ``events`` in order inside the caller's transaction; return their seq numbers."""
+    row = (await session.execute(_TAKE, {"n": len(events)})).one()
+    rows, head = _chain(events, int(row[0]), str(row[1]))
     await session.execute(insert(AuditEvent), rows)
-    await session.execute(text("UPDATE audit_chain_head SET hash = :h WHERE id = 1"), {"h": prev})
+    await session.execute(_HEAD, {"h": head})
+    return [r["seq"] for r in rows]
+
+
+def append_batch_sync(engine: Engine, events: list[EventIn]) -> list[int]:
+    """``append_batch`` in one transaction of its own, for the SQLite writer thread."""
+    with engine.begin() as conn:
+        row = conn.execute(_TAKE, {"n": len(events)}).one()
+        rows, head = _chain(events, int(row[0]), str(row[1]))
+        conn.execute(insert(AuditEvent), rows)
+        conn.execute(_HEAD, {"h": head})
     return [r["seq"] for r in rows]
 
 
 class AuditWriter:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """The per-process audit writer.
+
+    ``wait_for_commit``: callers return once their event is committed (the strict promise), or,
+    by default, once it is queued; the queue is committed within milliseconds and drained on
+    shutdown, so only a crash of the process itself (SIGKILL, power loss) can lose the last few
+    milliseconds of events. While the database refuses writes, ``failing`` is true and every
+    append waits for its commit, so errors surface; the pipeline refuses new chat requests until
+    a batch commits again (fail closed: nothing is sent that could not be audited).
+
+    ``sync_engine`` (SQLite): each batch is committed on one dedicated thread through a plain
+    sqlite3 connection: one thread hop per batch instead of one per statement through aiosqlite
+    (the largest share of the gateway's own CPU in bench/overhead). PostgreSQL stays async.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        sync_engine: Engine | None = None,
+        wait_for_commit: bool = False,
+    ) -> None:
         self._sessions = sessions
+        self._sync = sync_engine
+        self._wait = wait_for_commit
+        self._thread = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-writer")
+            if sync_engine is not None
+            else None
+        )
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._retry: list[_Pending] = []  # events of a failed batch nobody waited for
+        self._busy = False
+        self.failing = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="audit-writer")
+
+    def idle(self) -> bool:
+        """Nothing queued or being committed (tests read the log after this)."""
+        return self._queue.empty() and not self._retry and not self._busy
 
     async def stop(self) -> None:
         """Commit what is queued, then stop."""
         if self._task is None:
             return
-        await self._queue.join()
+        try:
+            await asyncio.wait_for(self._queue.join(), timeout=_STOP_TIMEOUT_S)
+        except TimeoutError:
+            log.error("audit writer stopped with %d events not committed", len(self._retry))
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+        if self._sync is not None:
+            self._sync.dispose()
 
-    async def append(self, event: EventIn) -> int:
-        """Queue ``event`` and wait until it is committed; returns its sequence number."""
+    async def _commit(self, events: list[EventIn]) -> list[int]:
+        if self._sync is not None and self._thread is not None:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._thread, append_batch_sync, self._sync, events)
+        async with self._sessions.begin() as session:
+            return await append_batch(session, events)
+
+    async def append(self, event: EventIn) -> None:
+        """Queue ``event``; wait for its commit when configured to, or while writes fail."""
         if self._task is None:  # CLIs and tests without a running writer
             async with self._sessions.begin() as session:
-                return (await append_batch(session, [event]))[0]
+                await append_batch(session, [event])
+            return
+        if not (self._wait or self.failing):
+            self._queue.put_nowait(_Pending(event, None))
+            return
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(event, done))
+        self._queue.put_nowait(_Pending(event, done))
         # Shielded: a client disconnect must not cancel the audit write of its own request.
-        return await asyncio.shield(done)
+        await asyncio.shield(done)
+
+    async def _next_batch(self) -> list[_Pending]:
+        if self._retry:
+            await asyncio.sleep(_RETRY_S)
+            batch, self._retry = self._retry, []
+        else:
+            batch = [await self._queue.get()]
+        while len(batch) < _MAX_BATCH and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        return batch
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < _MAX_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            batch = await self._next_batch()
+            self._busy = True
             try:
-                async with self._sessions.begin() as session:
-                    seqs = await append_batch(session, [p.event for p in batch])
-                for pending, seq in zip(batch, seqs, strict=True):
-                    if not pending.done.done():
-                        pending.done.set_result(seq)
-            except Exception as exc:  # the batch failed as a whole; tell every waiter
-                log.exception("audit batch of %d events failed", len(batch))
+                seqs = await self._commit([p.event for p in batch])
+            except Exception as exc:  # the batch failed as a whole
+                self.failing = True
+                log.exception("audit batch of %d events failed; retrying", len(batch))
                 for pending in batch:
-                    if not pending.done.done():
-                        pending.done.set_exception(exc)
-            finally:
-                for _ in batch:
+                    if pending.done is None:
+                        self._retry.append(pending)  # kept (unfinished) until it commits
+                    else:
+                        if not pending.done.done():
+                            pending.done.set_exception(exc)
+                        self._queue.task_done()
+            else:
+                self.failing = False
+                for pending, seq in zip(batch, seqs, strict=True):
+                    if pending.done is not None and not pending.done.done():
+                        pending.done.set_result(seq)
                     self._queue.task_done()
+            finally:
+                self._busy = False

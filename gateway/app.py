@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from audit.writer import AuditWriter
 from gateway.apikeys import KeyCache
-from gateway.db import make_async_engine, sessionmaker
+from gateway.db import is_sqlite, make_async_engine, make_sync_engine, sessionmaker
 from gateway.devidp import DevIdp
 from gateway.errors import BadRequest, KakehashiError
 from gateway.oidc import OidcClient
@@ -155,7 +155,12 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         policies = _policies(settings)
         engine = make_async_engine(settings.database.url, echo=settings.database.echo)
-        audit = AuditWriter(sessionmaker(engine))
+        url = settings.database.url
+        audit = AuditWriter(
+            sessionmaker(engine),
+            sync_engine=make_sync_engine(url) if is_sqlite(url) else None,
+            wait_for_commit=settings.audit_wait_for_commit,
+        )
         audit.start()
         await policies.start(audit.append)
         providers = Providers()

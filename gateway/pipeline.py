@@ -60,6 +60,10 @@ async def _finish(state: AppState, ex: Exchange) -> None:
 async def _prepare(
     state: AppState, ex: Exchange, body: dict[str, Any], use_case: str | None
 ) -> ModelRoute:
+    if state.audit.failing:
+        raise Unavailable(
+            "監査ログに書き込めないため送信しません。", "The audit log cannot be written; not sent."
+        )
     await state.policies.refresh()
     resolved = resolve(policies=state.policies, principal=ex.principal)
     ex.policy_version, ex.resolved = resolved.version, resolved

@@ -176,6 +176,9 @@ class Settings(BaseSettings):
     # How long a valid API key is trusted without a database lookup (0: every request looks
     # it up). A revoke takes effect at once on the replica that did it, within this elsewhere.
     api_key_cache_s: float = Field(default=5.0, ge=0, le=60)
+    # Answer only after the request's audit event is committed (instead of queued; see
+    # audit.writer for what each promises). Either way nothing is sent while audit writes fail.
+    audit_wait_for_commit: bool = False
     # How long a conversation's placeholder mapping is kept (server-side only).
     redaction_vault_ttl_s: float = Field(default=8 * 3600, gt=0)
     oidc: OidcSettings = Field(default_factory=OidcSettings)

@@ -5,7 +5,7 @@ cores), served through ``bench.overhead.stages`` (the real app with timers aroun
 
 1. wall time per stage (auth lookup, upstream call, audit commit, the rest of the pipeline,
    and the framework around it), at each concurrency, for the current code and for "what if"
-   variants (``auth_cache``, ``audit_nowait``) that are measured here and not made in the gateway;
+   variants (``audit_nowait``) that are measured here and not made in the gateway;
 2. CPU per request by category from py-spy samples of every worker under load.
 """
 
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=lambda s: [int(c) for c in s.split(",")],
                         default=[1, 16, 64])  # fmt: skip
     parser.add_argument("--spy-concurrency", type=int, default=16)
-    parser.add_argument("--whatif", default=",auth_cache,audit_nowait,auth_cache+audit_nowait",
+    parser.add_argument("--whatif", default=",audit_nowait",
                         help="comma-separated variants; '+' joins changes; empty = current code")  # fmt: skip
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)

@@ -6,8 +6,8 @@ appends one JSON line per request to ``$BENCH_STAGES_OUT/<pid>.jsonl``:
 ``{"t": end time, "total": s, "auth": s, "chat": s, "upstream": s, "audit": s}``.
 
 ``$BENCH_WHATIF`` (comma-separated) measures a proposed change without making it:
-``auth_cache`` caches API-key lookups in-process for 5 s; ``audit_nowait`` queues the audit event
-and answers without waiting for its commit (a different durability promise).
+``audit_nowait`` queues the audit event and answers without waiting for its commit (a different
+durability promise). (The API-key cache it once measured is now in the gateway.)
 """
 
 from __future__ import annotations
@@ -62,20 +62,6 @@ def _timed(name: str, fn: AsyncFn) -> AsyncFn:
     return wrapper
 
 
-def _auth_cache(fn: AsyncFn) -> AsyncFn:
-    cache: dict[str, tuple[float, Any]] = {}
-
-    async def cached(*, session: Any, token: str) -> Any:
-        hit = cache.get(token)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        principal = await fn(session=session, token=token)
-        cache[token] = (time.monotonic() + 5.0, principal)
-        return principal
-
-    return cached
-
-
 def _audit_nowait(original: AsyncFn) -> AsyncFn:
     async def append(self: Any, event: Any) -> int:
         if self._task is None:
@@ -90,9 +76,7 @@ def _audit_nowait(original: AsyncFn) -> AsyncFn:
 
 def _patch() -> None:
     # gateway.auth calls the name it imported from gateway.apikeys: patch it there.
-    lookup: AsyncFn = gateway.apikeys.principal_for
-    if "auth_cache" in _WHATIF:
-        lookup = _auth_cache(lookup)
+    lookup: AsyncFn = gateway.apikeys.principal_for  # a cache miss (hits skip the database)
     gateway.auth.principal_for = _timed("auth", lookup)  # type: ignore[attr-defined,assignment]
     gateway.pipeline.chat = _timed("chat", gateway.pipeline.chat)  # type: ignore[assignment]
     compat = gateway.provider.OpenAICompatible
