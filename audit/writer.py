@@ -77,8 +77,8 @@ class AuditWriter:
     ``wait_for_commit``: callers return once their event is committed (the strict promise), or,
     by default, once it is queued; the queue is committed within milliseconds and drained on
     shutdown, so only a crash of the process itself (SIGKILL, power loss) can lose the last few
-    milliseconds of events. While the database refuses writes, ``failing`` is true and every
-    append waits for its commit, so errors surface; the pipeline refuses new chat requests until
+    milliseconds of events. While the database refuses writes, ``failing`` is true: queued events
+    are retried every second until they commit, and the pipeline refuses new chat requests until
     a batch commits again (fail closed: nothing is sent that could not be audited).
 
     ``sync_engine`` (SQLite): each batch is committed on one dedicated thread through a plain
@@ -139,12 +139,12 @@ class AuditWriter:
             return await append_batch(session, events)
 
     async def append(self, event: EventIn) -> None:
-        """Queue ``event``; wait for its commit when configured to, or while writes fail."""
+        """Queue ``event``; wait for its commit when configured to."""
         if self._task is None:  # CLIs and tests without a running writer
             async with self._sessions.begin() as session:
                 await append_batch(session, [event])
             return
-        if not (self._wait or self.failing):
+        if not self._wait:
             self._queue.put_nowait(_Pending(event, None))
             return
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
