@@ -119,6 +119,11 @@ class Unavailable(KakehashiError):
     code = "service_unavailable"
 
 
+def not_sent(what_ja: str, what_en: str) -> Unavailable:
+    """The fail-closed refusal: a stage the request needs is down, so nothing was sent."""
+    return Unavailable(f"{what_ja}ため送信しません。", f"{what_en}; nothing was sent.")
+
+
 class UpstreamError(KakehashiError):
     status = 502
     code = "upstream_error"

@@ -22,7 +22,7 @@ from typing import Any
 import anyio
 import orjson
 
-from gateway.errors import Blocked, KakehashiError, Unavailable, UnknownModel
+from gateway.errors import Blocked, KakehashiError, Unavailable, UnknownModel, not_sent
 from gateway.exchange import Exchange
 from gateway.principal import Principal
 from gateway.settings import ModelRoute
@@ -61,9 +61,7 @@ async def _prepare(
     state: AppState, ex: Exchange, body: dict[str, Any], use_case: str | None
 ) -> ModelRoute:
     if state.audit.failing:
-        raise Unavailable(
-            "監査ログに書き込めないため送信しません。", "The audit log cannot be written; not sent."
-        )
+        raise not_sent("監査ログに書き込めない", "The audit log cannot be written")
     await state.policies.refresh()
     resolved = resolve(policies=state.policies, principal=ex.principal)
     ex.policy_version, ex.resolved = resolved.version, resolved
@@ -86,9 +84,7 @@ async def _prepare(
 async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Redacted:
     """Every message, every turn; the redaction errors become the gateway's refusals."""
     if state.redaction is None or ex.resolved is None:
-        raise Unavailable(
-            "秘匿化が利用できないため送信しません。", "Redaction is unavailable; nothing was sent."
-        )
+        raise not_sent("秘匿化が利用できない", "Redaction is unavailable")
     # Placeholders stay consistent across the turns of one conversation of one user.
     conversation = f"{ex.principal.user_id}:{ex.conversation_id or ex.request_id}"
     try:
@@ -165,10 +161,6 @@ async def chat_stream(
         await _finish(state, ex)
         raise
     return _relay(state, ex, route, first, upstream, ChunkRestorer(redacted.mapping))
-
-
-def dumps(body: dict[str, Any]) -> bytes:
-    return orjson.dumps(body)
 
 
 def _sse(chunk: dict[str, Any]) -> bytes:

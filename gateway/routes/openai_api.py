@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -63,7 +64,7 @@ async def chat_completions(request: Request, body: ChatRequest, caller: Caller) 
         use_case=use_case,
         reply_headers=headers,
     )
-    return Response(pipeline.dumps(result), media_type="application/json", headers=headers)
+    return Response(orjson.dumps(result), media_type="application/json", headers=headers)
 
 
 @router.get("/models")
