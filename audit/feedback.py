@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.models import AuditEvent, Feedback
@@ -77,22 +79,29 @@ async def record(
     if event is None:
         return None
     now = datetime.now(UTC)
-    row = (
-        await session.execute(select(Feedback).where(Feedback.request_id == request_id))
-    ).scalar_one_or_none()
-    if row is None:
-        row = Feedback(
-            request_id=request_id,
-            user_email=user_email,
-            department=event.department or "",
-            use_case=event.use_case,
-            created_at=now,
-        )
-        session.add(row)
-    row.rating, row.helpful = rating.rating, rating.helpful
-    row.reason, row.minutes_saved = rating.reason, rating.minutes_saved
-    row.updated_at = now
-    await session.flush()
+    said = {
+        "rating": rating.rating,
+        "helpful": rating.helpful,
+        "reason": rating.reason,
+        "minutes_saved": rating.minutes_saved,
+        "updated_at": now,
+    }
+    # One statement, not select-then-insert: a double click sends two first posts at once,
+    # and the loser of that race would hit the unique request_id (500) instead of updating.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    upsert = insert(Feedback).values(
+        request_id=request_id,
+        user_email=user_email,
+        department=event.department or "",
+        use_case=event.use_case,
+        created_at=now,
+        **said,
+    )
+    await session.execute(
+        upsert.on_conflict_do_update(index_elements=[Feedback.request_id], set_=said)
+    )
+    query = select(Feedback).where(Feedback.request_id == request_id)
+    row = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
     return _out(row)
 
 

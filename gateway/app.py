@@ -195,7 +195,15 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
                 await redis.aclose()  # type: ignore[attr-defined]
             await engine.dispose()
 
-    app = FastAPI(title="Kakehashi", version="0.1.0", lifespan=lifespan)
+    # No /docs, /redoc or /openapi.json: they would be public, and Swagger UI loads from a CDN.
+    app = FastAPI(
+        title="Kakehashi",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.include_router(health.router)
     app.include_router(openai_api.router)
     app.include_router(redaction.router)
