@@ -52,7 +52,7 @@ from policies.quota_redis import RedisStore
 from policies.store import PolicyStore
 from redaction.engine import Redactor
 from redaction.vault import MemoryVault, RedisVault, Vault
-from web import pages, report
+from web import chat, history, pages, report
 from web.errors import render_error, wants_html
 from web.templating import STATIC
 
@@ -215,6 +215,8 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
     app.include_router(kpi.router)
     app.include_router(metrics.router)
     app.include_router(audit_log.router)
+    app.include_router(chat.router)
+    app.include_router(history.router)
     app.include_router(pages.router)
     app.include_router(report.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.oidc",
     "tests.fixtures.redaction",
     "tests.fixtures.policies",
+    "tests.fixtures.chat",
 ]

@@ -43,6 +43,8 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("/", "ホーム"),
+    NavItem("/chat", "チャット"),
+    NavItem("/history", "履歴"),
     NavItem("/keys", "API キー"),
     NavItem("/dashboard", "効果測定", Role.MANAGER),
 ]

@@ -1,0 +1,124 @@
+"""The staff chat page (``GET /chat``) and its streaming endpoint (``POST /web/chat``).
+
+The page lists only the models and use cases the caller's department policy allows. The
+endpoint is the browser's door to ``gateway.pipeline.chat_stream`` (the one path to a
+provider): it relays the OpenAI SSE with placeholders already restored and the
+``x-kakehashi-request-id`` header for feedback. Cookie requests need the CSRF header
+(``gateway.auth``). This module must not talk to a provider or the redaction engine itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gateway import pipeline
+from gateway.auth import Caller, app_state, authenticate
+from gateway.state import AppState
+from policies.model import DEFAULT_USE_CASE, Policy
+from policies.resolve import resolve
+from redaction.entities import LABELS_JA
+from web.templating import render
+
+router = APIRouter(tags=["chat"], include_in_schema=False, dependencies=[Depends(authenticate)])
+
+MAX_TURNS = 60
+MAX_CHARS = 100_000  # one message
+MAX_TOTAL_CHARS = 200_000  # the whole conversation, redacted again on every turn
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    hint: str = ""
+
+
+def _label_ja(label: str) -> str:
+    """Policy labels read "日本語 / English"; the page shows the Japanese half."""
+    return label.split(" / ", 1)[0].strip() or label
+
+
+def model_choices(*, state: AppState, policy: Policy) -> list[Choice]:
+    return [
+        Choice(m.alias, m.alias, m.description)
+        for m in state.settings.models
+        if policy.allows_model(m.alias)
+    ]
+
+
+def use_case_choices(policy: Policy) -> list[Choice]:
+    return [
+        Choice(name, _label_ja(case.label), f"1 回あたり約 {case.minutes_saved:g} 分の短縮")
+        for name, case in policy.use_cases.items()
+    ]
+
+
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=MAX_CHARS)
+
+
+class WebChatIn(BaseModel):
+    """What the page sends: the whole conversation as typed (the pipeline redacts every turn)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1, max_length=100)
+    use_case: str | None = Field(default=None, max_length=50)
+    conversation_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    messages: Annotated[list[Turn], Field(min_length=1, max_length=MAX_TURNS)]
+
+    @model_validator(mode="after")
+    def _not_too_long(self) -> WebChatIn:
+        if sum(len(turn.content) for turn in self.messages) > MAX_TOTAL_CHARS:
+            raise ValueError(
+                f"会話が長すぎます (合計 {MAX_TOTAL_CHARS:,} 文字まで)。「新しい会話」で始め直してください"
+                f" / the conversation is too long (at most {MAX_TOTAL_CHARS:,} characters)"
+            )
+        return self
+
+
+@router.get("/chat")
+async def chat_page(request: Request, caller: Caller) -> Response:
+    state = app_state(request)
+    await state.policies.refresh()
+    policy = resolve(policies=state.policies, principal=caller).policy
+    cases = use_case_choices(policy)
+    default = DEFAULT_USE_CASE if policy.allows_use_case(DEFAULT_USE_CASE) else None
+    context = {
+        "models": model_choices(state=state, policy=policy),
+        "use_cases": cases,
+        "default_use_case": default or (cases[0].value if cases else ""),
+        "max_chars": MAX_CHARS,
+        "entity_labels": {kind.value: label for kind, label in LABELS_JA.items()},
+    }
+    return render(request, "chat.html", context)
+
+
+@router.post("/web/chat", response_model=None)
+async def web_chat(request: Request, body: WebChatIn, caller: Caller) -> Response:
+    headers: dict[str, str] = {}  # the pipeline adds the request id and the quota warning
+    chunks = await pipeline.chat_stream(
+        state=app_state(request),
+        principal=caller,
+        body={
+            "model": body.model,
+            "stream": True,
+            "messages": [turn.model_dump() for turn in body.messages],
+        },
+        conversation_id=body.conversation_id,
+        use_case=body.use_case,
+        reply_headers=headers,
+    )
+    return StreamingResponse(
+        chunks,
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-content-type-options": "nosniff", **headers},
+    )
