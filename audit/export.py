@@ -66,7 +66,7 @@ def rows(series: Sequence[Kpis]) -> list[tuple[Cell, ...]]:
 def cell(value: Cell) -> Cell:
     """A value as a spreadsheet cell: empty for None, never a formula."""
     # A department name from the IdP starting with = or + would run as a formula in Excel.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return "" if value is None else value
 

@@ -25,6 +25,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_event_type_created_at", "event_type", "created_at"),
         Index("ix_audit_events_request_id", "request_id"),
         Index("ix_audit_events_user_email_seq", "user_email", "seq"),  # a person's history
+        Index("ix_audit_events_department_seq", "department", "seq"),  # IT's filtered log
     )
 
     id: Mapped[int] = mapped_column(

@@ -6,6 +6,7 @@ provider clients and (when configured) Redis, and closes them in reverse order.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -52,7 +53,7 @@ from policies.quota_redis import RedisStore
 from policies.store import PolicyStore
 from redaction.engine import Redactor
 from redaction.vault import MemoryVault, RedisVault, Vault
-from web import chat, history, pages, report
+from web import audit_page, chat, history, pages, report
 from web.errors import render_error, wants_html
 from web.templating import STATIC
 
@@ -184,9 +185,14 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
             redaction=await _redaction(settings, redis, redactor),
             keys=KeyCache(settings.api_key_cache_s),
         )
+        # Start-up objects (litellm's price map, the analyzer: ~400k of them) live as long as
+        # the process: keep them out of the collector, whose full passes over them stalled the
+        # event loop ~0.5 s, the p99 of docs/benchmarks.md "Gateway overhead" (issue 2).
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             if sso.oidc is not None:
                 await sso.oidc.aclose()
             await audit.stop()
@@ -215,10 +221,11 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
     app.include_router(kpi.router)
     app.include_router(metrics.router)
     app.include_router(audit_log.router)
-    app.include_router(chat.router)
-    app.include_router(history.router)
     app.include_router(pages.router)
     app.include_router(report.router)
+    app.include_router(audit_page.router)
+    app.include_router(chat.router)
+    app.include_router(history.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if dev_idp is not None:
         app.include_router(dev_idp.router())

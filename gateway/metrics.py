@@ -5,12 +5,17 @@ event the audit log gets), so the numbers agree with the audit log. Each app has
 registry: tests run many apps in one process. With ``--workers N`` each worker counts its own
 requests and a scrape reaches one of them; run one worker per replica when you scrape, or sum
 in PromQL across replicas (``sum by (department) (rate(kakehashi_requests_total[5m]))``).
+Alternatively start every worker with ``PROMETHEUS_MULTIPROC_DIR`` set to an empty folder
+(before the process starts): workers then write their values there and any scrape reports the
+sum over all workers of the host (prometheus_client's multiprocess mode).
 """
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 from audit.chain import EventIn
 
@@ -65,4 +70,8 @@ class Metrics:
         self.latency.labels(model).observe(event.latency_ms / 1000)
 
     def exposition(self) -> bytes:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            merged = CollectorRegistry()
+            multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+            return generate_latest(merged)
         return generate_latest(self.registry)

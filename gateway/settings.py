@@ -222,6 +222,23 @@ class Settings(BaseSettings):
             raise ValueError(f"models: duplicate alias {', '.join(duplicates)}")
         return self
 
+    @model_validator(mode="after")
+    def _strong_secrets(self) -> Settings:
+        # secret_key also keys the audit checkpoints' HMAC, stored next to the data: a short
+        # one could be guessed offline from a database copy and a checkpoint forged.
+        if self.mode != "production":
+            return self
+        for name, secret, least in (
+            ("secret_key", self.secret_key, 32),
+            ("metrics_token", self.metrics_token, 24),
+        ):
+            if secret is not None and len(secret.get_secret_value()) < least:
+                raise ValueError(
+                    f"{name}: use at least {least} random characters in production mode "
+                    "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+                )
+        return self
+
     def route(self, alias: str) -> ModelRoute | None:
         return next((m for m in self.models if m.alias == alias), None)
 

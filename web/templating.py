@@ -47,6 +47,7 @@ NAV: list[NavItem] = [
     NavItem("/history", "履歴"),
     NavItem("/keys", "API キー"),
     NavItem("/dashboard", "効果測定", Role.MANAGER),
+    NavItem("/admin/audit", "監査ログ", Role.ADMIN),
 ]
 
 

@@ -1,0 +1,156 @@
+"""The IT admin's audit page: ``/admin/audit`` (recent events, filters, the CSV link) and
+``POST /admin/audit/verify`` (check the hash chain now).
+
+Admins only; managers and staff get an audited 403 like on ``/api/audit``. Listing goes
+through the same function as ``/api/audit`` (``gateway.routes.audit.list_events``), so the
+page never shows prompt text either. Verification walks the whole chain (about 15 s for a
+year of 200k events): it runs in a worker thread on a connection of its own, so the event loop
+stays free, one walk at a time per process (a second click meanwhile gets 503). Each run is
+recorded as an ``audit.verified`` event and the page shows the latest one.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from audit import search
+from audit.chain import EventIn
+from audit.verify import Verification, checkpoint_key, verify
+from gateway.auth import Caller, app_state, authenticate, require_role
+from gateway.db import make_sync_engine
+from gateway.errors import BadRequest, Unavailable
+from gateway.principal import Role
+from gateway.routes.audit import AuditQuery, list_events
+from gateway.settings import Settings
+from web.templating import render
+
+router = APIRouter(
+    prefix="/admin",
+    tags=["pages"],
+    include_in_schema=False,
+    dependencies=[Depends(authenticate), Depends(require_role(Role.ADMIN))],
+)
+
+_PAGE = 50
+_FILTERS = ("from", "to", "department", "user", "event_type", "outcome")
+_VERIFYING = threading.Lock()  # one chain walk at a time per process
+EVENT_TYPES = (
+    "chat.completion",
+    "auth.login",
+    "auth.login_failed",
+    "auth.logout",
+    "auth.failed",
+    "auth.forbidden",
+    "key.created",
+    "key.revoked",
+    "policy.loaded",
+    "policy.rejected",
+    "audit.purged",
+    "audit.verified",
+)
+
+
+def _filters(request: Request) -> tuple[AuditQuery, dict[str, str]]:
+    """The filter form's values; empty fields mean "any" (a browser sends them as ``x=``)."""
+    given = {k: v.strip() for k in _FILTERS if (v := request.query_params.get(k, "")).strip()}
+    try:
+        return AuditQuery.model_validate(given), given
+    except ValidationError as exc:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        raise BadRequest(
+            f"絞り込み条件が正しくありません (日付は YYYY-MM-DD): {problems}",
+            f"The filters are not valid (dates are YYYY-MM-DD): {problems}",
+        ) from exc
+
+
+def _before_seq(request: Request) -> int | None:
+    value = request.query_params.get("before_seq", "")
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise BadRequest(
+            "before_seq は 1 以上の整数で指定してください。", "before_seq must be an integer >= 1."
+        )
+    return int(value)
+
+
+def _walk(settings: Settings) -> Verification | None:
+    """The chain check, or None when another one is running in this process."""
+    if not _VERIFYING.acquire(blocking=False):
+        return None
+    engine = make_sync_engine(settings.database.url)
+    try:
+        with engine.connect() as conn:
+            return verify(conn, key=checkpoint_key(settings.secret_key.get_secret_value()))
+    finally:
+        engine.dispose()
+        _VERIFYING.release()
+
+
+async def _page(request: Request, *, verified: Verification | None = None) -> Response:
+    state = app_state(request)
+    query, given = _filters(request)
+    before = _before_seq(request)
+    rows = await list_events(request, query.filters(), before_seq=before, limit=_PAGE)
+    last_check = await list_events(
+        request, search.Filters(event_type="audit.verified"), before_seq=None, limit=1
+    )
+    context: dict[str, Any] = {
+        "events": rows,
+        "filters": given,
+        "departments": sorted(state.policies.current.by_department),
+        "event_types": EVENT_TYPES,
+        "csv_url": "/api/audit.csv" + (f"?{urlencode(given)}" if given else ""),
+        "older_url": (
+            f"/admin/audit?{urlencode(given | {'before_seq': str(rows[-1]['seq'])})}"
+            if len(rows) == _PAGE
+            else None
+        ),
+        "verified": verified.summary() if verified else None,
+        "verified_ok": verified.ok if verified else None,
+        "last_check": last_check[0] if last_check else None,
+        "timezone": ZoneInfo(state.settings.timezone).key,
+    }
+    return render(request, "audit.html", context)
+
+
+@router.get("/audit")
+async def audit_page(request: Request) -> Response:
+    return await _page(request)
+
+
+@router.post("/audit/verify")
+async def audit_verify(request: Request, caller: Caller) -> Response:
+    state = app_state(request)
+    result = await anyio.to_thread.run_sync(_walk, state.settings)
+    if result is None:
+        raise Unavailable(
+            "別の検証を実行中です。1 分ほどしてからもう一度お試しください。",
+            "Another verification is running; try again in a minute.",
+            headers={"retry-after": "60"},
+        )
+    await state.audit.append(
+        EventIn(
+            event_type="audit.verified",
+            outcome="ok" if result.ok else "tampered",
+            user_email=caller.email,
+            department=caller.department,
+            role=caller.role.value,
+            detail={
+                "checked": result.checked,
+                "head_seq": result.head_seq,
+                "head_hash": result.head_hash,
+                "broken_seq": result.broken_seq,
+                "problem": result.problem,
+            },
+        )
+    )
+    return await _page(request, verified=result)
