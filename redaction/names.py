@@ -4,22 +4,35 @@ Evidence, strongest first: a legal form before or after the name (株式会社�
 (株)); Sudachi's own tags (固有名詞・人名 for 姓/名, 固有名詞・一般 for organisations and brands,
 固有名詞・地名); a company suffix after a proper noun (九州電力, 西武バス, フェンダー社); an
 honorific or title after a name (ジョンソン氏, 田中部長); katakana names joined by ・ or ＝.
-Works on the normalised text; offsets are in that text.
+Then weaker evidence, each rule kept off everyday words by Sudachi's synonym groups: words
+Sudachi does not know (katakana or capitalised Latin inside Japanese text), organisation words
+after common words (落語芸術協会), company cue words right after a particle (〜に買収, 〜の社長),
+short kanji names before strong company words (新中央工業), a surname followed by unlisted
+given-name pieces (壁村耐三), regnal numbers (ラムセス2世). Public places (東京駅) are not
+companies. Works on the normalised text; offsets are in that text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from redaction.lexicon import (
     COMPANY_CONTEXT,
+    COMPANY_CONTEXT_RE,
     COMPANY_SUFFIXES,
     ENGLISH_COMPANY_WORDS,
+    FACILITY_SUFFIXES,
+    FOUNDING_WORDS,
+    GENERIC_COMPANY_SUFFIXES,
+    INDUSTRY_WORDS,
     LEGAL_FORM_RE,
     NAME_STOPS,
+    NEXT_TO_COMPANY,
     NOT_COMPANY_ACRONYMS,
     NOT_NAMES,
+    NOT_ORG_STEMS,
+    ORG_SUFFIXES,
     PERSON_SUFFIXES,
     STRONG_COMPANY_SUFFIXES,
 )
@@ -125,21 +138,177 @@ def _connects(morphemes: Sequence[Morpheme], i: int) -> bool:
     )
 
 
+def _join_legal_forms(morphemes: Sequence[Morpheme]) -> list[Morpheme]:
+    """One token for a legal form Sudachi splits (監査 + 法人, 税理士 + 法人)."""
+    out: list[Morpheme] = []
+    for m in morphemes:
+        if (
+            out
+            and m.surface in ("法人", "会社", "組合")
+            and out[-1].end == m.start
+            and LEGAL_FORM_RE.fullmatch(out[-1].surface + m.surface)
+        ):
+            out[-1] = replace(m, surface=out[-1].surface + m.surface, start=out[-1].start)
+        else:
+            out.append(m)
+    return out
+
+
 def find_names(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     spans: list[NameSpan] = []
-    context = {m.surface for m in morphemes} & COMPANY_CONTEXT
+    morphemes = _join_legal_forms(morphemes)
+    context = bool({m.surface for m in morphemes} & COMPANY_CONTEXT) or any(
+        COMPANY_CONTEXT_RE.search(m.surface) for m in morphemes if len(m.surface) > 2
+    )
     for run in runs(morphemes):
-        spans.extend(_in_run(run, bool(context)))
+        spans.extend(_in_run(run, context))
+    spans += _next_to_company_words(morphemes)
+    spans += _quoted_companies(morphemes)
+    return _drop_contained(_regnal(morphemes, spans))
+
+
+_CASE_PARTICLES = frozenset("のがにとはもを")
+
+
+def _next_to_company_words(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
+    """A lone katakana or Latin word, even an everyday one, right before a particle and a
+    word only companies go with (アップルに買収, ジャッカルの社長, オラクルの株価)."""
+    spans: list[NameSpan] = []
+    for k in range(len(morphemes) - 2):
+        m, particle, cue = morphemes[k], morphemes[k + 1], morphemes[k + 2]
+        if (
+            particle.surface not in _CASE_PARTICLES
+            or cue.surface not in NEXT_TO_COMPANY
+            or m.surface in NOT_NAMES
+            or m.pos[0] != "名詞"
+            or (k > 0 and morphemes[k - 1].end == m.start and _nounish(morphemes[k - 1]))
+        ):
+            continue
+        s = m.surface
+        wordlike = (_is_katakana(s) and len(s) >= 3) or (_is_latin(s) and _capitalised(s))
+        if wordlike and s.upper() not in NOT_COMPANY_ACRONYMS:
+            spans.append(NameSpan(COMPANY, m.start, m.end, 0.6, "company-cue"))
+    return spans
+
+
+_MAX_QUOTED_TOKENS = 12
+
+
+def _quoted_companies(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
+    """A name in 「」 right before a particle and a founding or company word
+    (「ハミルトン・ラボ」を設立, 「伊東胡蝶園」に商号変更, 「X」の社長), when one of its
+    words is not an everyday word (「新会社」を設立, 「営業推進室」を設立 stay)."""
+    spans: list[NameSpan] = []
+    for k, close in enumerate(morphemes[:-2]):
+        particle, cue = morphemes[k + 1], morphemes[k + 2]
+        if (
+            close.surface != "」"
+            or particle.surface not in _CASE_PARTICLES
+            or not (cue.surface in FOUNDING_WORDS or cue.surface in NEXT_TO_COMPANY)
+        ):
+            continue
+        first = k
+        while (
+            first > 0 and k - first <= _MAX_QUOTED_TOKENS and morphemes[first - 1].surface != "「"
+        ):
+            first -= 1
+        inside = morphemes[first:k]
+        if (
+            first == 0
+            or not inside
+            or k - first > _MAX_QUOTED_TOKENS
+            or any(m.pos[0] == "補助記号" and m.surface not in _CONNECTORS for m in inside)
+            or not any(map(_distinctive, inside))
+            or inside[-1].surface.endswith(FACILITY_SUFFIXES)
+        ):
+            continue
+        spans.append(NameSpan(COMPANY, inside[0].start, inside[-1].end, 0.6, "quoted-company"))
     return spans
 
 
 def _in_run(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
     spans = _legal_form_companies(run)
     spans += _suffix_companies(run)
+    spans += _organisations(run)
     spans += _people(run)
     spans += _chains(run, company_context)
     spans += _proper_nouns(run, company_context)
+    spans += _rare_katakana(run, company_context)
     return _drop_contained(spans)
+
+
+def _regnal(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSpan]:
+    """Extend names over a regnal number after them (ラムセス2世, シャッダム四世)."""
+    ends = {m.end: k for k, m in enumerate(morphemes)}
+    out = []
+    for span in spans:
+        k = ends.get(span.end)
+        if k is not None and k + 2 < len(morphemes):
+            number, sei = morphemes[k + 1], morphemes[k + 2]
+            if (
+                number.pos[1] == "数詞"
+                and sei.surface == "世"
+                and number.start == span.end
+                and sei.start == number.end
+            ):
+                span = NameSpan(span.kind, span.start, sei.end, span.score, span.rule)
+        out.append(span)
+    return out
+
+
+def _distinctive(m: Morpheme) -> bool:
+    """Not an everyday word: a proper noun, a word Sudachi does not know, a katakana word
+    outside its synonym groups (オラクル but not メール), a capitalised Latin word."""
+    if m.surface in NOT_NAMES:
+        return False
+    if m.pos[1] == "固有名詞" or m.oov:
+        return True
+    if _is_latin(m.surface):
+        return _capitalised(m.surface) and not m.common
+    return _is_katakana(m.surface) and len(m.surface) >= 2 and not m.common
+
+
+def _organisations(run: list[Morpheme]) -> list[NameSpan]:
+    """Associations, universities, institutes and unions named by common words before an
+    organisation word (落語芸術協会, 人文地理学会, 外食文化研究所, 林野労組, ミネソタ大学)."""
+    spans: list[NameSpan] = []
+    for i, m in enumerate(run):
+        if i == 0 or m.surface not in ORG_SUFFIXES or m.start != run[i - 1].end:
+            continue
+        first = i
+        while first > 0 and i - first < _MAX_NAME_TOKENS - 1:
+            prev = run[first - 1]
+            joined = prev.surface in _CONNECTORS and first > 1
+            if (
+                prev.surface in NAME_STOPS
+                or prev.surface in ORG_SUFFIXES
+                or _counter(prev)
+                or LEGAL_FORM_RE.fullmatch(prev.surface)
+                or (prev.pos[0] not in ("名詞", "接頭辞", "接尾辞") and not joined)
+                or prev.end != run[first].start
+            ):
+                break
+            first -= 1
+        while first < i and (run[first].surface in NOT_ORG_STEMS or run[first].pos[0] == "接頭辞"):
+            first += 1
+        stem = run[first:i]
+        if not stem or sum(len(t.surface) for t in stem) < 2:
+            continue
+        if m.surface in ("センター", "組合") and not any(map(_distinctive, stem)):
+            continue  # 物流センター, 労働組合: generic unless a name is in it
+        spans.append(NameSpan(COMPANY, stem[0].start, m.end, 0.6, "organisation"))
+    return spans
+
+
+def _rare_katakana(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
+    """A lone katakana word outside Sudachi's synonym groups (オラクル, グレッチ), in a text
+    about companies (買収, 子会社, 株価…): a company name in everyday katakana."""
+    if not company_context or len(run) != 1:
+        return []
+    m = run[0]
+    if not (_is_katakana(m.surface) and len(m.surface) >= 3 and _distinctive(m)):
+        return []
+    return [NameSpan(COMPANY, m.start, m.end, 0.55, "rare-katakana")]
 
 
 def _legal_form_companies(run: list[Morpheme]) -> list[NameSpan]:
@@ -204,8 +373,10 @@ def _name_part(m: Morpheme) -> bool:
 def _company_suffix(m: Morpheme) -> bool:
     """The token is, or ends in, a company word (工業, 映画社 ending in 社)."""
     s = m.surface
-    return s in COMPANY_SUFFIXES or (
-        len(s) > 2 and (s[-1:] == "社" or s[-2:] in COMPANY_SUFFIXES) and m.pos[0] == "名詞"
+    return (
+        s in COMPANY_SUFFIXES
+        or m.norm in COMPANY_SUFFIXES
+        or (len(s) > 2 and (s[-1:] == "社" or s[-2:] in COMPANY_SUFFIXES) and m.pos[0] == "名詞")
     )
 
 
@@ -215,28 +386,50 @@ def _suffix_companies(run: list[Morpheme]) -> list[NameSpan]:
         if not _company_suffix(m):
             continue
         first = _name_start(run, i) if i else None
+        if (
+            first is not None
+            and m.surface in GENERIC_COMPANY_SUFFIXES
+            and not any(map(_distinctive, run[first:i]))
+        ):
+            first = None  # クラウドソフト, ハードウェア・ソフトウェア: everyday katakana
         if first is not None:
             spans.append(NameSpan(COMPANY, run[first].start, m.end, 0.75, "company-suffix"))
-        elif i == 1 and m.surface in STRONG_COMPANY_SUFFIXES and _kanji_stem(run[0]):
-            # 東邦電力, 明光バス: an unlisted kanji name starting the phrase
-            spans.append(NameSpan(COMPANY, run[0].start, m.end, 0.55, "kanji-company"))
+        elif (m.surface in STRONG_COMPANY_SUFFIXES or m.norm in STRONG_COMPANY_SUFFIXES) and (
+            stem := _kanji_stem(run, i)
+        ) is not None:
+            # 東邦電力, 新中央工業, 第一汽車: an unlisted kanji name starting the phrase
+            spans.append(NameSpan(COMPANY, run[stem].start, m.end, 0.55, "kanji-company"))
     return spans
 
 
-def _kanji_stem(m: Morpheme) -> bool:
-    return (
-        _is_kanji(m.surface)
-        and len(m.surface) >= 2
-        and m.pos[0] == "名詞"
-        and m.surface not in NAME_STOPS
-        and not _counter(m)
-    )
+def _kanji_stem(run: list[Morpheme], suffix: int) -> int | None:
+    """Start of a short kanji name that begins the phrase and ends at a strong company word
+    (up to three pieces, 2-5 characters; prefixes 新/第 and kanji numbers allowed)."""
+    if not 1 <= suffix <= 3:
+        return None
+    stem = run[:suffix]
+    chars = sum(len(m.surface) for m in stem)
+    if not 2 <= chars <= 5:
+        return None
+    for m in stem:
+        if (
+            not _is_kanji(m.surface)
+            or m.surface in NAME_STOPS
+            or m.surface in COMPANY_SUFFIXES
+            or m.surface in INDUSTRY_WORDS
+            or m.surface.isdigit()
+            or m.pos[0] not in ("名詞", "接頭辞")
+        ):
+            return None
+    if suffix == 1 and (len(stem[0].surface) < 2 or _counter(stem[0])):
+        return None
+    return 0
 
 
 def _name_start(run: list[Morpheme], suffix: int) -> int | None:
     """Index of the first proper-looking token of the name ending before ``suffix``."""
     first = None
-    for j in range(suffix - 1, max(-1, suffix - _MAX_NAME_TOKENS), -1):
+    for j in range(suffix - 1, max(-1, suffix - _MAX_NAME_TOKENS - 2), -1):
         m = run[j]
         if m.surface in NAME_STOPS:
             break
@@ -266,15 +459,57 @@ def _people(run: list[Morpheme]) -> list[NameSpan]:
             start -= 1
         if start == i and _surname_before(run, i):
             start = i - 1
-        score = 0.85 if j > i or start < i or _titled(run, j) else 0.6
-        spans.append(NameSpan(PERSON, run[start].start, run[j].end, score, "sudachi-person"))
+        evidence = j > i or start < i or _titled(run, j)
+        if evidence or not run[i].everyday:  # a lone ベンダー, ビル is the everyday word
+            score = 0.85 if evidence else 0.6
+            spans.append(NameSpan(PERSON, run[start].start, run[j].end, score, "sudachi-person"))
         i = j + 1
     spans += _titled_people(run)
+    spans += _surname_and_given(run)
     return spans
 
 
+_PLURAL_AFTER_NAME = frozenset(["ら", "等", "達", "たち", "ども", "一家"])
+
+
+def _surname_and_given(run: list[Morpheme]) -> list[NameSpan]:
+    """A surname and the pieces of a given name Sudachi does not list (壁村 + 耐 + 三,
+    影山 + ヒロノブ, 西尾 + 維新 with 西尾 a place that is also a surname), when the name
+    ends the phrase or comes before a title or ら/等. Place-surnames take only rare kanji."""
+    spans: list[NameSpan] = []
+    for i, m in enumerate(run[:-1]):
+        listed = m.pos[2:4] == ("人名", "姓")
+        if not (listed or m.surname):
+            continue
+        j = i + 1
+        chars = 0
+        while j < len(run) and _given_piece(run[j], strict=not listed):
+            chars += len(run[j].surface)
+            j += 1
+        after = run[j].surface if j < len(run) else None
+        if j == i + 1 or not (
+            after is None or after in PERSON_SUFFIXES or after in _PLURAL_AFTER_NAME
+        ):
+            continue
+        if (_is_kanji(run[i + 1].surface) and chars > 3) or chars > 6:
+            continue
+        spans.append(NameSpan(PERSON, m.start, run[j - 1].end, 0.7, "surname-given"))
+    return spans
+
+
+def _given_piece(m: Morpheme, *, strict: bool) -> bool:
+    s = m.surface
+    if s in NAME_STOPS or s in _PLURAL_AFTER_NAME or s.isdigit():
+        return False
+    if _is_kanji(s) and len(s) <= 2:
+        return _person_token(m) or not m.common
+    if strict:
+        return False
+    return _is_katakana(s) and 2 <= len(s) <= 5 and not m.common
+
+
 def _person_token(m: Morpheme) -> bool:
-    return m.pos[1] == "固有名詞" and m.pos[2] == "人名"
+    return m.pos[1] == "固有名詞" and m.pos[2] == "人名" and m.surface not in NOT_NAMES
 
 
 def _is_kanji(text: str) -> bool:
@@ -343,7 +578,12 @@ def _titled_people(run: list[Morpheme]) -> list[NameSpan]:
         j = i - 1
         while j > 0 and (_properish(run[j - 1]) or run[j - 1].surface in _CONNECTORS):
             j -= 1
-        if _properish(run[i - 1]) and run[i - 1].surface not in NAME_STOPS:
+        before = run[i - 1]
+        if (
+            _properish(before)
+            and before.surface not in NAME_STOPS
+            and not (_is_katakana(before.surface) and before.pos[1] != "固有名詞" and before.common)
+        ):
             spans.append(NameSpan(PERSON, run[j].start, run[i - 1].end, 0.8, "honorific"))
     return spans
 
@@ -358,7 +598,8 @@ def _chains(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
         j = _chain_end(run, i)
         parts = run[i : j + 1]
         words = [m for m in parts if m.surface not in _CONNECTORS]
-        if words and _foreign_evidence(words) and words[0].surface not in NAME_STOPS:
+        dotted = len(words) < len(parts)
+        if words and _foreign_evidence(words, dotted) and words[0].surface not in NAME_STOPS:
             kind = _chain_kind(run, words, j, company_context)
             first, last = _grow(run, i, j) if kind == COMPANY else (i, j)
             spans.append(NameSpan(kind, run[first].start, run[last].end, 0.6, "foreign-name"))
@@ -366,15 +607,57 @@ def _chains(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
     return spans
 
 
-def _foreign_evidence(words: list[Morpheme]) -> bool:
-    """An unknown katakana word, a proper noun, or several capitalised Latin words."""
+def _foreign_evidence(words: list[Morpheme], dotted: bool = False) -> bool:
+    """An unknown katakana word, a proper noun, or several capitalised Latin words; words
+    joined by ・ also when one of them is not an everyday word (アスキー・メディアワークス)."""
     latin = [m for m in words if _is_latin(m.surface)]
     if len(latin) >= 2 and len(latin) == len(words):
         return True
+    if len(words) == 1:
+        if words[0].surface in NOT_NAMES:
+            return False
+        return _unknown_latin(words[0]) or _unknown_katakana(words[0])
     return any(
-        m.pos[1] == "固有名詞" or (m.oov and _is_katakana(m.surface) and len(m.surface) >= 3)
+        m.pos[1] == "固有名詞"
+        or _unknown_katakana(m)
+        or (dotted and _distinctive(m) and not _english_abstract(m.surface))
         for m in words
-    ) and (len(words) >= 2 or words[0].oov)
+    )
+
+
+# Endings of English abstract nouns in katakana (マイグレーション, エンゲージメント): rarely
+# names on their own (company words like コーポレーション are matched as suffixes first).
+_ABSTRACT_ENDINGS = ("ション", "メント", "ティング", "ディング", "リティ", "ネス", "ゼーション")
+
+
+def _english_abstract(text: str) -> bool:
+    return text.endswith(_ABSTRACT_ENDINGS)
+
+
+def _unknown_katakana(m: Morpheme) -> bool:
+    """A katakana word Sudachi does not know (ナイアンティック), not an English abstract noun."""
+    s = m.surface
+    return (
+        m.oov
+        and _is_katakana(s)
+        and len(s) >= 3
+        and s not in NOT_NAMES
+        and not _english_abstract(s)
+    )
+
+
+def _unknown_latin(m: Morpheme) -> bool:
+    """A capitalised Latin word Sudachi does not know, written inside Japanese text (Yelp,
+    Informix, TomTom): English words it knows (Meeting, Project) do not qualify."""
+    return (
+        m.oov
+        and m.jp_neighbour
+        and len(m.surface) >= 3
+        and _is_latin(m.surface)
+        and any(c.isupper() for c in m.surface)
+        and m.surface not in NOT_NAMES
+        and m.surface.upper().rstrip(".") not in NOT_COMPANY_ACRONYMS
+    )
 
 
 def _foreign_word(m: Morpheme) -> bool:
@@ -430,6 +713,8 @@ def _proper_nouns(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
             if m.pos[3] != "国":
                 spans.append(NameSpan(LOCATION, m.start, m.end, 0.6, "sudachi-place"))
             continue
+        if m.pos[2] == "一般" and m.surface.endswith(FACILITY_SUFFIXES):
+            continue  # 東京駅, 羽田空港: public places, not organisations
         if m.pos[2] == "一般" or _is_latin(m.surface):
             score = 0.75 if company_context else 0.6
             first, last = _grow(run, i, i)

@@ -2,6 +2,10 @@
 
 Presidio's spaCy engines need a heavy model and (with GiNZA) ignore its Japanese entity labels;
 Sudachi's dictionary already tags proper nouns (固有名詞・人名/地名/一般) at a few ms per page.
+Each morpheme also carries what the name rules need from the dictionary: unknown words
+(including katakana words Sudachi joins from unknown pieces), synonym-group membership (an
+everyday word), other entries of the same surface (a place that is also a surname, a given
+name that is also a common noun) and the normalised form (證券 → 証券).
 Sudachi refuses inputs over 49,149 bytes, so long texts are tokenised in chunks cut at line or
 sentence ends, with offsets shifted back. Tokenizers are per thread (the dictionary is shared).
 """
@@ -17,6 +21,11 @@ from typing import Any
 
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
 
+from redaction.normalize import is_cjk
+
+# The word id Sudachi gives a katakana word its JoinKatakanaOov plugin built from unknown
+# pieces (ナイアンティック, ガスペリ): not a dictionary word, though ``is_oov()`` is False.
+_JOINED_WORD_ID = 0x0FFFFFFF
 # Sudachi's limit is 49,149 bytes; stay well below it.
 MAX_CHUNK_BYTES = 40_000
 _CUTS = ("\n", "。", "．", ". ", "、", " ")
@@ -72,6 +81,10 @@ class Morpheme:
     oov: bool
     lemma: str
     jp_neighbour: bool = False  # the previous or next character is Japanese
+    common: bool = False  # in a Sudachi synonym group: an everyday word (メール, アップル)
+    surname: bool = False  # a place name that is also a surname in the dictionary (岡本, 西尾)
+    everyday: bool = False  # a katakana given name that is also an everyday word (ベンダー, ビル)
+    norm: str = ""  # Sudachi's normalised form: 證券 → 証券, 鐵道 → 鉄道, ホールディングズ → ホールディングス
 
     @property
     def proper(self) -> bool:
@@ -123,6 +136,15 @@ def chunks(text: str, limit: int = MAX_CHUNK_BYTES) -> Iterator[tuple[int, str]]
         start = end
 
 
+def _katakana(text: str) -> bool:
+    return all(0x30A0 <= ord(c) <= 0x30FF for c in text)
+
+
+def _japanese(ch: str) -> bool:
+    """Japanese script or Japanese punctuation (、。「」【】): Latin next to it is embedded."""
+    return is_cjk(ch) or 0x3000 <= ord(ch) <= 0x303F
+
+
 def _neighbour_is(text: str, start: int, end: int, test: Callable[[str], bool]) -> bool:
     return (start > 0 and test(text[start - 1])) or (end < len(text) and test(text[end]))
 
@@ -134,6 +156,7 @@ class SudachiNlpEngine(NlpEngine):
         self._languages = list(languages)
         self._dictionary: Any = None
         self._local = threading.local()
+        self._entries: dict[str, tuple[bool, bool]] = {}  # get/set are atomic under the GIL
 
     def load(self) -> None:
         from sudachipy import Dictionary
@@ -154,8 +177,6 @@ class SudachiNlpEngine(NlpEngine):
         return tokenizer
 
     def tokenize(self, text: str) -> list[Morpheme]:
-        from redaction.normalize import is_cjk
-
         tokenizer = self._tokenizer()
         out: list[Morpheme] = []
         for offset, piece in chunks(text):
@@ -163,20 +184,41 @@ class SudachiNlpEngine(NlpEngine):
                 surface = m.surface()
                 if surface.isspace():
                     continue
+                pos = tuple(m.part_of_speech())
                 out.append(
                     Morpheme(
                         surface=surface,
                         start=offset + m.begin(),
                         end=offset + m.end(),
-                        pos=tuple(m.part_of_speech()),
-                        oov=m.is_oov(),
+                        pos=pos,
+                        oov=m.is_oov() or m.word_id() == _JOINED_WORD_ID,
                         lemma=m.dictionary_form(),
                         jp_neighbour=_neighbour_is(
-                            text, offset + m.begin(), offset + m.end(), is_cjk
+                            text, offset + m.begin(), offset + m.end(), _japanese
                         ),
+                        common=bool(m.synonym_group_ids()),
+                        norm=m.normalized_form(),
+                        surname=pos[2] == "地名" and self._lookup(surface)[0],
+                        everyday=pos[2] == "人名"
+                        and _katakana(surface)
+                        and self._lookup(surface)[1],
                     )
                 )
         return out
+
+    def _lookup(self, surface: str) -> tuple[bool, bool]:
+        """(also a surname, also an everyday common noun) per the dictionary's other entries."""
+        cache = self._entries
+        found = cache.get(surface)
+        if found is None:
+            words = self._dictionary.lookup(surface)
+            found = (
+                any(tuple(w.part_of_speech()[2:4]) == ("人名", "姓") for w in words),
+                any(w.part_of_speech()[1] == "普通名詞" and w.synonym_group_ids() for w in words),
+            )
+            if len(cache) < 100_000:
+                cache[surface] = found
+        return found
 
     def process_text(self, text: str, language: str) -> SudachiArtifacts:
         return SudachiArtifacts(self.tokenize(text), self, language)

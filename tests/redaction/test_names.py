@@ -1,0 +1,123 @@
+"""Table-driven tests for the name rules added for person and company coverage (issue 4).
+
+Each rule has rows it must catch (the exact name, covered by one PERSON or COMPANY span) and
+everyday business text it must leave alone. The names are made up or public, never taken from
+the benchmark's dev file.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from redaction.engine import Redactor
+from redaction.entities import EntityType as T
+from redaction.profile import RedactionProfile
+
+NAME_TYPES = {T.PERSON, T.COMPANY}
+
+# (rule, text, name that must lie inside one PERSON/COMPANY span)
+CAUGHT = [
+    ("unknown katakana word", "ヴァルデンホルツは大学時代の友人と会った。", "ヴァルデンホルツ"),
+    ("unknown katakana word", "クロイツベルガーの代理人から連絡があった。", "クロイツベルガー"),
+    ("unknown Latin word", "ZenboxFlowと契約を更新した。", "ZenboxFlow"),
+    ("unknown Latin word", "2001年にQuillbaseの創設者と会った。", "Quillbase"),
+    ("regnal number", "トトメス5世の像を見学した。", "トトメス5世"),
+    ("organisation word", "浪曲伝統協会の若手が出演する。", "浪曲伝統協会"),
+    ("organisation word", "和菓子文化研究所に問い合わせた。", "和菓子文化研究所"),
+    ("organisation word", "オレゴン大学において講演した。", "オレゴン大学"),
+    ("rare katakana + company context", "ファルコンは自社の販売網を持つ。", "ファルコン"),
+    ("rare katakana + company context", "グリフォンは子会社を設立した。", "グリフォン"),
+    ("company cue after particle", "2008年に同社がオレンジに買収された。", "オレンジ"),
+    ("company cue after particle", "ペリカンの社長が来日した。", "ペリカン"),
+    ("katakana company word", "ミズノストアで購入した。", "ミズノストア"),
+    (
+        "katakana chain with a rare word",
+        "ランドール・フォトワークスから発売。",
+        "ランドール・フォトワークス",
+    ),
+    ("legal form split by Sudachi", "東雲監査法人は監査を担当した。", "東雲監査法人"),
+    ("kanji name + company word", "新北斗工業において試作された。", "新北斗工業"),
+    ("kanji name + company word", "南嶺汽車の前社長が就任した。", "南嶺汽車"),
+    ("kanji name + company word", "蝦夷證券は証券会社である。", "蝦夷證券"),
+    ("kanji name + company word", "北越電灯の地盤であった。", "北越電灯"),
+    ("surname + unlisted given name", "壁村昭蔵が担当した。", "壁村昭蔵"),
+    ("surname + unlisted given name", "吉岡トモヒロらが出演した。", "吉岡トモヒロ"),
+    ("place-surname + unlisted given name", "西尾綾音が小説を書いた。", "西尾綾音"),
+    ("quoted name + founding word", "1909年に「辰巳胡蝶園」に商号変更した。", "辰巳胡蝶園"),
+    ("quoted name + founding word", "2015年に「笹塚もくもく舎」を設立した。", "笹塚もくもく舎"),
+]
+
+# (rule, text, words that must not be reported under any type)
+LEFT_ALONE = [
+    ("everyday text", "会議は来週の月曜日です。", ["会議", "来週", "月曜日"]),
+    ("public place", "来週の会議は東京駅の近くで行います。", ["東京駅", "会議", "来週"]),
+    ("public place", "羽田空港に到着したら連絡します。", ["羽田空港"]),
+    ("unknown katakana word", "来週の会議はオフラインで行います。", ["オフライン"]),
+    (
+        "unknown katakana word",
+        "ウェビナーの資料とサブスクの契約を確認。",
+        ["ウェビナー", "サブスク"],
+    ),
+    ("unknown Latin word", "Meetingの議事録を送ります。", ["Meeting"]),
+    ("unknown Latin word", "Regardsと書いてください。", ["Regards"]),
+    ("regnal number", "3世代の家族が集まる。", ["3世"]),
+    ("organisation word", "社内研究会を開催します。", ["研究会"]),
+    ("organisation word", "労働組合との協議は来週です。", ["労働組合"]),
+    ("organisation word", "営業センターに連絡してください。", ["センター"]),
+    ("rare katakana + company context", "デビューは来月です。", ["デビュー"]),
+    ("rare katakana + company context", "クーポンの販売を開始します。", ["クーポン"]),
+    ("company cue after particle", "アップルパイを会議に持参します。", ["アップル"]),
+    ("katakana company word", "オンラインストアで購入しました。", ["オンラインストア", "ストア"]),
+    ("katakana company word", "ハードウェア・ソフトウェアの保守契約", ["ソフトウェア"]),
+    ("katakana chain of everyday words", "メール・チャットで連絡します。", ["メール", "チャット"]),
+    ("legal form split by Sudachi", "監査法人の選定を進めます。", ["監査法人"]),
+    ("kanji name + company word", "化学工業の動向を調べる。", ["化学工業"]),
+    ("kanji name + company word", "地方銀行の再編が進む。", ["地方銀行"]),
+    ("kanji name + company word", "大手商社に就職した。", ["大手商社"]),
+    ("surname + unlisted given name", "東京本社にて会議を行います。", ["東京本社", "本社"]),
+    (
+        "katakana given name that is an everyday word",
+        "ベンダーから見積もりが届きました。",
+        ["ベンダー"],
+    ),
+    ("role before a title", "プロダクトマネージャーが説明します。", ["プロダクト"]),
+    ("English abstract noun", "マイグレーションの計画を共有します。", ["マイグレーション"]),
+    ("English abstract noun", "データ・マイグレーションの手順です。", ["マイグレーション"]),
+    ("quoted name + founding word", "「新会社」を設立します。", ["新会社"]),
+    ("quoted name + founding word", "「営業推進室」を設立しました。", ["営業推進室"]),
+    ("quoted name + founding word", "来週「定例会議」の社長説明があります。", ["定例会議"]),
+    ("quoted name + founding word", "「東京駅」の製品展示は来週です。", ["東京駅"]),
+    ("Sudachi proper noun that names no one", "社名変更のお知らせです。", ["社名変更"]),
+    (
+        "everyday business loanword",
+        "マイルストーンとバジェットを確認。",
+        ["マイルストーン", "バジェット"],
+    ),
+]
+
+
+def _names(redactor: Redactor, text: str) -> list[str]:
+    return [e.text for e in redactor.analyze(text, RedactionProfile()) if e.type in NAME_TYPES]
+
+
+@pytest.mark.parametrize(("rule", "text", "name"), CAUGHT, ids=[r[2] for r in CAUGHT])
+def test_name_is_covered(redactor: Redactor, rule: str, text: str, name: str) -> None:
+    start = text.index(name)
+    spans = [
+        (e.start, e.end) for e in redactor.analyze(text, RedactionProfile()) if e.type in NAME_TYPES
+    ]
+    assert any(s <= start and e >= start + len(name) for s, e in spans), (rule, spans)
+
+
+@pytest.mark.parametrize(
+    ("rule", "text", "absent"), LEFT_ALONE, ids=[r[1][:12] for r in LEFT_ALONE]
+)
+def test_common_words_are_left_alone(
+    redactor: Redactor, rule: str, text: str, absent: list[str]
+) -> None:
+    reported = [e.text for e in redactor.analyze(text, RedactionProfile())]
+    assert not any(a in r for a in absent for r in reported), (rule, reported)
+
+
+def test_regnal_number_extends_a_listed_name(redactor: Redactor) -> None:
+    assert "フリードリヒ・アウグスト3世" in _names(redactor, "フリードリヒ・アウグスト3世の治世")
