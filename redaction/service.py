@@ -139,9 +139,14 @@ async def redact_messages(
     """Redact a chat request. Raises ``RedactionBlocked`` or ``RedactionFailed``."""
     places = _texts(messages)
     texts = [text for _, _, text in places]
-    found = await _analyze_all(
-        redactor=redactor, texts=texts, profile=profile, timeout_s=timeout_s, limiter=limiter
-    )
+    if profile.wanted():
+        found = await _analyze_all(
+            redactor=redactor, texts=texts, profile=profile, timeout_s=timeout_s, limiter=limiter
+        )
+    else:
+        # Nothing to redact or block: the analyzer would return nothing; skip its thread hop
+        # (issue 2, bench/overhead). The vault is still read, for earlier turns' placeholders.
+        found = [[] for _ in texts]
     findings = _blocked(found, profile, [i for i, _, _ in places])
     if findings:
         raise RedactionBlocked(findings)

@@ -150,7 +150,8 @@ Non-streaming chat completions (and one streaming row) with the prompt 「{PROMP
 against the mock upstream (`tests/support/mock_upstream.py`, one uvicorn process) directly,
 through Kakehashi (`kakehashi serve --workers {args.workers}`, SQLite in a temp dir, a real API key,
 audit on, redaction off: the default policy redacts and blocks nothing) and through the LiteLLM proxy {LITELLM_VERSION} (own venv,
-`--num_workers {args.workers}`, master key, no database, `set_verbose: false`, `json_logs: true`,
+`--num_workers {args.workers} --timeout_worker_healthcheck 120` (its workers import for longer
+than uvicorn's 5 s health ping on a loaded machine), master key, no database, `set_verbose: false`, `json_logs: true`,
 `disable_spend_logs`, `LITELLM_LOG=ERROR`, `LITELLM_LOCAL_MODEL_COST_MAP=True`; as in its production
 docs). Load: `wrk -t1 -c<concurrency>` with `bench/overhead/post.lua`, {args.warmup:g} s warm-up then
 {args.seconds:g} s measured per cell, {args.reps} repetitions interleaved (targets back to back, order

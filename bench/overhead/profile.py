@@ -5,7 +5,7 @@ cores), served through ``bench.overhead.stages`` (the real app with timers aroun
 
 1. wall time per stage (auth lookup, upstream call, audit commit, the rest of the pipeline,
    and the framework around it), at each concurrency, for the current code and for "what if"
-   variants (``audit_nowait``) that are measured here and not made in the gateway;
+   variants (``--whatif audit_nowait``) that are measured here and not made in the gateway;
 2. CPU per request by category from py-spy samples of every worker under load.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -150,6 +151,10 @@ def _py_spy(fleet: Fleet, mock: Server, args: argparse.Namespace, body: Path) ->
                          body=body, seconds=args.seconds, warmup=0)  # fmt: skip
         for spy in spies:
             spy.wait(timeout=60)
+        if args.stacks:
+            Path(args.stacks).mkdir(parents=True, exist_ok=True)
+            for path in Path(tmp).glob("*.txt"):
+                shutil.copyfile(path, Path(args.stacks) / path.name)
         counts: Counter[str] = Counter()
         leaves: Counter[tuple[str, str]] = Counter()
         for path in Path(tmp).glob("*.txt"):
@@ -181,9 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=lambda s: [int(c) for c in s.split(",")],
                         default=[1, 16, 64])  # fmt: skip
     parser.add_argument("--spy-concurrency", type=int, default=16)
-    parser.add_argument("--whatif", default=",audit_nowait",
+    parser.add_argument("--whatif", default="",
                         help="comma-separated variants; '+' joins changes; empty = current code")  # fmt: skip
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--stacks", default="", help="keep py-spy's raw stacks in this folder")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="kakehashi-profile-") as tmp:
         fleet = Fleet(Path(tmp), args.workers)

@@ -271,7 +271,10 @@ def start_litellm(fleet: Fleet, mock: Server) -> Server:
         LITELLM_MASTER_KEY=key,
     )
     cmd = [str(binary), "--config", str(_litellm_config(fleet, mock)), "--host", "127.0.0.1",
-           "--port", str(port), "--num_workers", str(fleet.workers)]  # fmt: skip
+           "--port", str(port), "--num_workers", str(fleet.workers),
+           # uvicorn kills a worker that does not answer its 5 s health ping; litellm's import
+           # takes longer than that on a loaded machine, so workers were restarted forever.
+           "--timeout_worker_healthcheck", "120"]  # fmt: skip
     server = fleet.spawn("litellm", cmd, env=env, base_url=f"http://127.0.0.1:{port}", token=key)
     wait_ready(server, f"http://127.0.0.1:{port}/health/liveliness", timeout=420)
     return server

@@ -6,8 +6,9 @@ appends one JSON line per request to ``$BENCH_STAGES_OUT/<pid>.jsonl``:
 ``{"t": end time, "total": s, "auth": s, "chat": s, "upstream": s, "audit": s}``.
 
 ``$BENCH_WHATIF`` (comma-separated) measures a proposed change without making it:
-``audit_nowait`` queues the audit event and answers without waiting for its commit (a different
-durability promise). (The API-key cache it once measured is now in the gateway.)
+``audit_nowait`` queues the audit event and answers without waiting for its commit; it differs
+from the current code only with ``audit_wait_for_commit: true`` (answering once queued is now the
+default). (The API-key cache it once measured is now in the gateway.)
 """
 
 from __future__ import annotations

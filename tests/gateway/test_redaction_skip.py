@@ -1,0 +1,57 @@
+"""Issue 2: a profile that redacts and blocks nothing skips the analyzer (and its worker-thread
+hop) entirely; any other profile still runs it and still fails closed."""
+
+from __future__ import annotations
+
+import pytest
+
+from redaction.engine import Redactor
+from redaction.entities import Entity, EntityType
+from redaction.errors import RedactionFailed
+from redaction.profile import RedactionProfile
+from redaction.service import redact_messages
+from redaction.vault import MemoryVault
+
+pytestmark = pytest.mark.anyio
+
+MESSAGES = [{"role": "user", "content": "山田太郎さん（yamada@example.com）へ"}]
+
+
+class _Exploding(Redactor):
+    """Fails if the analyzer is reached at all."""
+
+    def analyze(self, text: str, profile: RedactionProfile) -> list[Entity]:
+        raise RuntimeError("analyzer reached")
+
+
+async def test_an_empty_profile_never_reaches_the_analyzer() -> None:
+    result = await redact_messages(
+        redactor=_Exploding(analyzer=None),
+        vault=MemoryVault(ttl_s=60),
+        conversation_id="skip",
+        messages=MESSAGES,
+        profile=RedactionProfile(redact=(), block=()),
+        timeout_s=5,
+    )
+    assert result.messages == MESSAGES
+    assert result.counts == {}
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        RedactionProfile(redact=(EntityType.EMAIL,)),
+        RedactionProfile(redact=(), block=(EntityType.EMAIL,)),
+    ],
+)
+async def test_a_profile_with_work_still_runs_the_analyzer(profile: RedactionProfile) -> None:
+    with pytest.raises(RedactionFailed) as caught:
+        await redact_messages(
+            redactor=_Exploding(analyzer=None),
+            vault=MemoryVault(ttl_s=60),
+            conversation_id="work",
+            messages=MESSAGES,
+            profile=profile,
+            timeout_s=5,
+        )
+    assert "RuntimeError" in caught.value.en
