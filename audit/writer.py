@@ -82,9 +82,10 @@ class AuditWriter:
     ``wait_for_commit``: callers return once their event is committed (the strict promise), or,
     by default, once it is queued; the queue is committed within about ten milliseconds
     (``_LINGER_S``, to batch) and drained on shutdown, so only a crash of the process itself
-    (SIGKILL, power loss) can lose the last few milliseconds of events. While the database refuses writes, ``failing`` is true: queued events
-    are retried every second until they commit, and the pipeline refuses new chat requests until
-    a batch commits again (fail closed: nothing is sent that could not be audited).
+    (SIGKILL, power loss) can lose the last few milliseconds of events. While the database
+    refuses writes, ``failing`` is true: queued events are retried every second until they
+    commit, and the pipeline refuses new chat requests until a batch commits again (fail
+    closed: nothing is sent that could not be audited).
 
     ``sync_engine`` (SQLite): each batch is committed on one dedicated thread through a plain
     sqlite3 connection: one thread hop per batch instead of one per statement through aiosqlite

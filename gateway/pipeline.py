@@ -86,7 +86,7 @@ async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Redact
     if state.redaction is None or ex.resolved is None:
         raise not_sent("秘匿化が利用できない", "Redaction is unavailable")
     # Placeholders stay consistent across the turns of one conversation of one user.
-    conversation = f"{ex.principal.user_id}:{ex.conversation_id or ex.request_id}"
+    conversation = f"{ex.principal.user_id}:{ex.conversation_id}" if ex.conversation_id else None
     try:
         redacted = await redact_messages(
             redactor=state.redaction.redactor,

@@ -130,7 +130,7 @@ async def redact_messages(
     *,
     redactor: Redactor,
     vault: Vault,
-    conversation_id: str,
+    conversation_id: str | None,
     messages: list[dict[str, Any]],
     profile: RedactionProfile,
     timeout_s: float,
@@ -154,7 +154,10 @@ async def redact_messages(
     items = [(e.type, e.text) for entities in kept for e in entities]
     avoid = "\n".join(texts)
     try:
-        mapping = await vault.update(conversation_id, lambda m: m.assign(items, avoid=avoid))
+        if conversation_id is None:  # a one-off request: nothing to keep for later turns
+            mapping = Mapping().assign(items, avoid=avoid)
+        else:
+            mapping = await vault.update(conversation_id, lambda m: m.assign(items, avoid=avoid))
     except Exception as exc:
         raise RedactionFailed(f"vault: {type(exc).__name__}") from exc
     out = copy.deepcopy(messages)

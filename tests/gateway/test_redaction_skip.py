@@ -55,3 +55,22 @@ async def test_a_profile_with_work_still_runs_the_analyzer(profile: RedactionPro
             timeout_s=5,
         )
     assert "RuntimeError" in caught.value.en
+
+
+async def test_one_off_requests_leave_nothing_in_the_vault(redactor: Redactor) -> None:
+    # Without a conversation id there is no later turn to keep placeholders for; storing one
+    # mapping per request for hours grew every worker's memory (and its GC pauses) unbounded.
+    vault = MemoryVault(ttl_s=60)
+    profile = RedactionProfile(redact=(EntityType.PERSON, EntityType.EMAIL), block=())
+    for conversation in (None, None, "c1"):
+        result = await redact_messages(
+            redactor=redactor,
+            vault=vault,
+            conversation_id=conversation,
+            messages=MESSAGES,
+            profile=profile,
+            timeout_s=5,
+        )
+        assert "山田" not in str(result.messages)
+        assert "yamada@example.com" not in str(result.messages)
+    assert list(vault._items) == ["c1"]
