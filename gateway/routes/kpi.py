@@ -92,41 +92,40 @@ From = Annotated[date | None, Query(alias="from")]
 To = Annotated[date | None, Query(alias="to")]
 
 
-async def _series(
-    request: Request, department: str | None, start: date | None, end: date | None
-) -> tuple[list[Kpis], str]:
+_FORMATS = {
+    "csv": (export.to_csv, "text/csv; charset=utf-8"),
+    "xlsx": (
+        export.to_xlsx,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+}
+
+
+async def _export(
+    request: Request, department: str | None, start: date | None, end: date | None, kind: str
+) -> Response:
     state = app_state(request)
     lo, hi = export_range(state, department, start, end)
     series = await weekly_kpis(state=state, department=department, start=lo, end=hi)
+    render, media_type = _FORMATS[kind]
     # ASCII file name: department names go in the file, not in a header they would mangle.
-    return series, f"kakehashi-kpi-{lo.isoformat()}"
+    name = f"kakehashi-kpi-{lo.isoformat()}.{kind}"
+    return Response(
+        render(series),
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/kpi.csv")
 async def get_kpi_csv(
-    request: Request,
-    department: DepartmentScope,
-    start: From = None,
-    end: To = None,
+    request: Request, department: DepartmentScope, start: From = None, end: To = None
 ) -> Response:
-    series, name = await _series(request, department, start, end)
-    return Response(
-        export.to_csv(series),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{name}.csv"'},
-    )
+    return await _export(request, department, start, end, "csv")
 
 
 @router.get("/kpi.xlsx")
 async def get_kpi_xlsx(
-    request: Request,
-    department: DepartmentScope,
-    start: From = None,
-    end: To = None,
+    request: Request, department: DepartmentScope, start: From = None, end: To = None
 ) -> Response:
-    series, name = await _series(request, department, start, end)
-    return Response(
-        export.to_xlsx(series),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"content-disposition": f'attachment; filename="{name}.xlsx"'},
-    )
+    return await _export(request, department, start, end, "xlsx")
