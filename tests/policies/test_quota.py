@@ -20,8 +20,9 @@ from tests.fixtures.services import free_port
 
 pytestmark = pytest.mark.anyio
 
-# 2026-11-22 23:59:30 in Tokyo.
-NEAR_MIDNIGHT = datetime(2026, 11, 22, 14, 59, 30, tzinfo=UTC)
+# 2099-11-22 23:59:30 in Tokyo: in the future, because Redis expires the keys at the real
+# window end (PEXPIREAT), and a past date would expire them at once.
+NEAR_MIDNIGHT = datetime(2099, 11, 22, 14, 59, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -102,9 +103,9 @@ async def test_refusal_says_what_how_much_is_left_and_when_it_resets(store: Quot
     error = info.value
     assert "a@example.jp さん個人の1 日あたりの上限 50 トークン" in error.ja
     assert "残りは 15 トークン" in error.ja
-    assert "2026年11月23日 00:00 (Asia/Tokyo) にリセット" in error.ja
+    assert "2099年11月23日 00:00 (Asia/Tokyo) にリセット" in error.ja
     assert "daily limit of user a@example.jp is 50 tokens; 15 tokens left" in error.en
-    assert "2026-11-23T00:00:00+09:00" in error.en
+    assert "2099-11-23T00:00:00+09:00" in error.en
     assert error.headers["retry-after"] == "30"
     assert error.status == 429
 
@@ -134,7 +135,7 @@ async def test_settle_charges_actual_usage_and_refunds_failures(store: QuotaStor
 
 
 async def test_holds_of_a_crashed_replica_expire(store: QuotaStore) -> None:
-    clock = Clock(datetime(2026, 11, 22, 3, 0, tzinfo=UTC))
+    clock = Clock(datetime(2099, 11, 22, 3, 0, tzinfo=UTC))
     book = ledger(store, clock, hold_ttl_s=60)
     p = policy(department={"day": {"tokens": 20}})
     await reserve(book, p)  # never settled: the replica died
@@ -157,8 +158,8 @@ async def test_windows_reset_at_midnight_tokyo_time(store: QuotaStore) -> None:
     day = next(s for s in status if (s.scope, s.window, s.unit) == ("user", "day", "tokens"))
     month = next(s for s in status if (s.scope, s.window, s.unit) == ("user", "month", "tokens"))
     assert (day.held, month.held) == (20, 40)
-    assert day.resets_at.isoformat() == "2026-11-24T00:00:00+09:00"
-    assert month.resets_at.isoformat() == "2026-12-01T00:00:00+09:00"
+    assert day.resets_at.isoformat() == "2099-11-24T00:00:00+09:00"
+    assert month.resets_at.isoformat() == "2099-12-01T00:00:00+09:00"
 
 
 async def test_warning_near_the_limit(store: QuotaStore) -> None:
@@ -167,7 +168,7 @@ async def test_warning_near_the_limit(store: QuotaStore) -> None:
     assert (await reserve(book, p)).warning is None  # 20 of 100
     await reserve(book, p)
     third = await reserve(book, p)  # 60 of 100
-    assert third.warning == "department/month/tokens 60% used, resets 2026-12-01T00:00:00+09:00"
+    assert third.warning == "department/month/tokens 60% used, resets 2099-12-01T00:00:00+09:00"
 
 
 async def test_unlimited_policies_count_usage_without_tokenising() -> None:
