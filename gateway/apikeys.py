@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -54,7 +53,9 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-async def _lookup(session: AsyncSession, token: str) -> tuple[Principal, datetime | None] | None:
+async def find(*, session: AsyncSession, token: str) -> tuple[Principal, datetime | None] | None:
+    """The principal behind ``token`` and the key's own expiry; None when unknown, revoked or
+    expired. (Requests go through ``gateway.keycache`` first.)"""
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = (
@@ -79,57 +80,6 @@ async def _lookup(session: AsyncSession, token: str) -> tuple[Principal, datetim
         key_id=key.id,
     )
     return principal, expires
-
-
-async def principal_for(
-    *, session: AsyncSession, token: str, cache: KeyCache | None = None
-) -> Principal | None:
-    """The principal behind ``token``, or None when unknown, revoked or expired."""
-    if cache is not None and (hit := cache.get(token)) is not None:
-        return hit
-    found = await _lookup(session, token)
-    if found is None:
-        return None
-    if cache is not None:
-        cache.put(token, *found)
-    return found[0]
-
-
-class KeyCache:
-    """Recently seen valid keys, so the hot path skips one database round trip per request.
-
-    Only valid keys are kept (a new key works at once; unknown tokens cannot fill memory), for
-    ``ttl_s`` seconds and never past the key's own expiry. A revoke through this process drops
-    the key at once (``forget``); other processes and replicas stop accepting it within
-    ``ttl_s``. Keys are stored by hash, never in clear.
-    """
-
-    def __init__(self, ttl_s: float = 5.0, max_entries: int = 10_000) -> None:
-        self._ttl = ttl_s
-        self._max = max_entries
-        self._entries: dict[str, tuple[Principal, float, datetime | None]] = {}
-
-    def get(self, token: str) -> Principal | None:
-        digest = hash_token(token)
-        entry = self._entries.get(digest)
-        if entry is None:
-            return None
-        principal, until, expires = entry
-        if time.monotonic() >= until or (expires is not None and expires <= datetime.now(UTC)):
-            del self._entries[digest]
-            return None
-        return principal
-
-    def put(self, token: str, principal: Principal, expires: datetime | None) -> None:
-        if self._ttl <= 0:
-            return
-        if len(self._entries) >= self._max:
-            self._entries.clear()  # rare: bounded memory beats an LRU's bookkeeping here
-        self._entries[hash_token(token)] = (principal, time.monotonic() + self._ttl, expires)
-
-    def forget(self, key_id: int) -> None:
-        for digest in [d for d, (p, _, _) in self._entries.items() if p.key_id == key_id]:
-            del self._entries[digest]
 
 
 async def revoke(*, session: AsyncSession, key_id: int) -> bool:

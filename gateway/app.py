@@ -21,10 +21,10 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from audit.writer import AuditWriter
-from gateway.apikeys import KeyCache
 from gateway.db import is_sqlite, make_async_engine, make_sync_engine, sessionmaker
 from gateway.devidp import DevIdp
 from gateway.errors import BadRequest, KakehashiError
+from gateway.keycache import KeyCache
 from gateway.oidc import OidcClient
 from gateway.provider import Providers
 from gateway.routes import (

@@ -9,7 +9,7 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from audit.writer import AuditWriter
-from gateway.apikeys import KeyCache
+from gateway.keycache import KeyCache
 from gateway.metrics import Metrics
 from gateway.oidc import OidcClient
 from gateway.provider import Providers

@@ -8,7 +8,8 @@ appends one JSON line per request to ``$BENCH_STAGES_OUT/<pid>.jsonl``:
 ``$BENCH_WHATIF`` (comma-separated) measures a proposed change without making it:
 ``audit_nowait`` queues the audit event and answers without waiting for its commit; it differs
 from the current code only with ``audit_wait_for_commit: true`` (answering once queued is now the
-default). (The API-key cache it once measured is now in the gateway.)
+default). (The API-key cache it once measured is now in the gateway: "auth" counts only the
+lookups a request waited for.)
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import audit.writer
-import gateway.apikeys
-import gateway.auth
+import gateway.keycache
 import gateway.pipeline
 import gateway.provider
 from gateway.app import create_app_from_env
@@ -76,9 +76,9 @@ def _audit_nowait(original: AsyncFn) -> AsyncFn:
 
 
 def _patch() -> None:
-    # gateway.auth calls the name it imported from gateway.apikeys: patch it there.
-    lookup: AsyncFn = gateway.apikeys.principal_for  # a cache miss (hits skip the database)
-    gateway.auth.principal_for = _timed("auth", lookup)  # type: ignore[attr-defined,assignment]
+    # Only lookups a request waits for count (cache hits and background refreshes do not).
+    cache = gateway.keycache.KeyCache
+    cache.principal = _timed("auth", cache.principal)  # type: ignore[method-assign,assignment]
     gateway.pipeline.chat = _timed("chat", gateway.pipeline.chat)  # type: ignore[assignment]
     compat = gateway.provider.OpenAICompatible
     compat.complete = _timed("upstream", compat.complete)  # type: ignore[method-assign,assignment]

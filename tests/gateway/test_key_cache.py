@@ -1,17 +1,20 @@
 """The API-key cache: a revoke through the gateway takes effect at once; a revoke it did not
-see (another replica, or the database directly) within ``api_key_cache_s``."""
+see (another replica, or the database directly) within ``api_key_cache_s``; concurrent requests
+share one lookup and busy keys are refreshed in the background (no request waits for it)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import text
 
-from gateway.apikeys import KeyCache
 from gateway.db import make_sync_engine
+from gateway.keycache import Found, KeyCache
 from gateway.principal import Principal, Role
 from tests.fixtures.gateway import RunningGateway
 
@@ -72,3 +75,96 @@ def test_cached_keys_still_expire_on_time() -> None:
     cache.forget(7)
     assert cache.get("kk_later") is None
     assert KeyCache(ttl_s=0).get("kk_later") is None
+
+
+WHO = Principal(
+    user_id=1, email="a@x.jp", department="営業部", role=Role.STAFF, auth_method="api_key", key_id=7
+)
+
+
+class Db:
+    """A stand-in for the keys table: counts lookups; ``gate`` holds them until opened."""
+
+    def __init__(self) -> None:
+        self.lookups = 0
+        self.valid = True
+        self.fail = False
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def __call__(self, token: str) -> Found:
+        self.lookups += 1
+        await self.gate.wait()
+        if self.fail:
+            raise OSError("database unreachable")
+        return (WHO, None) if self.valid else None
+
+
+def test_concurrent_requests_for_an_uncached_key_share_one_lookup() -> None:
+    async def scenario() -> None:
+        cache, db = KeyCache(ttl_s=60), Db()
+        db.gate.clear()
+        waiting = [asyncio.create_task(cache.principal("kk_a", db)) for _ in range(16)]
+        await asyncio.sleep(0.01)
+        db.gate.set()
+        assert await asyncio.gather(*waiting) == [WHO] * 16
+        assert db.lookups == 1
+        assert await cache.principal("kk_a", db) == WHO
+        assert db.lookups == 1  # cached
+
+    asyncio.run(scenario())
+
+
+def test_a_half_aged_key_is_refreshed_in_the_background_and_a_revoke_lands() -> None:
+    async def scenario() -> None:
+        cache, db = KeyCache(ttl_s=0.2), Db()
+        assert await cache.principal("kk_a", db) == WHO
+        await asyncio.sleep(0.12)  # past half the cache time
+        db.valid = False  # revoked elsewhere
+        db.gate.clear()
+        # Answered from the cache at once while one refresh runs.
+        answers = await asyncio.gather(*(cache.principal("kk_a", db) for _ in range(8)))
+        assert answers == [WHO] * 8
+        assert db.lookups == 2
+        db.gate.set()
+        await asyncio.sleep(0.01)
+        assert await cache.principal("kk_a", db) is None  # the refresh saw the revoke
+        assert db.lookups == 3
+
+    asyncio.run(scenario())
+
+
+def test_a_revoke_here_voids_a_lookup_in_flight() -> None:
+    async def scenario() -> None:
+        cache, db = KeyCache(ttl_s=60), Db()
+        db.gate.clear()
+        flight = asyncio.create_task(cache.principal("kk_a", db))
+        await asyncio.sleep(0.01)
+        cache.forget(WHO.key_id)  # the lookup may have read the key before the revoke
+        db.gate.set()
+        await flight
+        db.valid = False
+        assert await cache.principal("kk_a", db) is None  # looked up again, not cached
+        assert db.lookups == 2
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_lookup_reaches_its_waiters_and_a_failed_refresh_keeps_the_entry() -> None:
+    async def scenario() -> None:
+        cache, db = KeyCache(ttl_s=0.2), Db()
+        db.fail = True
+        with pytest.raises(OSError, match="unreachable"):
+            await cache.principal("kk_a", db)
+        db.fail = False
+        assert await cache.principal("kk_a", db) == WHO
+        await asyncio.sleep(0.12)
+        db.fail = True
+        assert await cache.principal("kk_a", db) == WHO  # refresh fails in the background
+        await asyncio.sleep(0.01)
+        assert await cache.principal("kk_a", db) == WHO  # still within the cache time
+        await asyncio.sleep(0.1)
+        with pytest.raises(OSError, match="unreachable"):
+            await cache.principal("kk_a", db)  # no longer trusted: the error shows
+
+    asyncio.run(scenario())
