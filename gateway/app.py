@@ -10,6 +10,7 @@ import gc
 import hashlib
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -189,9 +190,15 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
         # the process: keep them out of the collector, whose full passes over them stalled the
         # event loop ~0.5 s, the p99 of docs/benchmarks.md "Gateway overhead" (issue 2).
         gc.freeze()
+        # Helper threads (the audit writer, SQLite, tokenisers) hold the GIL for up to the
+        # switch interval before the event loop gets it back: 5 ms by default, which was most
+        # of the p99 at concurrency 1. At 1 ms a request waits at most that (bench/overhead).
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(0.001)
         try:
             yield
         finally:
+            sys.setswitchinterval(switch)
             gc.unfreeze()
             if sso.oidc is not None:
                 await sso.oidc.aclose()

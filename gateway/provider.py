@@ -2,7 +2,7 @@
 
 Three implementations of one ``Provider`` protocol, chosen per model route:
 
-- ``OpenAICompatible``: a direct httpx call for endpoints that speak the OpenAI wire format
+- ``OpenAICompatible``: a direct aiohttp call for endpoints that speak the OpenAI wire format
   (``openai/*`` models: OpenAI itself, vLLM, Ollama's ``/v1``, LM Studio, any ``api_base``).
   Measured here (docs/benchmarks.md), ``litellm.acompletion`` spends ~6 ms of CPU per call on
   logging, cost and response rebuilding; the plain call costs ~1 ms.
@@ -20,7 +20,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-import httpx
+import aiohttp
 import orjson
 
 from gateway.errors import (
@@ -75,60 +75,94 @@ def _connect_error(route: ModelRoute, exc: Exception) -> UpstreamError:
 
 
 class OpenAICompatible:
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
+    """Direct calls to an OpenAI-compatible endpoint over one aiohttp session.
 
-    def _request(self, route: ModelRoute) -> tuple[str, dict[str, str]]:
+    aiohttp rather than httpx: the same call costs a fraction of the CPU (its HTTP parser is
+    C, its pool has no per-request locking dance), and the upstream call was the largest share
+    of the gateway's own CPU per request (bench/overhead, issue 2). Timeouts keep httpx's
+    meaning: ``timeout_s`` for connecting and for each read, not for a whole stream.
+    """
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        # Created on first use, inside the running loop (aiohttp binds a session to its loop).
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=512, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @staticmethod
+    def _request(route: ModelRoute) -> tuple[str, dict[str, str], aiohttp.ClientTimeout]:
         base = (route.api_base or OPENAI_DEFAULT_BASE).rstrip("/")
         headers = {"content-type": "application/json"}
         key = route.api_key()
         if key:
             headers["authorization"] = f"Bearer {key}"
-        return f"{base}/chat/completions", headers
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=route.timeout_s, sock_read=route.timeout_s
+        )
+        return f"{base}/chat/completions", headers, timeout
 
     @staticmethod
     def _upstream_body(route: ModelRoute, body: dict[str, Any]) -> bytes:
         return orjson.dumps({**body, "model": route.model.split("/", 1)[-1]})
 
     async def complete(self, route: ModelRoute, body: dict[str, Any]) -> dict[str, Any]:
-        url, headers = self._request(route)
+        url, headers, timeout = self._request(route)
+        payload = self._upstream_body(route, body)
         try:
-            response = await self._client.post(
-                url,
-                content=self._upstream_body(route, body),
-                headers=headers,
-                timeout=route.timeout_s,
-            )
-        except httpx.TimeoutException as exc:
+            async with self._client().post(
+                url, data=payload, headers=headers, timeout=timeout
+            ) as response:
+                content = await response.read()
+        except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
             raise _timeout_error(route) from exc
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             raise _connect_error(route, exc) from exc
-        if response.status_code != 200:
-            raise _status_error(route, response.status_code, response.text)
-        result: dict[str, Any] = orjson.loads(response.content)
+        if response.status != 200:
+            raise _status_error(route, response.status, content.decode(errors="replace"))
+        result: dict[str, Any] = orjson.loads(content)
         return result
 
     async def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[Chunk]:
-        url, headers = self._request(route)
+        url, headers, timeout = self._request(route)
         payload = self._upstream_body(route, {**body, "stream_options": {"include_usage": True}})
         try:
-            async with self._client.stream(
-                "POST", url, content=payload, headers=headers, timeout=route.timeout_s
+            async with self._client().post(
+                url, data=payload, headers=headers, timeout=timeout
             ) as response:
-                if response.status_code != 200:
-                    await response.aread()
-                    raise _status_error(route, response.status_code, response.text)
-                async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
+                if response.status != 200:
+                    detail = (await response.read()).decode(errors="replace")
+                    raise _status_error(route, response.status, detail)
+                async for data in _sse_data(response.content):
+                    if data == b"[DONE]":
                         return
                     yield orjson.loads(data)
-        except httpx.TimeoutException as exc:
+        except TimeoutError as exc:
             raise _timeout_error(route) from exc
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             raise _connect_error(route, exc) from exc
+
+
+async def _sse_data(body: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+    """The payloads of the ``data:`` lines of an SSE body, whatever its chunking (lines are
+    split here rather than with readline, which caps a line at aiohttp's buffer size)."""
+    pending = b""
+    async for piece in body.iter_any():
+        pending += piece
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            if line.startswith(b"data:"):
+                yield line[5:].strip()
+    if pending.startswith(b"data:"):
+        yield pending[5:].strip()
 
 
 def _litellm() -> Any:
@@ -280,12 +314,10 @@ class DemoModel:
 
 
 class Providers:
-    """Chooses the implementation for a route; owns the shared HTTP client."""
+    """Chooses the implementation for a route; owns the shared HTTP session."""
 
     def __init__(self) -> None:
-        limits = httpx.Limits(max_connections=512, max_keepalive_connections=256)
-        self.http = httpx.AsyncClient(limits=limits, trust_env=False)
-        self._fast = OpenAICompatible(self.http)
+        self._fast = OpenAICompatible()
         self._demo = DemoModel()
         self._litellm: LiteLLM | None = None
         self._prices: dict[str, tuple[float, float]] = {}
@@ -334,7 +366,7 @@ class Providers:
             self.usd_per_token(route)
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await self._fast.aclose()
         if self._litellm is not None:
             # litellm caches aiohttp sessions per event loop; close them with ours.
             await self._litellm.aclose()

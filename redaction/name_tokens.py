@@ -1,0 +1,135 @@
+"""What the name rules know about one Sudachi morpheme: its script, whether it is noun-like or
+proper-looking, everyday or distinctive, a counter, a company word; and the span they report.
+
+Shared by ``redaction.names`` and its rule modules (company, person and foreign names); holds
+no rule of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redaction.lexicon import (
+    COMPANY_SUFFIXES,
+    LEGAL_FORM_RE,
+    NAME_STOPS,
+    NOT_COMPANY_ACRONYMS,
+    NOT_NAMES,
+    PERSON_SUFFIXES,
+)
+from redaction.nlp import Morpheme
+
+PERSON = "PERSON"
+COMPANY = "COMPANY"
+LOCATION = "LOCATION"
+CONNECTORS = frozenset("・=&'-")
+MAX_NAME_TOKENS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class NameSpan:
+    kind: str
+    start: int
+    end: int
+    score: float
+    rule: str
+
+
+def is_katakana(text: str) -> bool:
+    return all(0x30A0 <= ord(c) <= 0x30FF or c == "ー" for c in text)
+
+
+def is_latin(text: str) -> bool:
+    return any(c.isascii() and c.isalpha() for c in text) and all(
+        c.isascii() and (c.isalnum() or c in ".&'-") for c in text
+    )
+
+
+def capitalised(text: str) -> bool:
+    return text[:1].isupper() or (text[:1].isdigit() and any(c.isupper() for c in text))
+
+
+def nounish(m: Morpheme) -> bool:
+    if m.pos[0] == "名詞":
+        return m.pos[1] != "数詞" or not m.surface.isdigit()
+    if LEGAL_FORM_RE.fullmatch(m.surface):
+        return True  # (株) is tagged as a symbol
+    return m.pos[0] == "接頭辞" or (m.pos[0] == "接尾辞" and m.pos[1] == "名詞的")
+
+
+def properish(m: Morpheme) -> bool:
+    """Looks like (part of) a name rather than a common word."""
+    if m.surface in NOT_NAMES:
+        return False
+    if m.pos[1] == "固有名詞" or (m.oov and m.pos[0] == "名詞" and m.pos[1] != "数詞"):
+        return True
+    s = m.surface
+    if is_latin(s):
+        return capitalised(s) and s.upper().rstrip(".") not in NOT_COMPANY_ACRONYMS
+    return len(s) >= 2 and is_katakana(s) and m.pos[0] == "名詞"
+
+
+def distinctive(m: Morpheme) -> bool:
+    """Not an everyday word: a proper noun, a word Sudachi does not know, a katakana word
+    outside its synonym groups (オラクル but not メール), a capitalised Latin word."""
+    if m.surface in NOT_NAMES:
+        return False
+    if m.pos[1] == "固有名詞" or m.oov:
+        return True
+    if is_latin(m.surface):
+        return capitalised(m.surface) and not m.common
+    return is_katakana(m.surface) and len(m.surface) >= 2 and not m.common
+
+
+def counter(m: Morpheme) -> bool:
+    return m.pos[1] == "数詞" or m.pos[2] == "助数詞可能" or m.surface.isdigit()
+
+
+def grow(run: list[Morpheme], i: int, j: int) -> tuple[int, int]:
+    """Widen a company name run[i..j] over neighbouring name parts: places and proper nouns
+    before it (日本マイクロソフト), proper nouns, katakana and company suffixes after it
+    (ヒルトン東京, アリガトール染色); common words inside only when a name part follows."""
+    while i > 0 and _name_part(run[i - 1]) and run[i - 1].surface not in CONNECTORS:
+        i -= 1
+    last = j
+    k = j + 1
+    while k < len(run) and k - i < MAX_NAME_TOKENS * 2:
+        m = run[k]
+        if (
+            m.surface in NAME_STOPS
+            or counter(m)
+            or (m.pos[0] != "名詞" and m.surface not in CONNECTORS)
+        ):
+            break
+        if _name_part(m) or company_suffix(m):
+            last = k
+        k += 1
+    return i, last
+
+
+def _name_part(m: Morpheme) -> bool:
+    return (properish(m) or (is_katakana(m.surface) and len(m.surface) > 1)) and (
+        m.surface not in NAME_STOPS
+    )
+
+
+def company_suffix(m: Morpheme) -> bool:
+    """The token is, or ends in, a company word (工業, 映画社 ending in 社)."""
+    s = m.surface
+    return (
+        s in COMPANY_SUFFIXES
+        or m.norm in COMPANY_SUFFIXES
+        or (len(s) > 2 and (s[-1:] == "社" or s[-2:] in COMPANY_SUFFIXES) and m.pos[0] == "名詞")
+    )
+
+
+def person_token(m: Morpheme) -> bool:
+    return m.pos[1] == "固有名詞" and m.pos[2] == "人名" and m.surface not in NOT_NAMES
+
+
+def is_kanji(text: str) -> bool:
+    return all(0x4E00 <= ord(c) <= 0x9FFF or c in "々ヶ" for c in text)
+
+
+def titled(run: list[Morpheme], j: int) -> bool:
+    return j + 1 < len(run) and run[j + 1].surface in PERSON_SUFFIXES
