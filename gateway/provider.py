@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any, Protocol
 
 import aiohttp
@@ -141,7 +141,7 @@ class OpenAICompatible:
                 if response.status != 200:
                     detail = (await response.read()).decode(errors="replace")
                     raise _status_error(route, response.status, detail)
-                async for data in _sse_data(response.content):
+                async for data in sse_data(response.content.iter_any()):
                     if data == b"[DONE]":
                         return
                     yield orjson.loads(data)
@@ -151,11 +151,11 @@ class OpenAICompatible:
             raise _connect_error(route, exc) from exc
 
 
-async def _sse_data(body: aiohttp.StreamReader) -> AsyncIterator[bytes]:
-    """The payloads of the ``data:`` lines of an SSE body, whatever its chunking (lines are
-    split here rather than with readline, which caps a line at aiohttp's buffer size)."""
+async def sse_data(pieces: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    """The payloads of the ``data:`` lines of an SSE body, however it arrives in pieces (lines
+    are split here rather than with readline, which caps a line at aiohttp's buffer size)."""
     pending = b""
-    async for piece in body.iter_any():
+    async for piece in pieces:
         pending += piece
         *lines, pending = pending.split(b"\n")
         for line in lines:
