@@ -2,8 +2,9 @@
 refuse it, and the role and department checks every protected route reuses.
 
 Credentials are ``Authorization: Bearer kk_…`` API keys (checked first, through the in-process
-``gateway.keycache``: the hot path does not wait for the database) or the browser session cookie (``gateway.sessions``), whose
-state-changing requests must also carry a CSRF token (``gateway.csrf``). Every refusal leaves
+``gateway.keycache``: the hot path does not wait for the database) or the browser session
+cookie (``gateway.sessions``), whose state-changing requests must also carry a CSRF token
+(``gateway.csrf``). Every refusal leaves
 an audit event, so IT can see probing.
 
 Use in a route::

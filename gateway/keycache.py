@@ -68,14 +68,6 @@ class KeyCache:
         # Shielded: a client that goes away must not cancel the lookup others are waiting on.
         return await asyncio.shield(flight)
 
-    def get(self, token: str) -> Principal | None:
-        """The cached principal, without any lookup."""
-        entry = self._entries.get(hash_token(token))
-        return entry.principal if entry is not None and entry.valid(time.monotonic()) else None
-
-    def put(self, token: str, principal: Principal, expires: datetime | None) -> None:
-        self._put(hash_token(token), principal, expires)
-
     def forget(self, key_id: int) -> None:
         """Drop a revoked key now, and void lookups in flight that may have read it as valid."""
         self._epoch += 1

@@ -76,7 +76,7 @@ def _audit_nowait(original: AsyncFn) -> AsyncFn:
 
 
 def _patch() -> None:
-    # Only lookups a request waits for count (cache hits and background refreshes do not).
+    # A request's wait for its key: ~0 on a hit; background refreshes are not counted.
     cache = gateway.keycache.KeyCache
     cache.principal = _timed("auth", cache.principal)  # type: ignore[method-assign,assignment]
     gateway.pipeline.chat = _timed("chat", gateway.pipeline.chat)  # type: ignore[assignment]

@@ -56,27 +56,6 @@ def test_a_revoke_through_this_gateway_is_immediate(
     assert _models(gw, key) == 401
 
 
-def test_cached_keys_still_expire_on_time() -> None:
-    cache = KeyCache(ttl_s=60)
-    who = Principal(
-        user_id=1,
-        email="a@x.jp",
-        department="営業部",
-        role=Role.STAFF,
-        auth_method="api_key",
-        key_id=7,
-    )
-    cache.put("kk_soon", who, datetime.now(UTC) + timedelta(milliseconds=50))
-    cache.put("kk_later", who, None)
-    assert cache.get("kk_soon") == who
-    time.sleep(0.06)
-    assert cache.get("kk_soon") is None
-    assert cache.get("kk_later") == who
-    cache.forget(7)
-    assert cache.get("kk_later") is None
-    assert KeyCache(ttl_s=0).get("kk_later") is None
-
-
 WHO = Principal(
     user_id=1, email="a@x.jp", department="営業部", role=Role.STAFF, auth_method="api_key", key_id=7
 )
@@ -89,6 +68,7 @@ class Db:
         self.lookups = 0
         self.valid = True
         self.fail = False
+        self.expires: datetime | None = None
         self.gate = asyncio.Event()
         self.gate.set()
 
@@ -97,7 +77,7 @@ class Db:
         await self.gate.wait()
         if self.fail:
             raise OSError("database unreachable")
-        return (WHO, None) if self.valid else None
+        return (WHO, self.expires) if self.valid else None
 
 
 def test_concurrent_requests_for_an_uncached_key_share_one_lookup() -> None:
@@ -166,5 +146,24 @@ def test_a_failed_lookup_reaches_its_waiters_and_a_failed_refresh_keeps_the_entr
         await asyncio.sleep(0.1)
         with pytest.raises(OSError, match="unreachable"):
             await cache.principal("kk_a", db)  # no longer trusted: the error shows
+
+    asyncio.run(scenario())
+
+
+def test_cached_keys_still_expire_on_time() -> None:
+    async def scenario() -> None:
+        cache, db = KeyCache(ttl_s=60), Db()
+        db.expires = datetime.now(UTC) + timedelta(milliseconds=50)
+        assert await cache.principal("kk_soon", db) == WHO
+        db.expires = None
+        assert await cache.principal("kk_later", db) == WHO
+        await asyncio.sleep(0.06)
+        db.valid = False  # the database agrees the first key expired
+        assert await cache.principal("kk_soon", db) is None  # not served past its expiry
+        assert await cache.principal("kk_later", db) == WHO  # still cached
+        cache.forget(WHO.key_id)
+        assert await cache.principal("kk_later", db) is None  # revoked here: looked up again
+        assert await KeyCache(ttl_s=0).principal("kk_later", db) is None
+        assert db.lookups == 5
 
     asyncio.run(scenario())
