@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.models import ApiKey, User
 from gateway.principal import Principal, Role
 
+# The database's answer for a token: its principal and the key's own expiry, or None.
+Found = tuple[Principal, datetime | None] | None
 TOKEN_PREFIX = "kk_"  # noqa: S105 - a visible marker, not a secret
 
 
@@ -53,7 +55,7 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-async def find(*, session: AsyncSession, token: str) -> tuple[Principal, datetime | None] | None:
+async def find(*, session: AsyncSession, token: str) -> Found:
     """The principal behind ``token`` and the key's own expiry; None when unknown, revoked or
     expired. (Requests go through ``gateway.keycache`` first.)"""
     if not token.startswith(TOKEN_PREFIX):

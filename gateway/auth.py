@@ -25,7 +25,6 @@ from fastapi import Depends, Request
 from audit.chain import EventIn
 from gateway import apikeys, csrf
 from gateway.errors import CsrfFailed, Forbidden, Unauthenticated
-from gateway.keycache import Found
 from gateway.principal import Principal, Role
 from gateway.sessions import SESSION_COOKIE
 from gateway.state import AppState
@@ -100,7 +99,7 @@ async def _from_session(state: AppState, request: Request, cookie: str) -> Princ
     return resolved.principal
 
 
-async def _find_key(state: AppState, token: str) -> Found:
+async def _find_key(state: AppState, token: str) -> apikeys.Found:
     async with state.sessions() as session:
         return await apikeys.find(session=session, token=token)
 

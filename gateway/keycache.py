@@ -24,13 +24,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from gateway.apikeys import hash_token
+from gateway.apikeys import Found, hash_token
 from gateway.principal import Principal
 
 log = logging.getLogger(__name__)
 
-# The database's answer for a token: its principal and the key's own expiry, or None.
-Found = tuple[Principal, datetime | None] | None
 Lookup = Callable[[str], Awaitable[Found]]
 
 

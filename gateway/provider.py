@@ -154,15 +154,18 @@ class OpenAICompatible:
 async def sse_data(pieces: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     """The payloads of the ``data:`` lines of an SSE body, however it arrives in pieces (lines
     are split here rather than with readline, which caps a line at aiohttp's buffer size)."""
-    pending = b""
+    pending: list[bytes] = []  # the pieces of a line not yet ended (a long line stays linear)
     async for piece in pieces:
-        pending += piece
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
+        *ended, rest = piece.split(b"\n")
+        for line in ended:
+            line = b"".join([*pending, line])
+            pending.clear()
             if line.startswith(b"data:"):
                 yield line[5:].strip()
-    if pending.startswith(b"data:"):
-        yield pending[5:].strip()
+        pending.append(rest)
+    last = b"".join(pending)
+    if last.startswith(b"data:"):
+        yield last[5:].strip()
 
 
 def _litellm() -> Any:

@@ -13,8 +13,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from gateway.apikeys import Found
 from gateway.db import make_sync_engine
-from gateway.keycache import Found, KeyCache
+from gateway.keycache import KeyCache
 from gateway.principal import Principal, Role
 from tests.fixtures.gateway import RunningGateway
 
