@@ -96,6 +96,7 @@ async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Redact
             profile=ex.resolved.policy.redaction,
             timeout_s=state.settings.redaction_timeout_s,
             limiter=state.redaction.limiter,
+            owner=str(ex.principal.user_id),
         )
     except RedactionBlocked as exc:
         ex.detail["blocked"] = sorted({f.type.value for f in exc.findings})

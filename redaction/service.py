@@ -1,10 +1,10 @@
 """What the gateway pipeline calls: redact a chat request, preview a redaction.
 
 ``redact_messages`` analyses every text of every message (system, user, assistant, earlier
-turns; string contents and ``{"type": "text"}`` parts) in a worker thread behind a limiter,
-under a timeout; refuses blocked types; swaps values for placeholders from the conversation's
-vault mapping. Fail closed: any error or timeout raises ``RedactionFailed`` and nothing
-partially redacted is ever returned. The mapping stays in the gateway.
+turns; string contents and ``{"type": "text"}`` parts) through ``redaction.analysis``;
+refuses blocked types; swaps values for placeholders from the conversation's vault mapping.
+Fail closed: any error or timeout raises ``RedactionFailed`` and nothing partially redacted
+is ever returned. The mapping stays in the gateway.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-import anyio.to_thread
 
+from redaction.analysis import analyze_texts
 from redaction.engine import Redactor
 from redaction.entities import Entity, EntityType
-from redaction.errors import Finding, RedactionBlocked, RedactionError, RedactionFailed
+from redaction.errors import Finding, RedactionBlocked, RedactionFailed
 from redaction.mapping import Mapping
 from redaction.profile import RedactionProfile
 from redaction.vault import Vault
@@ -72,28 +72,6 @@ def _texts(messages: Sequence[dict[str, Any]]) -> list[tuple[int, int | None, st
     return out
 
 
-async def _analyze_all(
-    *,
-    redactor: Redactor,
-    texts: list[str],
-    profile: RedactionProfile,
-    timeout_s: float,
-    limiter: anyio.CapacityLimiter | None,
-) -> list[list[Entity]]:
-    def work() -> list[list[Entity]]:
-        return [redactor.analyze(text, profile) for text in texts]
-
-    try:
-        with anyio.fail_after(timeout_s):
-            return await anyio.to_thread.run_sync(work, limiter=limiter, abandon_on_cancel=True)
-    except TimeoutError:
-        raise RedactionFailed(f"timed out after {timeout_s:g} s") from None
-    except RedactionError:
-        raise
-    except Exception as exc:
-        raise RedactionFailed(type(exc).__name__) from exc
-
-
 def _blocked(
     found: list[list[Entity]], profile: RedactionProfile, owners: list[int]
 ) -> list[Finding]:
@@ -135,13 +113,19 @@ async def redact_messages(
     profile: RedactionProfile,
     timeout_s: float,
     limiter: anyio.CapacityLimiter | None = None,
+    owner: str = "",
 ) -> Redacted:
     """Redact a chat request. Raises ``RedactionBlocked`` or ``RedactionFailed``."""
     places = _texts(messages)
     texts = [text for _, _, text in places]
     if profile.wanted():
-        found = await _analyze_all(
-            redactor=redactor, texts=texts, profile=profile, timeout_s=timeout_s, limiter=limiter
+        found = await analyze_texts(
+            texts,
+            redactor=redactor,
+            profile=profile,
+            timeout_s=timeout_s,
+            limiter=limiter,
+            owner=owner,
         )
     else:
         # Nothing to redact or block: the analyzer would return nothing; skip its thread hop
@@ -198,10 +182,16 @@ async def preview(
     profile: RedactionProfile,
     timeout_s: float,
     limiter: anyio.CapacityLimiter | None = None,
+    owner: str = "",
 ) -> Preview:
     """For ``POST /api/redaction/preview``: the text exactly as it would leave in a new
     conversation, the spans replaced, and what would be blocked. Raises ``RedactionFailed``."""
-    found = await _analyze_all(
-        redactor=redactor, texts=[text], profile=profile, timeout_s=timeout_s, limiter=limiter
+    found = await analyze_texts(
+        [text],
+        redactor=redactor,
+        profile=profile,
+        timeout_s=timeout_s,
+        limiter=limiter,
+        owner=owner,
     )
     return preview_text(text, found[0], profile)

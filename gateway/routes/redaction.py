@@ -42,6 +42,7 @@ async def preview_redaction(
             profile=profile,
             timeout_s=state.settings.redaction_timeout_s,
             limiter=state.redaction.limiter,
+            owner=str(caller.user_id),
         )
     except RedactionFailed as exc:
         raise Unavailable(exc.ja, exc.en) from exc
