@@ -94,6 +94,7 @@ EVENTS = [
 ]  # fmt: skip
 
 FEEDBACK = [  # request id, rating, helpful, minutes the user reported
+    ("e1", 3, None, None),  # 3 stars: neutral, still accepted (docs/kpi.md: only 1-2 reject)
     ("e2", 5, None, 25.0),
     ("e3", 2, None, None),  # rated down: not accepted
     ("e4", None, True, None),
@@ -166,7 +167,7 @@ def test_department_month_matches_the_hand_computed_numbers(month_db: str) -> No
     assert k.refusals == {"quota_exceeded": 1}
     assert k.active_users == 2  # a and b; c got no answer
     assert k.active_share == 0.2  # 2 / 10 eligible
-    # Accepted: e1 (unrated), e2 (5 stars), e4 (👍); e3 (2 stars) and e9 (👎) are not.
+    # Accepted: e1 (3 stars), e2 (5 stars), e4 (👍); e3 (2 stars) and e9 (👎) are not.
     assert k.accepted == 3
     # e1: 10 (email_draft estimate) + e2: 25 (reported) + e4: 15 (summary estimate) = 50 min.
     assert k.minutes_saved == 50
@@ -176,7 +177,7 @@ def test_department_month_matches_the_hand_computed_numbers(month_db: str) -> No
     by_use = {u.use_case: (u.answers, u.accepted, u.minutes_saved, u.cost_jpy) for u in k.use_cases}
     assert by_use == {"email_draft": (2, 2, 35, 30.0), "summary": (3, 1, 15, 42.0)}
     assert [u.label for u in k.use_cases] == ["メール下書き", "要約"]
-    assert (k.ratings, k.mean_rating, k.votes, k.helpful_share) == (2, 3.5, 2, 0.5)
+    assert (k.ratings, k.mean_rating, k.votes, k.helpful_share) == (3, 3.33, 2, 0.5)
     assert k.cost_jpy == 72  # 10 + 20 + 30 + 5 + 7
     assert k.cost_per_hour_saved == 86.4  # 72 / (50 / 60)
     assert k.tokens == 470  # 150 + 300 + 20

@@ -142,8 +142,10 @@ def test_cookie_requests_that_change_state_need_the_csrf_token(
     assert str(event.detail["reason"]).startswith("csrf: ")
 
 
+# "null" is what a sandboxed iframe, a data: URL or a cross-origin redirect sends: never ours.
+@pytest.mark.parametrize("origin", ["https://evil.example", "null"])
 def test_cross_origin_post_is_refused_even_with_a_token(
-    sqlite_sso_gateway_factory: Callable[..., SsoGateway],
+    sqlite_sso_gateway_factory: Callable[..., SsoGateway], origin: str
 ) -> None:
     gw = sqlite_sso_gateway_factory()
     with gw.client() as client:
@@ -151,9 +153,10 @@ def test_cross_origin_post_is_refused_even_with_a_token(
         response = client.post(
             "/api/keys",
             json={"name": "x"},
-            headers={"x-csrf-token": gw.csrf(client), "origin": "https://evil.example"},
+            headers={"x-csrf-token": gw.csrf(client), "origin": origin},
         )
         assert response.status_code == 403
+        assert client.get("/api/keys").json() == []
     assert gw.last_event("auth.forbidden").detail["reason"] == "csrf: cross-origin request"
 
 

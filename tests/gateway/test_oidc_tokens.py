@@ -4,6 +4,8 @@ alg=none; plus key rotation and PKCE enforcement at the built-in development IdP
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +39,17 @@ def test_a_well_formed_token_signs_in(rogue_idp: RogueIdp, rogue_gateway: SsoGat
     assert _login(rogue_gateway) == (200, "")
 
 
+def at_hash(access_token: str) -> str:
+    """OIDC Core §3.2.2.9: the left half of the SHA-256 of the token, base64url without padding."""
+    half = hashlib.sha256(access_token.encode()).digest()[:16]
+    return base64.urlsafe_b64encode(half).rstrip(b"=").decode()
+
+
+def test_a_matching_at_hash_signs_in(rogue_idp: RogueIdp, rogue_gateway: SsoGateway) -> None:
+    rogue_idp.mint = lambda claims, _nonce: rogue_idp.sign({**claims, "at_hash": at_hash("at")})
+    assert _login(rogue_gateway) == (200, "")
+
+
 def _unix(offset: int) -> int:
     return int(time.time()) + offset
 
@@ -57,6 +70,12 @@ FORGERIES: dict[str, tuple[Callable[[RogueIdp, dict[str, Any], str], str], str]]
     "missing nonce": (
         lambda idp, c, _n: idp.sign({k: v for k, v in c.items() if k != "nonce"}),
         "bad_claim_nonce",
+    ),
+    # The rogue IdP's access token is "at"; this at_hash belongs to another one (OIDC Core
+    # §3.1.3.8: a token substituted in the exchange).
+    "wrong at_hash": (
+        lambda idp, c, _n: idp.sign({**c, "at_hash": at_hash("another-access-token")}),
+        "bad_claim_at_hash",
     ),
     "unknown key id": (
         lambda idp, c, _n: idp.sign(c, key=RSAKey.generate_key(2048, {"kid": "other"})),
@@ -79,7 +98,6 @@ def test_untrustworthy_id_tokens_are_refused_and_audited(
 
 
 def test_unsigned_token_is_refused(rogue_idp: RogueIdp, rogue_gateway: SsoGateway) -> None:
-    import base64
     import json
 
     def unsigned(claims: dict[str, Any], _nonce: str) -> str:
