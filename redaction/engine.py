@@ -29,6 +29,7 @@ def _recognizers() -> list[Any]:
     from redaction.recognizers.email import EmailRecognizer
     from redaction.recognizers.english_company import EnglishCompanyRecognizer
     from redaction.recognizers.english_person import EnglishPersonRecognizer
+    from redaction.recognizers.international_phone import InternationalPhoneRecognizer
     from redaction.recognizers.my_number import MyNumberRecognizer
     from redaction.recognizers.names import JapaneseNameRecognizer
     from redaction.recognizers.phone import JapanesePhoneRecognizer
@@ -40,6 +41,7 @@ def _recognizers() -> list[Any]:
         EnglishPersonRecognizer(),
         JapaneseAddressRecognizer(),
         JapanesePhoneRecognizer(),
+        InternationalPhoneRecognizer(),
         EmailRecognizer(),
         PostalCodeRecognizer(),
         MyNumberRecognizer(),

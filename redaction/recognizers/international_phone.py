@@ -1,0 +1,77 @@
+"""Telephone numbers in every national and international format, through Google's
+libphonenumber (``phonenumbers``): +44 20 7123 4567, +1-212-555-0100, (212) 555-0100,
+020 7123 4567, +81 3-1234-5678. A number is reported only when libphonenumber finds it valid
+for its country (ITU-T E.164 numbering plans as kept in libphonenumber's metadata), so dates,
+order numbers and version strings stay.
+
+``PhoneNumberMatcher`` scans its whole input in pure Python (2–3 ms per 1,000 characters and
+region), so it runs only over short candidates: digit runs with at least seven digits. A
+number with a ``+`` country code parses in any region; numbers written without one are tried
+as Japanese, then North American, then British national numbers. The Japanese pattern
+recognizer (``phone.py``) stays: it also takes forms libphonenumber leaves out (03(1234)5678,
+hyphens written as ー).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import phonenumbers
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from redaction.entities import EntityType
+from redaction.recognizers.base import LANGUAGE
+
+# Regions whose national formats are tried, in order: the home market, then the usual partners.
+REGIONS = ("JP", "US", "GB")
+# Runs of digits, spaces, dots, hyphens and brackets, optionally after a '+': the only places a
+# phone number can be. Seven digits is the shortest national number worth matching.
+_CANDIDATE = re.compile(r"(?<![A-Za-z0-9+])(?:\+\s?)?\(?\d[\d\s().\-]{5,24}\d(?![A-Za-z0-9])")
+_MIN_DIGITS = 7
+
+
+class InternationalPhoneRecognizer(EntityRecognizer):
+    ENTITY = EntityType.PHONE
+    SCORE = 0.7
+
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entities=[self.ENTITY.value],
+            name=type(self).__name__,
+            supported_language=LANGUAGE,
+        )
+
+    def load(self) -> None:
+        """Nothing to load: libphonenumber's metadata is imported with the module."""
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: Any = None,  # noqa: ARG002 - Presidio's signature; no tokens needed
+    ) -> list[RecognizerResult]:
+        if self.ENTITY.value not in entities:
+            return []
+        return [
+            RecognizerResult(self.ENTITY.value, start, end, self.SCORE)
+            for start, end in find_phone_numbers(text)
+        ]
+
+
+def find_phone_numbers(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every valid phone number in ``text``."""
+    found: set[tuple[int, int]] = set()
+    for candidate in _CANDIDATE.finditer(text):
+        piece = candidate.group()
+        if sum(c.isdigit() for c in piece) < _MIN_DIGITS:
+            continue
+        for region in REGIONS:
+            matches = list(
+                phonenumbers.PhoneNumberMatcher(piece, region, leniency=phonenumbers.Leniency.VALID)
+            )
+            for match in matches:
+                found.add((candidate.start() + match.start, candidate.start() + match.end))
+            if matches:
+                break
+    return sorted(found)
