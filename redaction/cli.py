@@ -2,8 +2,8 @@
 
     kakehashi redact [--department NAME] [--customers CSV] [--jsonl]
 
-Prints ``{"text": ..., "entities": [{"type", "start", "end", "text"}]}`` (offsets into the
-original input), plus ``"blocked"`` when the profile blocks something found. With ``--jsonl``
+Prints ``{"text": ..., "entities": [{"type", "start", "end", "text", "placeholder"}]}``
+(offsets into the original input; the placeholder that replaced the name in ``text``), plus ``"blocked"`` when the profile blocks something found. With ``--jsonl``
 each input line ``{"id": ..., "text": ...}`` gives one output line with the same ``id``; the
 Redactor is loaded once. Imports neither litellm nor the web stack.
 """
@@ -47,7 +47,13 @@ def _result(redactor: Any, text: str, profile: RedactionProfile) -> dict[str, An
     out: dict[str, Any] = {
         "text": preview.text,
         "entities": [
-            {"type": s.type.value, "start": s.start, "end": s.end, "text": s.text}
+            {
+                "type": s.type.value,
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "placeholder": s.placeholder,
+            }
             for s in preview.spans
         ],
     }

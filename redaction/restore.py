@@ -18,7 +18,7 @@ def restore(text: str, mapping: Mapping) -> str:
     parts: list[str] = []
     position = 0
     for start, end, _ in find_placeholders(text):
-        value = mapping.values.get(text[start:end])
+        value = mapping.original(text[start:end])
         if value is not None:
             parts.append(text[position:start])
             parts.append(value)

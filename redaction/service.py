@@ -21,7 +21,8 @@ from redaction.analysis import analyze_texts
 from redaction.engine import Redactor
 from redaction.entities import Entity, EntityType
 from redaction.errors import Finding, RedactionBlocked, RedactionFailed
-from redaction.mapping import Mapping
+from redaction.mapping import Item, Mapping
+from redaction.mentions import mentions
 from redaction.profile import RedactionProfile
 from redaction.vault import Vault
 
@@ -39,8 +40,8 @@ class PreviewSpan:
     start: int  # in the original text
     end: int
     text: str
-    placeholder: str
-    redacted_start: int  # in the redacted text
+    placeholder: str  # replaces the name; a company's legal form stays beside it
+    redacted_start: int  # the placeholder in the redacted text
     redacted_end: int
 
 
@@ -91,17 +92,38 @@ def _redactable(entities: list[Entity], profile: RedactionProfile) -> list[Entit
 
 def substitute(text: str, entities: Sequence[Entity], mapping: Mapping) -> str:
     """``text`` with each entity (non-overlapping, in order) replaced by its placeholder."""
+    return _placed(text, entities, mapping)[0]
+
+
+def mention_items(text: str, entities: Sequence[Entity]) -> list[Item]:
+    """What ``Mapping.assign`` needs for ``substitute(text, entities, ...)``."""
+    return [m.item for m in mentions(text, entities)]
+
+
+def _placed(
+    text: str, entities: Sequence[Entity], mapping: Mapping
+) -> tuple[str, list[tuple[Entity, str, int]]]:
+    """The substituted text and, per entity, its placeholder and where it landed."""
     parts: list[str] = []
-    position = 0
-    for e in entities:
-        placeholder = mapping.placeholder_for(e.type, e.text)
+    placed: list[tuple[Entity, str, int]] = []
+    position = size = 0
+    for m in mentions(text, entities):
+        start, end = m.start, m.end
+        placeholder = mapping.placeholder_for(*m.item)
+        if placeholder is None:
+            # Assigned as a whole finding (callers of the older ``assign`` API): replace it all.
+            start, end = m.entity.start, m.entity.end
+            placeholder = mapping.placeholder_for(m.entity.type, m.entity.text)
         if placeholder is None:
             raise RedactionFailed("no placeholder assigned")
-        parts.append(text[position : e.start])
+        parts.append(text[position:start])
+        size += start - position
+        placed.append((m.entity, placeholder, size))
         parts.append(placeholder)
-        position = e.end
+        size += len(placeholder)
+        position = end
     parts.append(text[position:])
-    return "".join(parts)
+    return "".join(parts), placed
 
 
 async def redact_messages(
@@ -135,7 +157,11 @@ async def redact_messages(
     if findings:
         raise RedactionBlocked(findings)
     kept = [_redactable(entities, profile) for entities in found]
-    items = [(e.type, e.text) for entities in kept for e in entities]
+    items = [
+        i
+        for (_, _, text), entities in zip(places, kept, strict=True)
+        for i in mention_items(text, entities)
+    ]
     avoid = "\n".join(texts)
     try:
         if conversation_id is None:  # a one-off request: nothing to keep for later turns
@@ -159,20 +185,13 @@ def preview_text(text: str, entities: Sequence[Entity], profile: RedactionProfil
     """The redaction of one text with a fresh mapping (synchronous core of ``preview``)."""
     blocked = tuple(Finding(e.type, 0, e.start, e.end) for e in entities if e.type in profile.block)
     kept = _redactable(list(entities), profile)
-    mapping = Mapping().assign([(e.type, e.text) for e in kept], avoid=text)
-    redacted = substitute(text, kept, mapping)
-    spans: list[PreviewSpan] = []
-    shift = 0
-    for e in kept:
-        placeholder = mapping.placeholder_for(e.type, e.text) or ""
-        start = e.start + shift
-        spans.append(
-            PreviewSpan(
-                e.type, e.start, e.end, e.text, placeholder, start, start + len(placeholder)
-            )
-        )
-        shift += len(placeholder) - (e.end - e.start)
-    return Preview(text=redacted, spans=tuple(spans), blocked=blocked)
+    mapping = Mapping().assign(mention_items(text, kept), avoid=text)
+    redacted, placed = _placed(text, kept, mapping)
+    spans = tuple(
+        PreviewSpan(e.type, e.start, e.end, e.text, placeholder, at, at + len(placeholder))
+        for e, placeholder, at in placed
+    )
+    return Preview(text=redacted, spans=spans, blocked=blocked)
 
 
 async def preview(

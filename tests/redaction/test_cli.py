@@ -24,8 +24,9 @@ def test_stdin_to_json() -> None:
     assert "taro@example.co.jp" not in out["text"]
     assert "〔メール1〕" in out["text"]
     for entity in out["entities"]:
-        assert set(entity) == {"type", "start", "end", "text"}
+        assert set(entity) == {"type", "start", "end", "text", "placeholder"}
         assert text[entity["start"] : entity["end"]] == entity["text"]
+        assert entity["placeholder"] in out["text"]
     assert {"COMPANY", "PERSON", "EMAIL"} <= {e["type"] for e in out["entities"]}
 
 
@@ -41,7 +42,9 @@ def test_jsonl_keeps_ids(customers_csv: Path) -> None:
     outs = [json.loads(line) for line in result.output.splitlines()]
     assert [o["id"] for o in outs] == [1, "x-2", None]
     assert outs[0]["entities"][0]["type"] == "CUSTOMER"
-    assert outs[1]["entities"] == [{"type": "PHONE", "start": 3, "end": 15, "text": "03-1234-5678"}]
+    assert outs[1]["entities"] == [
+        {"type": "PHONE", "start": 3, "end": 15, "text": "03-1234-5678", "placeholder": "〔電話1〕"}
+    ]
     assert outs[2] == {"id": None, "text": "", "entities": []}
 
 

@@ -169,7 +169,7 @@ async def test_preview_shows_the_text_as_it_would_leave(redactor: Redactor) -> N
         profile=RedactionProfile(block=["CONFIDENTIAL_MARKER"]),
         timeout_s=10,
     )
-    assert result.text.startswith("〔会社A〕の〔人物A〕です。")
+    assert result.text.startswith("株式会社〔会社A〕の〔人物A〕です。")  # legal form kept
     assert [f.type.value for f in result.blocked] == ["CONFIDENTIAL_MARKER"]
     for span in result.spans:
         assert text[span.start : span.end] == span.text
