@@ -6,6 +6,8 @@ provider clients and (when configured) Redis, and closes them in reverse order.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import hashlib
 import logging
@@ -48,6 +50,7 @@ from gateway.settings import ConfigError, Settings, load_settings
 from gateway.state import AppState, Redaction, Sso
 from policies.loader import PolicyInvalid
 from policies.model import Policy
+from policies.pending import PendingSettles
 from policies.quota import Ledger, QuotaStore
 from policies.quota_memory import MemoryStore
 from policies.quota_redis import RedisStore
@@ -74,18 +77,23 @@ def _policies(settings: Settings) -> PolicyStore:
         raise ConfigError(f"policies_dir: the policy folder is not valid:\n{exc}") from exc
 
 
-def _ledger(settings: Settings, redis: object | None) -> Ledger:
+def _ledger(settings: Settings, redis: object | None) -> tuple[Ledger, PendingSettles | None]:
     quota = settings.quota
     store: QuotaStore = MemoryStore()
+    pending = None
     if quota.store == "redis" or (quota.store == "auto" and redis is not None):
-        store = RedisStore(redis, timeout_s=quota.store_timeout_s)
-    return Ledger(
+        # The wait for a pooled connection (back-pressure) comes on top of Redis's own answer.
+        store = RedisStore(redis, timeout_s=quota.store_timeout_s + settings.redis.pool_timeout_s)
+        pending = PendingSettles(store, settings.spool_path())
+    ledger = Ledger(
         store,
         timezone=settings.timezone,
         hold_ttl_s=quota.hold_ttl_s,
         on_store_error=quota.on_store_error,
         jpy_per_usd=settings.jpy_per_usd,
+        pending=pending,
     )
+    return ledger, pending
 
 
 async def _redaction(
@@ -107,9 +115,16 @@ async def _redaction(
 async def _redis(settings: Settings) -> object | None:
     if not settings.redis.url:
         return None
-    from redis.asyncio import Redis
+    from redis.asyncio import BlockingConnectionPool, Redis
 
-    return Redis.from_url(settings.redis.url)
+    # Bounded and blocking: a burst waits for a free connection (up to pool_timeout_s) instead
+    # of failing at once ("Too many connections" from the default pool: issue 17).
+    pool = BlockingConnectionPool.from_url(
+        settings.redis.url,
+        max_connections=settings.redis.max_connections,
+        timeout=settings.redis.pool_timeout_s,
+    )
+    return Redis.from_pool(pool)
 
 
 def _dev_idp(settings: Settings) -> DevIdp | None:
@@ -168,6 +183,8 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
         providers = Providers()
         await anyio.to_thread.run_sync(providers.warm, settings.models)
         redis = await _redis(settings)
+        ledger, pending = _ledger(settings, redis)
+        replays = asyncio.create_task(pending.run()) if pending is not None else None
         sso = Sso(
             sessions=SessionStore(settings=settings, db=sessionmaker(engine)),
             once=OneTimeStore(redis),
@@ -180,7 +197,7 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
             audit=audit,
             providers=providers,
             policies=policies,
-            quota=_ledger(settings, redis),
+            quota=ledger,
             redis=redis,
             sso=sso,
             redaction=await _redaction(settings, redis, redactor),
@@ -204,6 +221,12 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
                 await sso.oidc.aclose()
             await audit.stop()
             await providers.aclose()
+            if replays is not None and pending is not None:
+                replays.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await replays
+                await pending.replay(orphans=False)  # a last try before leaving
+                await pending.close()
             if redis is not None:
                 await redis.aclose()  # type: ignore[attr-defined]
             await engine.dispose()

@@ -34,7 +34,13 @@ class DatabaseSettings(_Section):
 
 
 class RedisSettings(_Section):
+    """``max_connections`` bounds each process's pool; a request that finds every connection
+    busy waits up to ``pool_timeout_s`` for one (back-pressure), then gets a 503 before
+    anything is sent. Size it above the requests one process serves at once."""
+
     url: str | None = None
+    max_connections: int = Field(default=100, ge=1)
+    pool_timeout_s: float = Field(default=1.0, gt=0)
 
 
 class ModelRoute(_Section):
@@ -179,6 +185,10 @@ class Settings(BaseSettings):
     # Answer only after the request's audit event is committed (instead of queued; see
     # audit.writer for what each promises). Either way nothing is sent while audit writes fail.
     audit_wait_for_commit: bool = False
+    # Local disk for writes that must survive a failing shared store (quota settles while
+    # Redis is down): one fsync'd file per process, replayed by any live process. Default:
+    # beside the SQLite database, else ./kakehashi-spool. Give each host its own directory.
+    spool_dir: Path | None = None
     # How long a conversation's placeholder mapping is kept (server-side only).
     redaction_vault_ttl_s: float = Field(default=8 * 3600, gt=0)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
@@ -238,6 +248,14 @@ class Settings(BaseSettings):
                     "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
                 )
         return self
+
+    def spool_path(self) -> Path:
+        if self.spool_dir is not None:
+            return self.spool_dir
+        url = self.database.url
+        if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+            return Path(url.removeprefix("sqlite:///")).parent / "kakehashi-spool"
+        return Path("kakehashi-spool")
 
     def route(self, alias: str) -> ModelRoute | None:
         return next((m for m in self.models if m.alias == alias), None)

@@ -59,17 +59,23 @@ end
 return out
 
 -- @settle
--- ARGV: now_ms, hold_id, then per bucket: reserved amount, actual amount, key_expires_ms
+-- KEYS: the buckets' keys, then the hold's settled marker.
+-- ARGV: now_ms, hold_id, marker_ttl_ms, then per bucket: reserved amount, actual amount,
+-- key_expires_ms. Returns 1, or 0 when this hold was settled before (a retry after a lost
+-- reply, or a replay from a spool): the usage is charged once, never twice.
 local now = tonumber(ARGV[1])
-for i = 1, #KEYS / 2 do
+if not redis.call('SET', KEYS[#KEYS], '1', 'NX', 'PX', ARGV[3]) then
+  return 0
+end
+for i = 1, (#KEYS - 1) / 2 do
   local counter, holds = KEYS[2 * i - 1], KEYS[2 * i]
-  local reserved, actual = ARGV[3 + 3 * (i - 1)], ARGV[4 + 3 * (i - 1)]
+  local reserved, actual = ARGV[4 + 3 * (i - 1)], ARGV[5 + 3 * (i - 1)]
   purge(counter, holds, now)
   if redis.call('ZREM', holds, ARGV[2] .. ':' .. reserved) == 1 then
     redis.call('HINCRBY', counter, 'held', string.format('%d', -tonumber(reserved)))
   end
   redis.call('HINCRBY', counter, 'used', actual)
-  redis.call('PEXPIREAT', counter, ARGV[5 + 3 * (i - 1)])
+  redis.call('PEXPIREAT', counter, ARGV[6 + 3 * (i - 1)])
 end
 return 1
 

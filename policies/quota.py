@@ -3,7 +3,9 @@
 Every request touches eight buckets: (department, user) x (day, month) x (tokens, yen). One
 atomic store call reserves the request's worst case (counted prompt + ``max_tokens``) in all
 of them or refuses it; the hold expires after ``hold_ttl_s`` so a crashed replica's
-reservation comes back by itself. Settling swaps the hold for the actual usage. Windows follow
+reservation comes back by itself. Settling swaps the hold for the actual usage; a settle the
+store could not take is kept in a local spool and retried (``policies.pending``), and the stores
+charge each hold once, so a retry never charges twice. Windows follow
 the calendar in ``settings.timezone``. Yen are counted as integer micro-yen so sums are exact.
 
 Stores: ``MemoryStore`` (one process: the demo) in ``policies.quota_memory``, ``RedisStore``
@@ -19,13 +21,16 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 
 from gateway.errors import QuotaExceeded, Unavailable
 from policies.model import Limit, Policy, Quotas, Windows
+
+if TYPE_CHECKING:
+    from policies.pending import PendingSettles
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +93,10 @@ class QuotaStore(Protocol):
         reserved: Sequence[int],
         actual: Sequence[int],
         now_ms: int,
-    ) -> None: ...
+    ) -> bool:
+        """Swap the hold for the actual usage, once per hold: False when it was settled
+        before (the retry of a settle whose reply was lost)."""
+        ...
 
     async def read(self, *, buckets: Sequence[Bucket], now_ms: int) -> list[Level]: ...
 
@@ -188,8 +196,12 @@ class Ledger:
         on_store_error: OnStoreError = "refuse",
         jpy_per_usd: float = 150.0,
         clock: Callable[[], datetime] = _now,
+        pending: PendingSettles | None = None,
     ) -> None:
+        """``pending``: where settles that fail are kept until the store takes them; None
+        only logs them (the in-process store, which does not fail)."""
         self.store = store
+        self._pending = pending
         self.tz = ZoneInfo(timezone)
         self._jpy_per_usd = jpy_per_usd
         self._ttl_ms = int(hold_ttl_s * 1000)
@@ -314,9 +326,18 @@ class Ledger:
                 actual=actual,
                 now_ms=_ms(self._clock()),
             )
-        except StoreUnavailable:
-            # The hold expires by itself; the usage is in the audit log but not in the quota.
-            log.exception("quota settle failed for hold %s (%s)", reservation.hold_id, actual)
+        except StoreUnavailable as exc:
+            if self._pending is None:
+                log.exception("quota settle failed for hold %s (%s)", reservation.hold_id, actual)
+                return settled
+            await self._pending.keep(
+                hold_id=reservation.hold_id,
+                buckets=reservation.buckets,
+                reserved=reservation.amounts,
+                actual=actual,
+                now_ms=_ms(self._clock()),
+                error=exc,
+            )
         return settled
 
     async def status(

@@ -38,6 +38,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._counters: dict[str, _Counter] = {}
+        self._settled: dict[str, int] = {}  # hold id -> when it is forgotten (ms)
 
     def _counter(self, bucket: Bucket, now_ms: int) -> _Counter:
         counter = self._counters.get(bucket.key)
@@ -78,13 +79,21 @@ class MemoryStore:
         reserved: Sequence[int],  # noqa: ARG002 - the memory store remembers its holds
         actual: Sequence[int],
         now_ms: int,
-    ) -> None:
+    ) -> bool:
+        # Once per hold, like the Redis store (nothing here fails, so nothing retries: this
+        # keeps the two stores' promises the same).
+        while self._settled and next(iter(self._settled.values())) <= now_ms:
+            del self._settled[next(iter(self._settled))]  # oldest first (insertion order)
+        if hold_id in self._settled:
+            return False
+        self._settled[hold_id] = now_ms + _GRACE_MS
         for bucket, amount in zip(buckets, actual, strict=True):
             counter = self._counter(bucket, now_ms)
             held = counter.holds.pop(hold_id, None)
             if held is not None:
                 counter.held -= held[0]
             counter.used += amount
+        return True
 
     async def read(self, *, buckets: Sequence[Bucket], now_ms: int) -> list[Level]:
         return [Level(c.used, c.held) for c in (self._counter(b, now_ms) for b in buckets)]

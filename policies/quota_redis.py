@@ -3,7 +3,8 @@
 Each operation is one Lua script (``policies/quota.lua``) over every bucket of the request,
 so reserving is check-and-hold in one atomic step (checking then recording overshoots under
 concurrency). All keys share the hash tag ``{kakehashi-quota}``: one slot, so the multi-key
-scripts also run on Redis Cluster. Any Redis failure becomes ``StoreUnavailable``.
+scripts also run on Redis Cluster. Any Redis failure becomes ``StoreUnavailable``. Settling is
+idempotent per hold (a marker key), so a settle retried after a lost reply charges once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from policies.quota import Bucket, Decision, Level, StoreUnavailable
 
 PREFIX = "kakehashi:{kakehashi-quota}:"
 _KEY_GRACE_MS = 86_400_000  # keys outlive their window by a day (status around midnight)
+# How long a settled hold is remembered, so that a settle retried from a spool charges once.
+# Longer than any replay delay worth having: a spool older than this is a week-long outage.
+SETTLED_MARKER_MS = 8 * 86_400_000
 
 
 @cache
@@ -88,11 +92,12 @@ class RedisStore:
         reserved: Sequence[int],
         actual: Sequence[int],
         now_ms: int,
-    ) -> None:
-        args: list[Any] = [now_ms, hold_id]
+    ) -> bool:
+        args: list[Any] = [now_ms, hold_id, SETTLED_MARKER_MS]
         for bucket, held, used in zip(buckets, reserved, actual, strict=True):
             args += [held, used, _expiry(bucket)]
-        await self._run(self._settle, _keys(buckets), args)
+        keys = [*_keys(buckets), f"{PREFIX}settled:{hold_id}"]
+        return bool(await self._run(self._settle, keys, args))
 
     async def read(self, *, buckets: Sequence[Bucket], now_ms: int) -> list[Level]:
         return list(_levels(await self._run(self._read, _keys(buckets), [now_ms])))
