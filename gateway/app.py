@@ -55,6 +55,7 @@ from policies.quota import Ledger, QuotaStore
 from policies.quota_memory import MemoryStore
 from policies.quota_redis import RedisStore
 from policies.store import PolicyStore
+from redaction.analysis import FairLimiter
 from redaction.engine import Redactor
 from redaction.vault import MemoryVault, RedisVault, Vault
 from web import audit_page, chat, history, pages, report
@@ -109,7 +110,7 @@ async def _redaction(
         vault = RedisVault(redis, key.digest(), ttl)
     else:
         vault = MemoryVault(ttl)
-    return Redaction(redactor=redactor, vault=vault, limiter=anyio.CapacityLimiter(2))
+    return Redaction(redactor=redactor, vault=vault, limiter=FairLimiter(total=2, per_owner=1))
 
 
 async def _redis(settings: Settings) -> object | None:

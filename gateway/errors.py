@@ -3,7 +3,8 @@
     KakehashiError (500 internal_error)
     ├── BadRequest (400 invalid_request)
     │   ├── UnknownModel (404 model_not_found)
-    │   └── Blocked (400 content_blocked)           redaction found something to block
+    │   ├── Blocked (400 content_blocked)           redaction found something to block
+    │   └── TooLarge (413 prompt_too_large)         more text than the policy's limit
     ├── Unauthenticated (401 invalid_api_key)
     │   └── LoginFailed (401 login_failed)          SSO callback refused (token, state, …)
     ├── Forbidden (403 forbidden)
@@ -68,6 +69,11 @@ class UnknownModel(BadRequest):
 
 class Blocked(BadRequest):
     code = "content_blocked"
+
+
+class TooLarge(BadRequest):
+    status = 413
+    code = "prompt_too_large"
 
 
 class Unauthenticated(KakehashiError):

@@ -22,14 +22,14 @@ from typing import Any
 import anyio
 import orjson
 
-from gateway.errors import Blocked, KakehashiError, Unavailable, UnknownModel, not_sent
+from gateway.errors import Blocked, KakehashiError, TooLarge, Unavailable, UnknownModel, not_sent
 from gateway.exchange import Exchange
 from gateway.principal import Principal
 from gateway.settings import ModelRoute
 from gateway.state import AppState
 from policies.quota import WARNING_HEADER
 from policies.resolve import ResolvedPolicy, check_model, check_use_case, resolve
-from redaction.errors import RedactionBlocked, RedactionFailed
+from redaction.errors import PromptTooLarge, RedactionBlocked, RedactionFailed
 from redaction.responses import ChunkRestorer, restore_response
 from redaction.service import Redacted, redact_messages
 
@@ -101,6 +101,8 @@ async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Redact
     except RedactionBlocked as exc:
         ex.detail["blocked"] = sorted({f.type.value for f in exc.findings})
         raise Blocked(exc.ja, exc.en) from exc
+    except PromptTooLarge as exc:
+        raise TooLarge(exc.ja, exc.en) from exc
     except RedactionFailed as exc:
         raise Unavailable(exc.ja, exc.en) from exc
     ex.redactions = redacted.counts

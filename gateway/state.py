@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from audit.writer import AuditWriter
@@ -17,6 +16,7 @@ from gateway.sessions import OneTimeStore, SessionStore
 from gateway.settings import Settings
 from policies.quota import Ledger
 from policies.store import PolicyStore
+from redaction.analysis import FairLimiter
 from redaction.engine import Redactor
 from redaction.vault import Vault
 
@@ -38,7 +38,7 @@ class Redaction:
 
     redactor: Redactor
     vault: Vault
-    limiter: anyio.CapacityLimiter
+    limiter: FairLimiter
 
 
 @dataclass

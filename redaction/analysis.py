@@ -1,23 +1,74 @@
 """Analysis of one request's texts: every string the request carries, in order, in one call.
 
-``analyze_texts`` is the one way in for the request boundary, the chat service and the preview:
-it runs the CPU-bound analyzer in a worker thread behind the shared limiter, under a timeout,
-and returns each text's entities in that text's own offsets. ``owner`` (the user) is the key
-for fairness between users. Fail closed: any error or timeout raises ``RedactionFailed``.
-This module finds; it never substitutes (``redaction.service``) nor decides what is blocked.
+``analyze_texts`` is the one way in for the request boundary, the chat service and the preview.
+The texts are analysed together, so a value split between two of them (two text parts, two
+adjacent messages, ``山田`` | ``太郎``) is found: once joined by line breaks (whole-request
+context), and once glued without a separator around each seam (a value typed across the seam).
+A finding that covers several texts is returned as one piece in each, in that text's offsets.
+
+Fairness and bounds: ``FairLimiter`` runs at most one analysis per owner (the user) at a time,
+in arrival order, in front of the shared capacity, so one person's large prompts queue behind
+their own. A timeout or an abandoned request sets a cancel flag the analyzer checks between
+windows, and the slot is held until the worker thread has really stopped (the CPU is free).
+Fail closed: any error or timeout raises ``RedactionFailed``. This module finds; it never
+substitutes (``redaction.service``) nor decides what is blocked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import anyio
 import anyio.to_thread
 
-from redaction.engine import Redactor
+from redaction.engine import Redactor, resolve_overlaps
 from redaction.entities import Entity
-from redaction.errors import RedactionError, RedactionFailed
+from redaction.errors import PromptTooLarge, RedactionError, RedactionFailed
 from redaction.profile import RedactionProfile
+
+# Characters on each side of a seam between two texts analysed glued together: longer than any
+# identifier or name, so a value typed across the seam is seen whole.
+SEAM = 96
+# ``timeout_s`` is the budget for each started block of this many characters: a long prompt
+# may take longer, and only its owner waits for it (their own queue).
+TIMEOUT_CHARS = 50_000
+# How long an abandoned analysis may keep its slot while its worker finishes the current window.
+STOP_GRACE_S = 30.0
+
+
+class FairLimiter:
+    """The shared analysis capacity with a queue per owner in front of it: an owner holds at
+    most ``per_owner`` of the ``total`` slots, so others always find one free."""
+
+    def __init__(self, total: int = 2, per_owner: int = 1) -> None:
+        if not 1 <= per_owner < total:
+            raise ValueError("per_owner must be at least 1 and below total")
+        self._shared = anyio.CapacityLimiter(total)
+        self._per_owner = per_owner
+        self._owners: dict[str, tuple[anyio.CapacityLimiter, int]] = {}
+
+    @asynccontextmanager
+    async def slot(self, owner: str) -> AsyncIterator[None]:
+        """Wait for the owner's turn (FIFO), then for a shared slot (FIFO)."""
+        queue, users = self._owners.get(owner) or (anyio.CapacityLimiter(self._per_owner), 0)
+        self._owners[owner] = (queue, users + 1)
+        try:
+            async with queue, self._shared:
+                yield
+        finally:
+            queue, users = self._owners[owner]
+            if users == 1:
+                del self._owners[owner]  # idle owners cost nothing
+            else:
+                self._owners[owner] = (queue, users - 1)
+
+    def waiting(self, owner: str) -> int:
+        """Analyses of ``owner`` running or queued (for tests and metrics)."""
+        return self._owners.get(owner, (None, 0))[1]
 
 
 async def analyze_texts(
@@ -26,22 +77,121 @@ async def analyze_texts(
     redactor: Redactor,
     profile: RedactionProfile,
     timeout_s: float,
-    limiter: anyio.CapacityLimiter | None,
+    limiter: FairLimiter | None,
     owner: str,
 ) -> list[list[Entity]]:
     """Entities of each of ``texts`` (the request's strings, in request order), each list in
-    that text's offsets. Raises ``RedactionFailed`` on any error or after ``timeout_s``."""
-    del owner  # fairness between owners is added on top of the shared limiter
-
-    def work() -> list[list[Entity]]:
-        return [redactor.analyze(text, profile) for text in texts]
-
+    that text's offsets. Raises ``PromptTooLarge`` over the profile's limit, ``RedactionFailed``
+    on any error or after ``timeout_s`` per ``TIMEOUT_CHARS`` (time queued included)."""
+    size = sum(len(t) for t in texts)
+    if size > profile.max_prompt_chars:
+        raise PromptTooLarge(size=size, limit=profile.max_prompt_chars)
+    budget = timeout_s * max(1, -(-size // TIMEOUT_CHARS))
     try:
-        with anyio.fail_after(timeout_s):
-            return await anyio.to_thread.run_sync(work, limiter=limiter, abandon_on_cancel=True)
+        with anyio.fail_after(budget):
+            if limiter is None:
+                return await _run(texts, redactor, profile)
+            async with limiter.slot(owner):
+                return await _run(texts, redactor, profile)
     except TimeoutError:
-        raise RedactionFailed(f"timed out after {timeout_s:g} s") from None
+        raise RedactionFailed(f"timed out after {budget:g} s") from None
     except RedactionError:
         raise
     except Exception as exc:
         raise RedactionFailed(type(exc).__name__) from exc
+
+
+async def _run(
+    texts: Sequence[str], redactor: Redactor, profile: RedactionProfile
+) -> list[list[Entity]]:
+    """Analyse in a worker thread; on cancellation, flag it and wait until it has stopped."""
+    cancel = threading.Event()
+    finished = threading.Event()
+
+    def work() -> list[list[Entity]]:
+        try:
+            return analyze_together(texts, redactor, profile, cancelled=cancel.is_set)
+        finally:
+            finished.set()
+
+    try:
+        return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+    finally:
+        cancel.set()
+        if not finished.is_set():
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(finished.wait, STOP_GRACE_S)
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where each text sits in a combined string: text ``k`` is ``[starts[k], starts[k] +
+    lengths[k])``."""
+
+    starts: tuple[int, ...]
+    lengths: tuple[int, ...]
+
+    @staticmethod
+    def of(texts: Sequence[str], separator: str) -> _Layout:
+        starts, position = [], 0
+        for text in texts:
+            starts.append(position)
+            position += len(text) + len(separator)
+        return _Layout(tuple(starts), tuple(len(t) for t in texts))
+
+    def pieces(self, start: int, end: int) -> list[tuple[int, int, int]]:
+        """(text index, start, end) in each text that ``[start, end)`` covers."""
+        out = []
+        k = max(bisect.bisect_right(self.starts, start) - 1, 0)
+        while k < len(self.starts) and self.starts[k] < end:
+            lo = max(start, self.starts[k]) - self.starts[k]
+            hi = min(end, self.starts[k] + self.lengths[k]) - self.starts[k]
+            if lo < hi:
+                out.append((k, lo, hi))
+            k += 1
+        return out
+
+
+def analyze_together(
+    texts: Sequence[str],
+    redactor: Redactor,
+    profile: RedactionProfile,
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> list[list[Entity]]:
+    """The synchronous core of ``analyze_texts`` (CPU-bound; run it in a worker thread)."""
+    found: list[list[Entity]] = [[] for _ in texts]
+
+    def add(entities: list[Entity], layout: _Layout, shift: int = 0) -> None:
+        for e in entities:
+            for k, lo, hi in layout.pieces(e.start + shift, e.end + shift):
+                found[k].append(Entity(e.type, lo, hi, texts[k][lo:hi], e.score))
+
+    lines = _Layout.of(texts, "\n")
+    add(redactor.analyze("\n".join(texts), profile, cancelled=cancelled), lines)
+    glued = "".join(texts)
+    seams = _Layout.of(texts, "")
+    for start, end in _seam_ranges(seams, len(glued)):
+        entities = redactor.analyze(glued[start:end], profile, cancelled=cancelled)
+        crossing = [e for e in entities if len(seams.pieces(e.start + start, e.end + start)) > 1]
+        add(crossing, seams, start)
+    return [
+        resolve_overlaps(text, entities, first=profile.block) if entities else []
+        for text, entities in zip(texts, found, strict=True)
+    ]
+
+
+def _seam_ranges(layout: _Layout, length: int) -> list[tuple[int, int]]:
+    """Merged ranges of ``SEAM`` characters either side of each seam between two non-empty
+    texts: at most the whole glued text, however many texts there are."""
+    ranges: list[tuple[int, int]] = []
+    for k in range(1, len(layout.starts)):
+        if not layout.lengths[k] or not layout.starts[k]:
+            continue  # an empty text, or nothing before this one
+        seam = layout.starts[k]
+        start, end = max(seam - SEAM, 0), min(seam + SEAM, length)
+        if ranges and start <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
+    return ranges

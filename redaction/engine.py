@@ -9,13 +9,14 @@ non-overlapping list. It never substitutes anything (see ``redaction.service``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from redaction.entities import PRIORITY, Entity, EntityType
 from redaction.normalize import normalize
 from redaction.profile import RedactionProfile
+from redaction.windows import windows
 
 LANGUAGE = "ja"
 
@@ -52,6 +53,10 @@ def _recognizers() -> list[Any]:
     ]
 
 
+class Cancelled(Exception):
+    """The caller gave up on this analysis (its request was abandoned or timed out)."""
+
+
 class Redactor:
     """Finds entities; one instance per process, shared by all requests."""
 
@@ -81,9 +86,17 @@ class Redactor:
         redactor.analyze("株式会社カケハシの山田です。03-1234-5678", RedactionProfile())
         return redactor
 
-    def analyze(self, text: str, profile: RedactionProfile) -> list[Entity]:
+    def analyze(
+        self,
+        text: str,
+        profile: RedactionProfile,
+        *,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> list[Entity]:
         """Entities of the types ``profile`` redacts or blocks, non-overlapping, in order,
-        with offsets into ``text``. Raises whatever a recognizer raises (callers fail closed)."""
+        with offsets into ``text``. The normalised text is analysed in overlapping windows
+        (``redaction.windows``); ``cancelled`` is asked before each one and ``Cancelled`` is
+        raised when it says so. Raises whatever a recognizer raises (callers fail closed)."""
         if not text.strip():
             return []
         mapped = normalize(text)
@@ -93,17 +106,23 @@ class Redactor:
         wanted = [t.value for t in profile.wanted() if t.value in supported]
         if not wanted:
             return []
-        results = self._analyzer.analyze(
-            text=mapped.text,
-            language=LANGUAGE,
-            entities=wanted,
-            ad_hoc_recognizers=ad_hoc or None,
-            score_threshold=profile.min_score,
-        )
         entities = []
-        for r in results:
-            start, end = mapped.original_span(r.start, r.end)
-            entities.append(Entity(EntityType(r.entity_type), start, end, text[start:end], r.score))
+        for window in windows(mapped.text):
+            if cancelled():
+                raise Cancelled
+            results = self._analyzer.analyze(
+                text=mapped.text[window.start : window.end],
+                language=LANGUAGE,
+                entities=wanted,
+                ad_hoc_recognizers=ad_hoc or None,
+                score_threshold=profile.min_score,
+            )
+            for r in results:
+                if not window.owns(window.start + r.start):
+                    continue
+                start, end = mapped.original_span(window.start + r.start, window.start + r.end)
+                entity = Entity(EntityType(r.entity_type), start, end, text[start:end], r.score)
+                entities.append(entity)
         entities = self._allowed_removed(entities, profile)
         return resolve_overlaps(text, entities, first=profile.block)
 

@@ -2,6 +2,7 @@
 
     RedactionError
     ├── RedactionBlocked   the profile blocks something that was found (400 content_blocked)
+    ├── PromptTooLarge     more text than the profile's max_prompt_chars (413 prompt_too_large)
     └── RedactionFailed    detection errored or timed out; fail closed (503)
 
 Messages are Japanese and English; a blocked message names the types found and why, never the
@@ -56,6 +57,21 @@ class RedactionBlocked(RedactionError):
             "部署のポリシーでこの種類の情報の外部送信は禁止されています。該当部分を削除して再送信してください。",
             f"Not sent: the input contains {en_items}. Your department's policy forbids sending "
             "this kind of information to an AI provider; remove it and try again.",
+        )
+
+
+class PromptTooLarge(RedactionError):
+    status = 413
+    code = "prompt_too_large"
+
+    def __init__(self, *, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"依頼が長すぎるため送信しませんでした（{size:,} 文字。上限は {limit:,} 文字です）。"
+            "文章を分けて送ってください。",
+            f"Not sent: the request holds {size:,} characters of text; the limit is {limit:,}. "
+            "Split the text into smaller requests.",
         )
 
 

@@ -39,6 +39,10 @@ class RedactionProfile(BaseModel):
     customers_csv: Path | None = None
     code_names: tuple[str, ...] = ()
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Characters of text in one request, all fields together; more is refused (413) before any
+    # analysis. 200,000 holds a whole-day meeting transcript (~330 spoken characters a minute,
+    # about ten hours) and a 128k-token context of Japanese text, and is analysed in seconds.
+    max_prompt_chars: int = Field(default=200_000, ge=1_000, le=2_000_000)
 
     _normalise_types = field_validator("redact", "block", mode="before")(_sorted_types)
 

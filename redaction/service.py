@@ -15,9 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
-
-from redaction.analysis import analyze_texts
+from redaction.analysis import FairLimiter, analyze_texts
 from redaction.engine import Redactor
 from redaction.entities import Entity, EntityType
 from redaction.errors import Finding, RedactionBlocked, RedactionFailed
@@ -134,7 +132,7 @@ async def redact_messages(
     messages: list[dict[str, Any]],
     profile: RedactionProfile,
     timeout_s: float,
-    limiter: anyio.CapacityLimiter | None = None,
+    limiter: FairLimiter | None = None,
     owner: str = "",
 ) -> Redacted:
     """Redact a chat request. Raises ``RedactionBlocked`` or ``RedactionFailed``."""
@@ -200,7 +198,7 @@ async def preview(
     text: str,
     profile: RedactionProfile,
     timeout_s: float,
-    limiter: anyio.CapacityLimiter | None = None,
+    limiter: FairLimiter | None = None,
     owner: str = "",
 ) -> Preview:
     """For ``POST /api/redaction/preview``: the text exactly as it would leave in a new

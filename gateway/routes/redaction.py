@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from gateway.auth import app_state, authenticate
-from gateway.errors import Unavailable
+from gateway.errors import TooLarge, Unavailable
 from gateway.principal import Principal
 from policies.resolve import resolve
-from redaction.errors import RedactionFailed
+from redaction.errors import PromptTooLarge, RedactionFailed
 from redaction.service import preview
 
 router = APIRouter(prefix="/api/redaction", tags=["redaction"])
@@ -44,6 +44,8 @@ async def preview_redaction(
             limiter=state.redaction.limiter,
             owner=str(caller.user_id),
         )
+    except PromptTooLarge as exc:
+        raise TooLarge(exc.ja, exc.en) from exc
     except RedactionFailed as exc:
         raise Unavailable(exc.ja, exc.en) from exc
     return {

@@ -219,3 +219,25 @@ def test_preview_shows_exactly_what_would_leave_without_sending(
         f"{redacting_gateway.base_url}/api/redaction/preview", json={"text": text}
     )
     assert unauthenticated.status_code == 401
+
+
+def test_a_prompt_over_the_policy_limit_is_refused_with_413(
+    gateway_factory: Callable[..., RunningGateway], upstream: MockUpstream
+) -> None:
+    profile = RedactionProfile(max_prompt_chars=5_000)
+    gw = gateway_factory(default_policy={"allowed_models": ["*"], "redaction": profile})
+    messages = [
+        {"role": "system", "content": "議事録を要約してください。"},
+        {"role": "user", "content": "山田太郎の発言。" * 700},  # 5,600 characters
+    ]
+    with pytest.raises(openai.APIStatusError) as info:
+        gw.openai(gw.make_key()).chat.completions.create(model="mock-model", messages=messages)
+    assert info.value.status_code == 413
+    body = info.value.body
+    assert isinstance(body, dict)
+    assert body["code"] == "prompt_too_large"
+    assert "5,000 文字" in body["message_ja"]
+    assert "the limit is 5,000" in body["message_en"]
+    assert upstream.requests == []
+    [event] = gw.audit_events("chat.completion")
+    assert event.status_code == 413

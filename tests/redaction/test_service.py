@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -114,8 +115,10 @@ class _Exploding(EntityRecognizer):  # type: ignore[misc]
 
 
 class _Slow(Redactor):
-    def analyze(self, text: str, profile: RedactionProfile) -> list[Entity]:
-        time.sleep(1.0)
+    def analyze(
+        self, text: str, profile: RedactionProfile, *, cancelled: Callable[[], bool]
+    ) -> list[Entity]:
+        time.sleep(0.3)  # one window that does not look at the flag
         return []
 
 
