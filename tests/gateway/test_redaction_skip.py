@@ -3,6 +3,8 @@ hop) entirely; any other profile still runs it and still fails closed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from redaction.engine import Redactor
@@ -20,7 +22,9 @@ MESSAGES = [{"role": "user", "content": "山田太郎さん（yamada@example.com
 class _Exploding(Redactor):
     """Fails if the analyzer is reached at all."""
 
-    def analyze(self, text: str, profile: RedactionProfile) -> list[Entity]:
+    def analyze(
+        self, text: str, profile: RedactionProfile, *, cancelled: Callable[[], bool]
+    ) -> list[Entity]:
         raise RuntimeError("analyzer reached")
 
 
