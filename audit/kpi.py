@@ -64,6 +64,11 @@ class Period:
         return (self.end - self.start).days
 
     @property
+    def last(self) -> date:
+        """The last day in the period (pages print inclusive ranges)."""
+        return self.end - timedelta(days=1)
+
+    @property
     def label(self) -> str:
         if self.kind == "month":
             return f"{self.start.year}年{self.start.month}月"

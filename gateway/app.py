@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from audit.writer import AuditWriter
 from gateway.db import is_sqlite, make_async_engine, make_sync_engine, sessionmaker
@@ -35,6 +36,7 @@ from gateway.routes import (
 )
 from gateway.routes import (
     auth,
+    documents,
     feedback,
     health,
     keys,
@@ -59,7 +61,7 @@ from redaction.analysis import FairLimiter
 from redaction.engine import Redactor
 from redaction.vault import MemoryVault, RedisVault, Vault
 from web import audit_page, chat, history, pages, report
-from web.errors import render_error, wants_html
+from web.errors import from_status, render_error, wants_html
 from web.templating import STATIC
 
 log = logging.getLogger(__name__)
@@ -249,6 +251,7 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
     app.include_router(keys.router)
     app.include_router(quota.router)
     app.include_router(feedback.router)
+    app.include_router(documents.router)
     app.include_router(kpi.router)
     app.include_router(metrics.router)
     app.include_router(audit_log.router)
@@ -273,7 +276,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(exc.to_openai(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
         )
@@ -281,7 +284,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             f"リクエストの形式が正しくありません: {problems}",
             f"The request is not valid: {problems}",
         )
-        return JSONResponse(error.to_openai(), status_code=400)
+        return await _kakehashi_error(request, error)
+
+    # Routing refusals (no such URL, wrong method): a page for browsers, JSON for the API.
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return await _kakehashi_error(request, from_status(exc.status_code))
 
 
 def create_app_from_env() -> FastAPI:

@@ -16,6 +16,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
+from policies.templates import STANDARD, PromptTemplate
 from redaction.profile import RedactionProfile
 
 UseCaseId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
@@ -72,16 +73,32 @@ class UseCase(_Part):
 
     label: str = Field(min_length=1, max_length=100)
     minutes_saved: float = Field(ge=0, le=480)
+    template: PromptTemplate | None = None
 
 
 def _standard_use_cases() -> dict[str, UseCase]:
     return {
         "chat": UseCase(label="相談・質問 / chat", minutes_saved=3),
-        "email_draft": UseCase(label="メール下書き / e-mail draft", minutes_saved=10),
-        "summary": UseCase(label="要約 / summary", minutes_saved=15),
-        "minutes": UseCase(label="議事録 / minutes", minutes_saved=30),
-        "manual_draft": UseCase(label="マニュアル下書き / manual draft", minutes_saved=45),
+        "email_draft": UseCase(
+            label="メール下書き / e-mail draft", minutes_saved=10, template=STANDARD["email_draft"]
+        ),
+        "summary": UseCase(label="要約 / summary", minutes_saved=15, template=STANDARD["summary"]),
+        "minutes": UseCase(
+            label="議事録 / minutes", minutes_saved=30, template=STANDARD["minutes"]
+        ),
+        "manual_draft": UseCase(
+            label="社内文書の初稿 / document draft",
+            minutes_saved=45,
+            template=STANDARD["manual_draft"],
+        ),
     }
+
+
+class DocumentLimits(_Part):
+    """Files attached to a chat: their size, and the length of the text read from them."""
+
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    max_chars: int = Field(default=100_000, ge=1000, le=1_000_000)
 
 
 class TrialTargets(_Part):
@@ -111,6 +128,9 @@ class Retention(_Part):
 
     days: int = Field(default=365, ge=1, le=3650)
     store_redacted_prompts: bool = False
+    # Saved conversations (encrypted, readable only by their owner) are kept ``days`` long;
+    # false: nothing is saved on the server and the page keeps the conversation itself.
+    store_conversations: bool = True
 
 
 class Policy(_Part):
@@ -121,6 +141,7 @@ class Policy(_Part):
     redaction: RedactionProfile = Field(default_factory=RedactionProfile)
     use_cases: dict[UseCaseId, UseCase] = Field(default_factory=_standard_use_cases)
     trial: Trial | None = None
+    documents: DocumentLimits = Field(default_factory=DocumentLimits)
     retention: Retention = Field(default_factory=Retention)
 
     _version: str | None = PrivateAttr(default=None)

@@ -8,6 +8,7 @@ printout still carry the numbers.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,16 +50,22 @@ def _describe(items: Sequence[tuple[str, float]], unit: str) -> str:
     return "、".join(f"{label}: {_fmt(v, unit)}" for label, v in items) or "データなし / no data"
 
 
+def text_width(text: str) -> float:
+    """Approximate width at the charts' 12 px font: full-width characters are twice as wide."""
+    return sum(12.0 if unicodedata.east_asian_width(ch) in "WF" else 7.0 for ch in text)
+
+
 def hbars(title: str, items: Sequence[tuple[str, float]], unit: str = "") -> Chart:
-    """Horizontal bars, one per ``(label, value)``."""
+    """Horizontal bars, one per ``(label, value)``; the label column fits the longest label."""
     peak = max((v for _, v in items), default=0) or 1
-    room = WIDTH - _LABELS - 70
+    labels = max(_LABELS, round(max((text_width(label) for label, _ in items), default=0)) + 16)
+    room = WIDTH - labels - 70
     bars = tuple(
-        Bar(label, _fmt(v, unit), _LABELS, i * _ROW + 10, round(v / peak * room, 1), 18)
+        Bar(label, _fmt(v, unit), labels, i * _ROW + 10, round(v / peak * room, 1), 18)
         for i, (label, v) in enumerate(items)
     )
     height = max(1, len(items)) * _ROW + 20
-    return Chart("hbars", title, _describe(items, unit), WIDTH, height, bars, axis_x=_LABELS)
+    return Chart("hbars", title, _describe(items, unit), WIDTH, height, bars, axis_x=labels)
 
 
 def columns(

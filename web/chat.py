@@ -19,9 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from gateway import pipeline
 from gateway.auth import Caller, app_state, authenticate
 from gateway.state import AppState
+from gateway.workspace.documents import SUPPORTED
 from policies.model import DEFAULT_USE_CASE, Policy
 from policies.resolve import resolve
 from redaction.entities import LABELS_JA
+from web.markdown import to_html
 from web.templating import render
 
 router = APIRouter(tags=["chat"], include_in_schema=False, dependencies=[Depends(authenticate)])
@@ -98,6 +100,14 @@ async def chat_page(request: Request, caller: Caller) -> Response:
         "default_use_case": default or (cases[0].value if cases else ""),
         "max_chars": MAX_CHARS,
         "entity_labels": {kind.value: label for kind, label in LABELS_JA.items()},
+        "templates": {
+            name: case.template.model_dump()
+            for name, case in policy.use_cases.items()
+            if case.template is not None
+        },
+        "accept": ",".join(f".{kind}" for kind in SUPPORTED),
+        "accept_label": " ".join(f".{kind}" for kind in SUPPORTED),
+        "max_mb": f"{policy.documents.max_bytes / 1024 / 1024:g}",
     }
     return render(request, "chat.html", context)
 
@@ -122,3 +132,15 @@ async def web_chat(request: Request, body: WebChatIn, caller: Caller) -> Respons
         media_type="text/event-stream",
         headers={"cache-control": "no-store", "x-content-type-options": "nosniff", **headers},
     )
+
+
+class MarkdownIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=MAX_TOTAL_CHARS)
+
+
+@router.post("/web/render")
+async def render_markdown(body: MarkdownIn) -> dict[str, str]:
+    """An answer's Markdown as sanitised HTML (the page shows plain text while it streams)."""
+    return {"html": to_html(body.text)}

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from gateway.errors import KakehashiError, Unauthenticated
+from gateway.errors import BadRequest, KakehashiError, NotFound, Unauthenticated
 from web.templating import render
 
 _TITLES = {
@@ -15,7 +15,29 @@ _TITLES = {
     401: ("ログインが必要です", "Sign-in required"),
     403: ("権限がありません", "Not allowed"),
     404: ("見つかりません", "Not found"),
+    405: ("この操作はできません", "Method not allowed"),
 }
+
+
+class MethodNotAllowed(BadRequest):
+    status = 405
+    code = "method_not_allowed"
+
+
+def from_status(status: int) -> KakehashiError:
+    """The error tree's version of a routing refusal (an unknown URL, a wrong method)."""
+    if status == 405:
+        return MethodNotAllowed(
+            "この URL ではその操作はできません。", "This URL does not allow that method."
+        )
+    if status == 404:
+        return NotFound(
+            "ページが見つかりません。URL を確かめるか、メニューから開いてください。",
+            "No such page; check the URL or use the menu.",
+        )
+    return KakehashiError("エラーが発生しました。", f"HTTP {status}")
+
+
 _API_PREFIXES = ("/v1/", "/api/", "/dev-idp/token", "/dev-idp/userinfo")
 
 

@@ -27,6 +27,11 @@ router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depend
 Month = Annotated[str | None, Query(max_length=7)]
 
 
+def _label_ja(label: str) -> str:
+    """Policy labels may read "日本語 / English"; charts show the Japanese half."""
+    return label.split(" / ", 1)[0].strip() or label
+
+
 def _departments(state: AppState) -> list[str]:
     return sorted(state.policies.current.by_department)
 
@@ -41,7 +46,7 @@ def _charts(k: Kpis, weeks: list[Kpis]) -> dict[str, Any]:
             unit="時間",
         ),
         "use_case_chart": charts.hbars(
-            "用途別の回答数", [(u.label, float(u.answers)) for u in k.use_cases], unit="件"
+            "用途別の回答数", [(_label_ja(u.label), float(u.answers)) for u in k.use_cases], unit="件"
         ),
         "users_chart": charts.hbars(
             "利用者",
@@ -69,7 +74,13 @@ async def dashboard(request: Request, department: DepartmentScope) -> Response:
     k = await department_kpis(state=state, department=department, kind="month", day=None)
     month = k.period
     weeks = await weekly_kpis(state=state, department=department, start=month.start, end=month.end)
-    context = {"k": k, "departments": _departments(state), "month": month.start.strftime("%Y-%m")}
+    # The per-week card shows this week's row of the same series the CSV exports (one source).
+    context = {
+        "k": k,
+        "week": weeks[-1] if weeks else None,
+        "departments": _departments(state),
+        "month": month.start.strftime("%Y-%m"),
+    }
     return render(request, "dashboard.html", context | _charts(k, weeks))
 
 

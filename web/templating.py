@@ -8,9 +8,11 @@ principal's role may see. To add a menu entry for a new page, append to ``NAV``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -18,6 +20,10 @@ from fastapi.templating import Jinja2Templates
 
 from gateway import csrf
 from gateway.principal import Principal, Role
+from redaction.entities import LABELS_JA
+
+ROLE_LABELS = {Role.STAFF: "一般社員", Role.MANAGER: "部門管理者", Role.ADMIN: "情シス管理者"}
+_ENTITY_LABELS = {kind.value: label for kind, label in LABELS_JA.items()}
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -51,9 +57,34 @@ NAV: list[NavItem] = [
 ]
 
 
+def role_ja(role: str | None) -> str:
+    """``staff`` -> 一般社員; an unknown value is shown as it is."""
+    try:
+        return ROLE_LABELS[Role(role or "")]
+    except ValueError:
+        return role or ""
+
+
+def entity_ja(kind: str) -> str:
+    """``COMPANY`` -> 会社名."""
+    return _ENTITY_LABELS.get(kind, kind)
+
+
+def local_time(value: datetime | str | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC time from the database as the deployment's local time (Japan by default)."""
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
 @cache
 def templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=TEMPLATES)
+    found = Jinja2Templates(directory=TEMPLATES)
+    found.env.filters.update(role_ja=role_ja, entity_ja=entity_ja)
+    return found
 
 
 def page_context(request: Request) -> dict[str, Any]:
@@ -63,7 +94,19 @@ def page_context(request: Request) -> dict[str, Any]:
         secret = request.app.state.kakehashi.settings.secret_key.get_secret_value()
         token = csrf.request_token(secret, request)
     nav = [n for n in NAV if principal is not None and principal.role.at_least(n.role)]
-    return {"principal": principal, "csrf_token": token, "nav": nav, "path": request.url.path}
+    state = getattr(request.app.state, "kakehashi", None)
+    tz = state.settings.timezone if state is not None else "Asia/Tokyo"
+
+    def local(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return local_time(value, tz, fmt)
+
+    return {
+        "principal": principal,
+        "csrf_token": token,
+        "nav": nav,
+        "path": request.url.path,
+        "local": local,
+    }
 
 
 def render(

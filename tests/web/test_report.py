@@ -115,3 +115,22 @@ def test_the_dashboard_is_for_managers_of_the_department_and_it(
     assert _page(gw, manager, "/reports/monthly", month="2026-13").status_code == 400
     assert "効果測定" in _page(gw, manager, "/").text  # in the manager's menu
     assert "効果測定" not in _page(gw, staff, "/").text
+
+
+def test_the_dashboards_hours_per_week_is_the_csvs_figure_for_this_week(
+    policy_gateway: Callable[..., RunningGateway], policy_folder: PolicyFolder
+) -> None:
+    gw = _office(policy_gateway, policy_folder)
+    manager = gw.make_key("boss@example.co.jp", "営業部", Role.MANAGER)
+    card = _text(_page(gw, manager, "/dashboard").text, "kpi-hours")
+    csv = _page(gw, manager, "/api/kpi.csv").content.decode("utf-8-sig").splitlines()
+    header, this_week = csv[0].split(","), csv[-1].split(",")
+    week_start = this_week[header.index("週の開始日")]
+    per_week = float(this_week[header.index("週あたり削減時間")])
+    assert f"{int(week_start[5:7])}/{int(week_start[8:])}〜の週" in card
+    assert f"{per_week:.2f} 時間" in card
+    report = _page(gw, manager, "/reports/monthly").text
+    first = TODAY.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    assert f"({first} 〜 {last})" in report
+    assert "の前日" not in report

@@ -52,7 +52,15 @@ def test_svg_escapes_labels_from_policies() -> None:
     assert "&lt;script&gt;" in svg
     assert svg.startswith("<svg")
     assert svg.rstrip().endswith("</svg>")
-    assert re.search(r'<rect class="bar" x="150" y="10" width="340.0" height="18">', svg)
+    assert re.search(r'<rect class="bar" x="191" y="10" width="299.0" height="18">', svg)
+
+
+def test_a_long_japanese_label_fits_left_of_its_bar() -> None:
+    label = "社内規程・通知文の下書き"  # 12 full-width characters, clipped at 150 px before
+    chart = charts.hbars("用途別の回答数", [(label, 3.0), ("相談・質問", 9.0)])
+    # Labels end 8 px left of the axis and are drawn right-aligned: they need the full width.
+    assert chart.axis_x - 8 >= charts.text_width(label) >= 12 * 12
+    assert all(bar.x + bar.width <= chart.width for bar in chart.bars)
 
 
 def test_the_report_prints_on_a4_without_the_menu() -> None:

@@ -1,6 +1,7 @@
 /* The chat page (web/templates/chat.html): preview, send, stream, feedback.
  *
- * Vanilla JS, no libraries (the CSP allows scripts from 'self' only). The conversation lives in
+ * Vanilla JS, no libraries (the CSP allows scripts from 'self' only); attachments, templates
+ * and Markdown come from workspace.js (window.Kakehashi). The conversation lives in
  * the page; every turn sends the whole conversation as typed plus a conversation id, so the
  * gateway redacts each turn with the same placeholders and restores them in the answer. The
  * typed text stays in the box until an answer has arrived in full.
@@ -13,8 +14,7 @@
   if (!root || !form) {
     return;
   }
-  var meta = document.querySelector('meta[name="csrf-token"]');
-  var csrf = meta ? meta.getAttribute("content") : "";
+  var K = window.Kakehashi;
   var labels = JSON.parse(root.getAttribute("data-labels") || "{}");
   var el = {
     model: document.getElementById("chat-model"),
@@ -31,8 +31,12 @@
     panelBlocked: document.getElementById("chat-preview-blocked"),
     panelRows: document.querySelector("#chat-preview-entities tbody"),
     panelTable: document.getElementById("chat-preview-entities"),
-    feedback: document.getElementById("feedback-template")
+    feedback: document.getElementById("feedback-template"),
+    fileInput: document.getElementById("chat-file"),
+    fileList: document.getElementById("chat-attachments"),
+    fileStatus: document.getElementById("chat-file-status")
   };
+  var attached = K.attachments(el.fileInput, el.fileList, el.fileStatus);
 
   var STATUS_JA = {
     400: "入力内容を送信できませんでした。",
@@ -58,7 +62,7 @@
   }
 
   function headers(accept) {
-    return { "content-type": "application/json", "accept": accept, "x-csrf-token": csrf };
+    return K.headers(accept);
   }
 
   function messageOf(body, status) {
@@ -97,7 +101,7 @@
     el.status.textContent = status || "";
   }
 
-  function addMessage(role, text) {
+  function addMessage(role, text, files) {
     var item = document.createElement("article");
     item.className = "msg msg-" + role;
     var who = document.createElement("h3");
@@ -108,6 +112,12 @@
     body.textContent = text;
     item.appendChild(who);
     item.appendChild(body);
+    (files || []).forEach(function (name) {
+      var file = document.createElement("p");
+      file.className = "msg-file";
+      file.textContent = "📎 " + name;
+      item.appendChild(file);
+    });
     el.log.appendChild(item);
     return item;
   }
@@ -118,7 +128,7 @@
 
   /* 送信前に確認: what the redaction would send for the typed text. */
   async function preview() {
-    var text = el.prompt.value;
+    var text = attached.compose(el.prompt.value);
     clearError();
     if (!text.trim()) {
       showError("依頼内容を入力してください。");
@@ -213,7 +223,9 @@
     if (busy) {
       return;
     }
-    var text = el.prompt.value;
+    var typed = el.prompt.value;
+    var text = attached.compose(typed);
+    var files = attached.names();
     clearError();
     if (!text.trim()) {
       showError("依頼内容を入力してください。");
@@ -242,7 +254,7 @@
       }
       var warning = response.headers.get("x-kakehashi-quota-warning");
       var requestId = response.headers.get("x-kakehashi-request-id");
-      asked = addMessage("user", text);
+      asked = addMessage("user", typed, files);
       answer = addMessage("assistant", "");
       answer.setAttribute("aria-busy", "true");
       var body = answer.querySelector(".msg-body");
@@ -258,7 +270,13 @@
         return;
       }
       history = turns.concat([{ role: "assistant", content: full }]);
+      var html = await K.renderMarkdown(full);
+      if (html !== null) {
+        body.innerHTML = html;  /* sanitised by the server (web/markdown.py) */
+        body.classList.add("markdown");
+      }
       el.prompt.value = "";
+      attached.clear();
       el.panel.hidden = true;
       if (requestId) {
         answer.setAttribute("data-request-id", requestId);
@@ -366,8 +384,29 @@
   el.preview.addEventListener("click", preview);
   el.fresh.addEventListener("click", restart);
   el.prompt.addEventListener("keydown", function (event) {
+    /* Enter while an IME is composing confirms the conversion; it never sends. */
+    if (event.isComposing || event.keyCode === 229) {
+      return;
+    }
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
       form.requestSubmit();
     }
+  });
+  /* Enter in a one-line template field would submit the form: only the send button sends. */
+  form.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.tagName === "INPUT") {
+      event.preventDefault();
+    }
+  });
+  K.templates({
+    select: el.useCase,
+    data: JSON.parse(root.getAttribute("data-templates") || "{}"),
+    box: document.getElementById("chat-template"),
+    title: document.getElementById("chat-template-name"),
+    fields: document.getElementById("chat-template-fields"),
+    fillButton: document.getElementById("chat-template-fill"),
+    prompt: el.prompt,
+    onError: showError
   });
 })();

@@ -1,0 +1,53 @@
+"""``POST /api/documents/extract``: the text of an attached file, for the chat page.
+
+The body is the file itself (``application/octet-stream``, its name in ``?name=``), read into
+memory up to the department's limit and never written anywhere: no multipart parser, which
+would spool large files to a temporary file on disk. The text comes back to the page, which
+sends it through the preview and the pipeline like anything typed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from gateway.auth import Caller, app_state, authenticate
+from gateway.workspace.documents import extract, too_large
+from policies.resolve import resolve
+
+router = APIRouter(
+    prefix="/api/documents", tags=["documents"], dependencies=[Depends(authenticate)]
+)
+
+
+class DocumentOut(BaseModel):
+    name: str
+    kind: str
+    chars: int
+    text: str
+
+
+async def _body(request: Request, limit: int) -> bytes | None:
+    data = bytearray()
+    async for piece in request.stream():
+        data += piece
+        if len(data) > limit:
+            return None
+    return bytes(data)
+
+
+@router.post("/extract")
+async def extract_document(
+    request: Request, caller: Caller, name: Annotated[str, Query(min_length=1, max_length=255)]
+) -> DocumentOut:
+    state = app_state(request)
+    await state.policies.refresh()
+    limits = resolve(policies=state.policies, principal=caller).policy.documents
+    data = await _body(request, limits.max_bytes)
+    if data is None:
+        raise too_large(limits)
+    doc = await anyio.to_thread.run_sync(lambda: extract(name=name, data=data, limits=limits))
+    return DocumentOut(name=doc.name, kind=doc.kind, chars=doc.chars, text=doc.text)

@@ -1,0 +1,1 @@
+"""The staff workspace: documents attached to a chat, task templates, saved conversations."""
