@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.test_browser_login import CHROMIUM_ARGS
 from tests.fixtures.chat import SATO
 from tests.fixtures.oidc import SsoGateway
+from tests.support.browser import CHROMIUM_ARGS, chromium_executable
 from tests.support.mock_upstream import MockUpstream
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,7 @@ SECRETS = ("山田太郎", "03-1234-5678")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            executable_path=chromium_executable(), args=CHROMIUM_ARGS
         )
         yield chromium
         chromium.close()

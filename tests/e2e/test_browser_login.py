@@ -10,24 +10,16 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from gateway.sessions import SESSION_COOKIE
 from tests.fixtures.oidc import InteropIdp, SsoGateway
+from tests.support.browser import CHROMIUM_ARGS, chromium_executable
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            executable_path=chromium_executable(), args=CHROMIUM_ARGS
         )
         yield chromium
         chromium.close()
