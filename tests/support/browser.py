@@ -8,9 +8,12 @@ must answer ``--version`` before it is used; none found is an error naming what 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
+# What a real browser answers to --version ("Chromium 130.0.6723.116 built on Debian ...").
+VERSION = re.compile(r"\b(chromium|chrome)\b[^\n]*?\b\d+\.\d+\.", re.IGNORECASE)
 NAMES = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome")
 
 CHROMIUM_ARGS = [
@@ -28,7 +31,7 @@ def _answers(path: str) -> bool:
         done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return False
-    return done.returncode == 0 and "chrom" in done.stdout.lower()
+    return done.returncode == 0 and VERSION.search(done.stdout) is not None
 
 
 def chromium_executable() -> str:
