@@ -1,8 +1,8 @@
 """deploy/kubernetes/: validated offline against the Kubernetes API schemas (PyPI's
 kubernetes-validate ships them), strictly (an unknown or misspelt field fails), for the oldest
 and newest versions we support. Then what the schemas cannot see: selectors that find the pods,
-probes on the right endpoints, secrets only through Secret references, the policies ConfigMap
-equal to policies/examples, and a gateway config that loads and names the policies' models."""
+probes on the right endpoints, secrets only through Secret references, policies from the image,
+and a gateway config that loads and names the policies' models."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.support import EXAMPLE_POLICIES, ROOT, load_all, policy_check
+from tests.deploy.support import ROOT, load_all, policy_check
 
 MANIFESTS = ROOT / "deploy" / "kubernetes"
 # Oldest Kubernetes still maintained by the big managed offerings, and the newest schema shipped.
@@ -103,27 +103,16 @@ def test_pods_run_unprivileged_with_secrets_from_secret_refs(name: str) -> None:
         assert "value" not in item or "SECRET" not in item["name"], item["name"]
 
 
-def _policy_items(spec: dict[str, Any]) -> list[dict[str, str]]:
-    (volume,) = [v for v in spec["volumes"] if v["name"] == "policies"]
-    assert volume["configMap"]["name"] == "kakehashi-policies"
-    items: list[dict[str, str]] = volume["configMap"]["items"]
-    return items
-
-
-@pytest.mark.parametrize("name", sorted(_pod_specs()))
-def test_policies_config_map_is_the_example_policies(name: str) -> None:
-    data = RESOURCES[("ConfigMap", "kakehashi-policies")]["data"]
-    items = _policy_items(_pod_specs()[name])
-    files = {
-        str(path.relative_to(EXAMPLE_POLICIES))
-        for path in EXAMPLE_POLICIES.rglob("*")
-        if path.is_file()
-    }
-    assert {item["path"] for item in items} == files
-    assert {item["key"] for item in items} == set(data)
-    for item in items:
-        expected = (EXAMPLE_POLICIES / item["path"]).read_text(encoding="utf-8")
-        assert data[item["key"]] == expected, f"{item['key']} differs from {item['path']}"
+def test_policies_come_from_the_image() -> None:
+    """The image copies the example policies to policies_dir; nothing mounts over them."""
+    config = RESOURCES[("ConfigMap", "kakehashi-config")]["data"]["kakehashi.yaml"]
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY policies/examples /etc/kakehashi/policies" in dockerfile
+    assert "policies_dir: /etc/kakehashi/policies" in config
+    for name, spec in _pod_specs().items():
+        for container in spec["containers"]:
+            for mount in container.get("volumeMounts", []):
+                assert not mount["mountPath"].startswith("/etc/kakehashi/policies"), name
 
 
 def test_gateway_config_loads_and_names_the_policies_models(tmp_path: Path) -> None:
@@ -132,7 +121,6 @@ def test_gateway_config_loads_and_names_the_policies_models(tmp_path: Path) -> N
     env = {item["name"]: item.get("value") for item in container["env"]}
     mounts = {mount["name"]: mount["mountPath"] for mount in container["volumeMounts"]}
     assert env["KAKEHASHI_CONFIG"] == f"{mounts['config']}/kakehashi.yaml"
-    assert f"policies_dir: {mounts['policies']}" in config
     result = policy_check(config, tmp_path)
     assert result.exit_code == 0, result.output
     assert "OK:" in result.output
