@@ -27,7 +27,8 @@ RUN uv sync --locked --no-dev --no-editable
 FROM ${PYTHON_IMAGE}
 RUN groupadd --system --gid 10001 kakehashi \
     && useradd --system --uid 10001 --gid kakehashi --home-dir /var/lib/kakehashi \
-       --create-home --shell /usr/sbin/nologin kakehashi
+       --create-home --shell /usr/sbin/nologin kakehashi \
+    && install -d -o kakehashi -g kakehashi -m 0700 /var/lib/kakehashi/spool
 COPY --from=build /opt/kakehashi /opt/kakehashi
 # Example policies and the Compose configuration; mount your own over /etc/kakehashi.
 COPY policies/examples /etc/kakehashi/policies
@@ -37,6 +38,8 @@ ENV PATH=/opt/kakehashi/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     LITELLM_LOCAL_MODEL_COST_MAP=True \
     KAKEHASHI_CONFIG=/etc/kakehashi/kakehashi.yaml
+# spool_dir (kakehashi.yaml): mount a volume here so fsync'd records outlive the container.
+VOLUME /var/lib/kakehashi/spool
 USER 10001:10001
 WORKDIR /var/lib/kakehashi
 EXPOSE 8080

@@ -144,6 +144,15 @@ def test_gateway_config_and_example_policies_load(compose: dict[str, Any], tmp_p
     assert config["mode"] == "production"
     policies = _mounted(compose, config["policies_dir"])
     assert policies == ROOT / "policies" / "examples"
+    # The fsync'd spool must be on a volume both replicas share (a live one replays a dead one's).
+    spool = [
+        m
+        for m in compose["services"]["gateway"]["volumes"]
+        if m.split(":")[1] == config["spool_dir"]
+    ]
+    assert spool, "spool_dir is not on a volume"
+    assert spool[0].split(":")[0] in compose["volumes"]
+    assert not spool[0].endswith(":ro")
     result = policy_check(config_path.read_text(encoding="utf-8"), tmp_path, policies)
     assert result.exit_code == 0, result.output
     assert "OK:" in result.output

@@ -121,6 +121,9 @@ def test_gateway_config_loads_and_names_the_policies_models(tmp_path: Path) -> N
     env = {item["name"]: item.get("value") for item in container["env"]}
     mounts = {mount["name"]: mount["mountPath"] for mount in container["volumeMounts"]}
     assert env["KAKEHASHI_CONFIG"] == f"{mounts['config']}/kakehashi.yaml"
+    # The root filesystem is read-only: what the gateway writes needs a volume.
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert f"spool_dir: {mounts['spool']}" in config
     result = policy_check(config, tmp_path)
     assert result.exit_code == 0, result.output
     assert "OK:" in result.output
