@@ -34,6 +34,7 @@ from redaction.name_tokens import (
     capitalised,
     company_suffix,
     counter,
+    department,
     distinctive,
     is_kanji,
     is_katakana,
@@ -150,8 +151,8 @@ def legal_form_companies(run: list[Morpheme]) -> list[NameSpan]:
     for i, m in enumerate(run):
         if not LEGAL_FORM_RE.fullmatch(m.surface):
             continue
-        before = _name_tokens(run[:i][::-1])[::-1]
-        after = _name_tokens(run[i + 1 :])
+        before = _name_tokens(run[:i][::-1], forward=False)[::-1]
+        after = _name_tokens(run[i + 1 :], forward=True)
         use_before = bool(before) and (any(map(properish, before)) or not after)
         if not (before or after):
             continue
@@ -160,11 +161,18 @@ def legal_form_companies(run: list[Morpheme]) -> list[NameSpan]:
     return spans
 
 
-def _name_tokens(tokens: Sequence[Morpheme]) -> list[Morpheme]:
-    """The name next to a legal form, read away from it, stopping at role or place words."""
+def _name_tokens(tokens: Sequence[Morpheme], *, forward: bool) -> list[Morpheme]:
+    """The name next to a legal form, read away from it, stopping at role or place words, a
+    department (経理部) and a space once the name has begun (株式会社ミライ精工 山田太郎)."""
     out: list[Morpheme] = []
     for m in tokens[:MAX_NAME_TOKENS]:
-        if m.surface in NAME_STOPS or LEGAL_FORM_RE.fullmatch(m.surface) or counter(m):
+        if (
+            m.surface in NAME_STOPS
+            or LEGAL_FORM_RE.fullmatch(m.surface)
+            or counter(m)
+            or department(m)
+            or (out and (m.space_before if forward else out[-1].space_before))
+        ):
             break
         out.append(m)
     while out and out[-1].surface in CONNECTORS:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from redaction.entities import PRIORITY, Entity, EntityType
-from redaction.normalize import normalize
+from redaction.normalize import MappedText, normalize
 from redaction.profile import RedactionProfile
 from redaction.windows import windows
 
@@ -30,7 +30,9 @@ def _recognizers() -> list[Any]:
     from redaction.recognizers.email import EmailRecognizer
     from redaction.recognizers.english_company import EnglishCompanyRecognizer
     from redaction.recognizers.english_person import EnglishPersonRecognizer
+    from redaction.recognizers.hiragana_name import HiraganaNameRecognizer
     from redaction.recognizers.international_phone import InternationalPhoneRecognizer
+    from redaction.recognizers.labelled_card import LabelledCardRecognizer
     from redaction.recognizers.my_number import MyNumberRecognizer
     from redaction.recognizers.names import JapaneseNameRecognizer
     from redaction.recognizers.phone import JapanesePhoneRecognizer
@@ -40,6 +42,7 @@ def _recognizers() -> list[Any]:
         JapaneseNameRecognizer(),
         EnglishCompanyRecognizer(),
         EnglishPersonRecognizer(),
+        HiraganaNameRecognizer(),
         JapaneseAddressRecognizer(),
         JapanesePhoneRecognizer(),
         InternationalPhoneRecognizer(),
@@ -48,6 +51,7 @@ def _recognizers() -> list[Any]:
         MyNumberRecognizer(),
         CorporateNumberRecognizer(),
         CreditCardRecognizer(),
+        LabelledCardRecognizer(),
         BankAccountRecognizer(),
         ConfidentialMarkerRecognizer(),
     ]
@@ -106,16 +110,26 @@ class Redactor:
         wanted = [t.value for t in profile.wanted() if t.value in supported]
         if not wanted:
             return []
+        spaces = _removed_spaces(text, mapped)
         entities = []
         for window in windows(mapped.text):
             if cancelled():
                 raise Cancelled
+            piece = mapped.text[window.start : window.end]
+            artifacts = self._analyzer.nlp_engine.process_text(
+                piece,
+                LANGUAGE,
+                spaces=frozenset(
+                    i - window.start for i in spaces if window.start <= i < window.end
+                ),
+            )
             results = self._analyzer.analyze(
-                text=mapped.text[window.start : window.end],
+                text=piece,
                 language=LANGUAGE,
                 entities=wanted,
                 ad_hoc_recognizers=ad_hoc or None,
                 score_threshold=profile.min_score,
+                nlp_artifacts=artifacts,
             )
             for r in results:
                 if not window.owns(window.start + r.start):
@@ -159,6 +173,19 @@ class Redactor:
         return [
             e for e in entities if core(e.text) not in allowed and fold_term(e.text) not in allowed
         ]
+
+
+def _removed_spaces(text: str, mapped: MappedText) -> frozenset[int]:
+    """Offsets of ``mapped`` before which normalisation dropped whitespace between Japanese
+    characters: the names rules treat them as boundaries (a company, then its person)."""
+    if len(mapped.text) == len(text):
+        return frozenset()  # nothing removed (the usual case): skip the scan
+    return frozenset(
+        i
+        for i in range(1, len(mapped.text))
+        if mapped.starts[i] > mapped.ends[i - 1]
+        and text[mapped.ends[i - 1] : mapped.starts[i]].isspace()
+    )
 
 
 def _file_version(path: Path | None) -> tuple[str, int, int] | None:

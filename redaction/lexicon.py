@@ -116,6 +116,15 @@ PERSON_SUFFIXES: frozenset[str] = _words(
     """
 )
 
+# Short words the dictionary also lists as surnames that, before an honorific or a title, are
+# not names (奥様, 神様, 元部長, 前社長, 皆さん).
+NOT_SHORT_SURNAMES: frozenset[str] = _words(
+    """
+    奥 神 王 皆 客 殿 姫 仏 父 母 兄 姉 弟 妹 娘 息子 旦那 元 前 新 旧 現 副 総 各 同 当 本 全 故 次 上 中 下 大 小 両 他 某
+    歴代 初代 先代 先 後 次期 前任 後任 新任 現任 代表 社 店 支店 本部 部 課 係 室
+    """
+)
+
 # Words that end a company name read away from a legal form (株式会社ABC営業部).
 NAME_STOPS: frozenset[str] = (
     _words(

@@ -7,6 +7,7 @@ no rule of its own.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from redaction.lexicon import (
@@ -123,8 +124,20 @@ def company_suffix(m: Morpheme) -> bool:
     )
 
 
+# Counted things the dictionary also lists as surnames (四つ目 is one): never names.
+_COUNTED = re.compile(
+    r"[0-9一二三四五六七八九十百千]+"
+    r"(?:つ|個|点|件|人|名|枚|本|回|度|番|号|位|日|つ目|点目|番目|個目|件目|回目|度目|日目|人目|目)"
+)
+
+
 def person_token(m: Morpheme) -> bool:
-    return m.pos[1] == "固有名詞" and m.pos[2] == "人名" and m.surface not in NOT_NAMES
+    return (
+        m.pos[1] == "固有名詞"
+        and m.pos[2] == "人名"
+        and m.surface not in NOT_NAMES
+        and not _COUNTED.fullmatch(m.surface)
+    )
 
 
 def is_kanji(text: str) -> bool:
@@ -133,3 +146,19 @@ def is_kanji(text: str) -> bool:
 
 def titled(run: list[Morpheme], j: int) -> bool:
     return j + 1 < len(run) and run[j + 1].surface in PERSON_SUFFIXES
+
+
+_DEPARTMENT_ENDS = ("部", "課", "室", "局", "係", "班")
+
+
+def department(m: Morpheme) -> bool:
+    """A common word naming a department (経理部, 営業企画課, 広報室), never part of the
+    company name before it."""
+    s = m.surface
+    return (
+        m.pos[1] != "固有名詞"
+        and not m.oov
+        and len(s) >= 2
+        and s.endswith(_DEPARTMENT_ENDS)
+        and not s.endswith("倶楽部")
+    )

@@ -18,6 +18,7 @@ This module finds the runs of noun-like morphemes and combines the rules of
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
@@ -100,7 +101,7 @@ def find_names(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
         spans.extend(_in_run(run, context))
     spans += next_to_company_words(morphemes)
     spans += quoted_companies(morphemes)
-    return _drop_contained(_regnal(morphemes, spans))
+    return _drop_contained(_regnal(morphemes, _codes_removed(morphemes, spans)))
 
 
 def _in_run(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
@@ -131,6 +132,40 @@ def _regnal(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSp
                 span = NameSpan(span.kind, span.start, sei.end, span.score, span.rule)
         out.append(span)
     return out
+
+
+_FORMULA_WORDS = frozenset(["TRUE", "FALSE"])
+
+
+def _codes_removed(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSpan]:
+    """Product codes (KX-200, AB3000) and spreadsheet calls (SUMIFS(, TRUE) are not names: an
+    upper-case Latin word glued to digits or a hyphen and digits, or right before "(" ."""
+    at = {m.start: k for k, m in enumerate(morphemes)}
+    ends = {m.end: k for k, m in enumerate(morphemes)}
+    kept = []
+    for span in spans:
+        first, last = at.get(span.start), ends.get(span.end)
+        if first is None or last is None or not _code(morphemes, first, last):
+            kept.append(span)
+    return kept
+
+
+def _code(morphemes: Sequence[Morpheme], first: int, last: int) -> bool:
+    words = morphemes[first : last + 1]
+    if any(w.end != v.start for w, v in itertools.pairwise(words)):
+        return False
+    word = "".join(m.surface for m in words)
+    if not (word.isascii() and word.isalnum() and word.upper() == word):
+        return False
+    if word in _FORMULA_WORDS:
+        return True
+    after = morphemes[last + 1].surface if last + 1 < len(morphemes) else ""
+    before = morphemes[first - 1].surface if first else ""
+    if after and morphemes[last + 1].start != words[-1].end:
+        after = ""
+    if before and morphemes[first - 1].end != words[0].start:
+        before = ""
+    return after[:1] in ("(", "-") or after[:1].isdigit() or before[-1:].isdigit()
 
 
 def _drop_contained(spans: list[NameSpan]) -> list[NameSpan]:

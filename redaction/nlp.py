@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -85,6 +85,12 @@ class Morpheme:
     surname: bool = False  # a place name that is also a surname in the dictionary (岡本, 西尾)
     everyday: bool = False  # a katakana given name that is also an everyday word (ベンダー, ビル)
     norm: str = ""  # Sudachi's normalised form: 證券 → 証券, 鐵道 → 鉄道, ホールディングズ → ホールディングス
+    # The original text had a space right before this morpheme that normalisation removed
+    # (株式会社ミライ精工 山田太郎): a boundary a name may not cross (issue 13).
+    space_before: bool = False
+    # A short kanji word the dictionary also lists as a surname, right before an honorific or
+    # title (東課長, 関様): a single-kanji surname the tagger read as a common word.
+    short_surname: bool = False
 
     @property
     def proper(self) -> bool:
@@ -204,6 +210,23 @@ class SudachiNlpEngine(NlpEngine):
                         and self._lookup(surface)[1],
                     )
                 )
+        return self._short_surnames(out)
+
+    def _short_surnames(self, out: list[Morpheme]) -> list[Morpheme]:
+        from redaction.lexicon import NOT_SHORT_SURNAMES, PERSON_SUFFIXES
+
+        for k in range(len(out) - 1):
+            m, after = out[k], out[k + 1]
+            if (
+                after.surface in PERSON_SUFFIXES
+                and after.start == m.end
+                and len(m.surface) <= 2
+                and m.pos[1] == "普通名詞"
+                and all(0x4E00 <= ord(c) <= 0x9FFF for c in m.surface)
+                and m.surface not in NOT_SHORT_SURNAMES
+                and self._lookup(m.surface)[0]
+            ):
+                out[k] = replace(m, short_surname=True)
         return out
 
     def _lookup(self, surface: str) -> tuple[bool, bool]:
@@ -220,8 +243,16 @@ class SudachiNlpEngine(NlpEngine):
                 cache[surface] = found
         return found
 
-    def process_text(self, text: str, language: str) -> SudachiArtifacts:
-        return SudachiArtifacts(self.tokenize(text), self, language)
+    def process_text(
+        self, text: str, language: str, spaces: frozenset[int] = frozenset()
+    ) -> SudachiArtifacts:
+        """``spaces``: offsets in ``text`` where normalisation removed a space before them."""
+        morphemes = self.tokenize(text)
+        if spaces:
+            morphemes = [
+                replace(m, space_before=True) if m.start in spaces else m for m in morphemes
+            ]
+        return SudachiArtifacts(morphemes, self, language)
 
     def process_batch(
         self,

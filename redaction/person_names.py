@@ -157,4 +157,7 @@ def _titled_people(run: list[Morpheme]) -> list[NameSpan]:
             and not (is_katakana(before.surface) and before.pos[1] != "固有名詞" and before.common)
         ):
             spans.append(NameSpan(PERSON, run[j].start, run[i - 1].end, 0.8, "honorific"))
+        elif before.short_surname and (i == 1 or run[i - 2].end < before.start):
+            # 東課長, 〔顧客C〕の関様: a short surname starting the phrase, before a title.
+            spans.append(NameSpan(PERSON, before.start, before.end, 0.7, "short-surname"))
     return spans

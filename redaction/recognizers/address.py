@@ -15,20 +15,41 @@ _PREFECTURES = (
 )
 _KANJI = r"[\p{Han}々ヶケ\p{Katakana}\p{Hiragana}ー]"
 _CITY = rf"(?:{_KANJI}{{1,7}}?(?:市|区|郡|町|村))"
-_TOWN = r"[\p{Han}々ヶケ\p{Katakana}ー]{0,10}"
-_NUM = r"(?:[0-9]+|[一二三四五六七八九十]+)"
-_BLOCK = rf"{_NUM}(?:丁目|番地|番町|番|号|-|の)(?:{_NUM}(?:番地|番|号|-|の)?)*(?:{_NUM})?"
+# Without a prefecture before it, a city is written in kanji/katakana or all in hiragana
+# (さいたま市): 住所は渋谷区 must not start at 住.
+_CITY_ALONE = (
+    r"(?:(?:(?<![\p{Han}々ヶケ\p{Katakana}ー])[\p{Han}々ヶケ\p{Katakana}ー]{1,7}?"
+    r"|(?<![\p{Han}々ヶケ\p{Katakana}\p{Hiragana}ー])\p{Hiragana}{2,6})(?:市|区|郡|町|村))"
+)
+_DIGITS = "0-9一二三四五六七八九十〇百千"
+_NUM = rf"[{_DIGITS}]+"
+_UNIT = r"(?:丁目|番地|番町|番|号|地割|条[東西南北]?)"
+# A town character that does not start the house number (一丁目, 二番, 3-).
+_TOWN_CHAR = rf"(?![{_DIGITS}]+(?:{_UNIT}|[-の][0-9]))[\p{{Han}}々ヶケ\p{{Katakana}}ー]"
+# Towns may hold が, の, ノ, ツ between kanji (霞が関, 丸の内, 自由が丘) but only when a house
+# number follows, so 新宿の会議室 stays outside the address.
+_TOWN = rf"{_TOWN_CHAR}{{0,12}}"
+_TOWN_KANA = rf"{_TOWN_CHAR}{{1,8}}(?:[がのつ]{_TOWN_CHAR}{{1,6}}){{1,2}}"
+# 3-2-1, 3丁目2番1号, 一丁目二番三号, 123番地の4, 3-2-1号; の only before another number, so
+# 虎ノ門2-10-4の会議室 ends at 4.
+_SEP = rf"(?:-|の(?=[{_DIGITS}]))"
+_BLOCK = rf"\s?{_NUM}(?:{_UNIT}|{_SEP}(?={_NUM}))(?:{_SEP}?{_NUM}{_UNIT}?)*"
 _BUILDING = (
     r"(?:\s?[\p{Han}\p{Katakana}A-Za-z0-9ー・]{1,20}?"
     r"(?:ビル(?:ディング)?|マンション|ハイツ|コーポ|タワー|レジデンス|プラザ|ヒルズ|荘|館|棟)"
     r"(?:\s?[0-9]+(?:F|階|号室|号))?|\s?[0-9]+(?:F|階|号室))?"
 )
+_PLACE = rf"(?:{_TOWN_KANA}{_BLOCK}|{_TOWN}(?:{_BLOCK})?)"
 
 
 class JapaneseAddressRecognizer(JaPatternRecognizer):
     ENTITY = EntityType.ADDRESS
     PATTERNS = (
-        ("prefecture", rf"(?:{_PREFECTURES}){_CITY}{{1,2}}{_TOWN}(?:{_BLOCK})?{_BUILDING}", 0.85),
-        ("city-block", rf"(?<!{_KANJI}){_CITY}{{1,2}}{_TOWN}{_BLOCK}{_BUILDING}", 0.7),
+        ("prefecture", rf"(?:{_PREFECTURES}){_CITY}{{1,2}}{_PLACE}{_BUILDING}", 0.85),
+        (
+            "city-block",
+            rf"{_CITY_ALONE}{_CITY}?(?:{_TOWN_KANA}|{_TOWN}){_BLOCK}{_BUILDING}",
+            0.7,
+        ),
     )
     CONTEXT = ("住所", "所在地", "本社", "〒", "address")
