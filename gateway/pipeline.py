@@ -3,7 +3,7 @@
     authenticate        (the router's dependency, gateway.auth; the principal arrives here)
     -> resolve policy   policies.store/resolve (model and use case; the folder hot-reloads)
     -> reserve quota    policies.quota (worst case held in every bucket; 429 when over)
-    -> redact           redaction.service (fail closed: nothing is sent if it fails)
+    -> redact           redaction.boundary (every field; fail closed: nothing is sent if it fails)
     -> call provider    gateway.provider
     -> restore          redaction.responses
     -> settle quota     policies.quota (actual usage; a refund when the call failed)
@@ -22,22 +22,36 @@ from typing import Any
 import anyio
 import orjson
 
-from gateway.errors import Blocked, KakehashiError, TooLarge, Unavailable, UnknownModel, not_sent
+from gateway import errors
 from gateway.exchange import Exchange
 from gateway.principal import Principal
 from gateway.settings import ModelRoute
 from gateway.state import AppState
-from policies.quota import WARNING_HEADER
+from policies.quota import WARNING_HEADER, ask, bounded
 from policies.resolve import ResolvedPolicy, check_model, check_use_case, resolve
-from redaction.errors import PromptTooLarge, RedactionBlocked, RedactionFailed
-from redaction.responses import ChunkRestorer, restore_response
-from redaction.service import Redacted, redact_messages
+from redaction.boundary import Outgoing, pseudonym, redact_request
+from redaction.errors import (
+    FieldRefused,
+    PromptTooLarge,
+    RedactionBlocked,
+    RedactionError,
+    RedactionFailed,
+)
+from redaction.responses import ChunkRestorer
+
+# The redaction package's refusals as the gateway's (which own status and code).
+_REFUSALS = {
+    RedactionBlocked: errors.Blocked,
+    FieldRefused: errors.BadRequest,
+    RedactionFailed: errors.Unavailable,
+    PromptTooLarge: errors.TooLarge,
+}
 
 
 def _route(state: AppState, resolved: ResolvedPolicy, ex: Exchange) -> ModelRoute:
     route = state.settings.route(ex.model)
     if route is None:
-        raise UnknownModel(
+        raise errors.UnknownModel(
             f"モデル {ex.model!r} はありません。/v1/models で使えるモデルを確認してください。",
             f"The model {ex.model!r} does not exist; GET /v1/models lists yours.",
         )
@@ -61,54 +75,55 @@ async def _prepare(
     state: AppState, ex: Exchange, body: dict[str, Any], use_case: str | None
 ) -> ModelRoute:
     if state.audit.failing:
-        raise not_sent("監査ログに書き込めない", "The audit log cannot be written")
+        raise errors.not_sent("監査ログに書き込めない", "The audit log cannot be written")
     await state.policies.refresh()
     resolved = resolve(policies=state.policies, principal=ex.principal)
     ex.policy_version, ex.resolved = resolved.version, resolved
     route = _route(state, resolved, ex)
     department = ex.principal.department
     ex.use_case = check_use_case(resolved=resolved, use_case=use_case, department=department)
+    need = ask(body)
     ex.hold = await state.quota.reserve(
         policy=resolved.policy,
         department=department,
         user=ex.principal.email,
-        count_prompt=partial(state.providers.count_tokens, route, body["messages"]),
-        max_tokens=body.get("max_tokens") or body.get("max_completion_tokens"),
+        count_prompt=partial(state.providers.count_tokens, route, need.messages, need.extra),
+        max_tokens=need.output,
         usd_per_token=state.providers.usd_per_token(route),
+        choices=need.choices,
     )
     if ex.hold.warning and ex.reply_headers is not None:
         ex.reply_headers[WARNING_HEADER] = ex.hold.warning
     return route
 
 
-async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Redacted:
-    """Every message, every turn; the redaction errors become the gateway's refusals."""
+async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Outgoing:
+    """Every field of the request; the redaction errors become the gateway's refusals."""
     if state.redaction is None or ex.resolved is None:
-        raise not_sent("秘匿化が利用できない", "Redaction is unavailable")
+        raise errors.not_sent("秘匿化が利用できない", "Redaction is unavailable")
     # Placeholders stay consistent across the turns of one conversation of one user.
     conversation = f"{ex.principal.user_id}:{ex.conversation_id}" if ex.conversation_id else None
+    secret = state.settings.secret_key.get_secret_value()
     try:
-        redacted = await redact_messages(
+        redacted = await redact_request(
+            body=body,
             redactor=state.redaction.redactor,
             vault=state.redaction.vault,
             conversation_id=conversation,
-            messages=body["messages"],
             profile=ex.resolved.policy.redaction,
+            pseudonym=pseudonym(secret, ex.principal.user_id),
             timeout_s=state.settings.redaction_timeout_s,
             limiter=state.redaction.limiter,
             owner=str(ex.principal.user_id),
         )
-    except RedactionBlocked as exc:
-        ex.detail["blocked"] = sorted({f.type.value for f in exc.findings})
-        raise Blocked(exc.ja, exc.en) from exc
-    except PromptTooLarge as exc:
-        raise TooLarge(exc.ja, exc.en) from exc
-    except RedactionFailed as exc:
-        raise Unavailable(exc.ja, exc.en) from exc
+    except RedactionError as exc:
+        if isinstance(exc, RedactionBlocked):
+            ex.detail["blocked"] = sorted({f.type.value for f in exc.findings})
+        raise _REFUSALS[type(exc)](exc.ja, exc.en) from exc
     ex.redactions = redacted.counts
     if ex.resolved.policy.retention.store_redacted_prompts:
-        # What left the company, placeholders and all; never the text as typed.
-        ex.detail["prompt"] = redacted.messages
+        # What left the company (the boundary's output), placeholders and all.
+        ex.detail["prompt"] = redacted.body["messages"]
     return redacted
 
 
@@ -127,9 +142,9 @@ async def chat(
     try:
         route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)
-        outgoing = {**body, "messages": redacted.messages}
+        outgoing = bounded(redacted.body)
         response = await state.providers.for_route(route).complete(route, outgoing)
-        restore_response(response, redacted.mapping)
+        redacted.restore(response)
         ex.usage = response.get("usage") or {}
         response["model"] = route.alias
         ex.outcome, ex.status = "ok", 200
@@ -156,14 +171,14 @@ async def chat_stream(
     try:
         route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)
-        outgoing = {**body, "messages": redacted.messages}
+        outgoing = bounded(redacted.body)
         upstream = aiter(state.providers.for_route(route).stream(route, outgoing))
         first = await anext(upstream)
     except BaseException as exc:
         ex.fail(exc)
         await _finish(state, ex)
         raise
-    return _relay(state, ex, route, first, upstream, ChunkRestorer(redacted.mapping))
+    return _relay(state, ex, route, first, upstream, redacted.stream_restorer())
 
 
 def _sse(chunk: dict[str, Any]) -> bytes:
@@ -185,14 +200,14 @@ async def _relay(
             if chunk.get("usage"):
                 ex.usage = chunk["usage"]
             ex.streamed += 1
-            yield _sse(restorer.chunk(chunk))
+            for piece in restorer.chunk(chunk):
+                yield _sse(piece)
             chunk = await anext(upstream, None)
-        tail = restorer.tail(route.alias)
-        if tail is not None:
-            yield _sse(tail)
+        for piece in restorer.end():
+            yield _sse(piece)
         yield b"data: [DONE]\n\n"
         ex.outcome, ex.status = "ok", 200
-    except KakehashiError as exc:
+    except errors.KakehashiError as exc:
         # Headers are already sent: report in-band, as OpenAI does.
         ex.fail(exc)
         yield _sse(exc.to_openai())

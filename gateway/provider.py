@@ -239,19 +239,23 @@ class LiteLLM:
         per_out = out / 1e6 if out is not None else float(info.get("output_cost_per_token", 0.0))
         return per_in, per_out
 
-    def count_tokens(self, route: ModelRoute, messages: list[dict[str, Any]]) -> int:
+    def count_tokens(
+        self, route: ModelRoute, messages: list[dict[str, Any]], extra: dict[str, Any]
+    ) -> int:
         """Prompt tokens with the model's tokenizer. The bare model name selects it (litellm
-        does not recognise ``openai/gpt-4o``); image URLs are never fetched to size them."""
+        does not recognise ``openai/gpt-4o``); image URLs are never fetched to size them.
+        ``extra`` (tools, functions, response_format …) is counted as its JSON text: a little
+        more than the provider's own rendering, never less."""
+        model = route.model.split("/", 1)[-1]
         try:
-            return int(
-                self._lib.token_counter(
-                    model=route.model.split("/", 1)[-1],
-                    messages=messages,
-                    use_default_image_token_count=True,
-                )
+            counted = self._lib.token_counter(
+                model=model, messages=messages, use_default_image_token_count=True
             )
+            if extra:
+                counted += self._lib.token_counter(model=model, text=orjson.dumps(extra).decode())
+            return int(counted)
         except Exception:  # an odd message shape: over-count rather than under-count
-            return len(orjson.dumps(messages))
+            return len(orjson.dumps([messages, extra]))
 
 
 DEMO_LABEL = (
@@ -356,11 +360,14 @@ class Providers:
         per_in, per_out = self.usd_per_token(route)
         return prompt_tokens * per_in + completion_tokens * per_out
 
-    def count_tokens(self, route: ModelRoute, messages: list[dict[str, Any]]) -> int:
-        """Prompt tokens as the model counts them. CPU work: call it from a worker thread."""
+    def count_tokens(
+        self, route: ModelRoute, messages: list[dict[str, Any]], extra: dict[str, Any]
+    ) -> int:
+        """Prompt tokens as the model counts them (``extra``: tools, functions, response_format
+        …). CPU work: call it from a worker thread."""
         if route.provider == "demo":
             return DemoModel.prompt_tokens(messages)
-        return self.litellm.count_tokens(route, messages)
+        return self.litellm.count_tokens(route, messages, extra)
 
     def warm(self, routes: list[ModelRoute]) -> None:
         """Load prices (and litellm, when a route needs its map) before the first request, so

@@ -1,12 +1,12 @@
 """Quotas: reserve before the provider call, settle after it, refund on failure.
 
 Every request touches eight buckets: (department, user) x (day, month) x (tokens, yen). One
-atomic store call reserves the request's worst case (counted prompt + ``max_tokens``) in all
-of them or refuses it; the hold expires after ``hold_ttl_s`` so a crashed replica's
-reservation comes back by itself. Settling swaps the hold for the actual usage; a settle the
-store could not take is kept in a local spool and retried (``policies.pending``), and the stores
-charge each hold once, so a retry never charges twice. Windows follow
-the calendar in ``settings.timezone``. Yen are counted as integer micro-yen so sums are exact.
+atomic store call reserves the request's worst case (``Ask``: every token-carrying input —
+messages with their tool calls, ``tools``, ``functions``, ``response_format`` … — plus the
+output bound, times ``n``) in all of them or refuses it; the hold expires after
+``hold_ttl_s`` so a crashed replica's reservation comes back by itself. Settling swaps the hold
+for the actual usage; a settle the store could not take is kept in a local spool and retried
+(``policies.pending``), and the stores charge each hold once, so a retry never charges twice. Windows follow the calendar in ``settings.timezone``. Yen are counted as integer micro-yen so sums are exact.
 
 Stores: ``MemoryStore`` (one process: the demo) in ``policies.quota_memory``, ``RedisStore``
 (several replicas) in ``policies.quota_redis``. A store that cannot answer raises ``StoreUnavailable``; the ledger
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 
-from gateway.errors import QuotaExceeded, Unavailable
+from gateway.errors import BadRequest, QuotaExceeded, Unavailable
 from policies.model import Limit, Policy, Quotas, Windows
 
 if TYPE_CHECKING:
@@ -110,6 +110,58 @@ class Price:
 
     def micro_yen(self, prompt_tokens: int, completion_tokens: int) -> int:
         return round((prompt_tokens * self.input_yen + completion_tokens * self.output_yen) * MICRO)
+
+
+# Inputs besides the messages that the provider turns into prompt tokens.
+TOKEN_FIELDS = (
+    "tools",
+    "functions",
+    "response_format",
+    "tool_choice",
+    "function_call",
+    "prediction",
+)
+_BOUNDS = ("max_tokens", "max_completion_tokens")
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """What one request may consume: ``choices`` completions of at most ``output`` tokens
+    (None: the policy's default) for a prompt of ``messages`` plus ``extra``."""
+
+    messages: list[dict[str, Any]]
+    extra: dict[str, Any]
+    choices: int
+    output: int | None
+
+
+def _positive(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if type(value) is not int or value < 1:
+        raise BadRequest(
+            f"{name} は 1 以上の整数で指定してください（指定値: {value!r}）。",
+            f"{name} must be an integer of at least 1 (got {value!r}).",
+        )
+    return value
+
+
+def ask(body: dict[str, Any]) -> Ask:
+    """The request's ``Ask``; a bad ``n``, ``max_tokens`` or ``max_completion_tokens`` is a 400.
+    With both bounds given the larger one is reserved (``bounded`` forwards it)."""
+    bounds = [b for b in (_positive(body, name) for name in _BOUNDS) if b is not None]
+    extra = {k: body[k] for k in TOKEN_FIELDS if body.get(k) is not None}
+    messages = body.get("messages") or []
+    return Ask(messages, extra, _positive(body, "n") or 1, max(bounds, default=None))
+
+
+def bounded(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` (checked by ``ask``) with both output bounds, when it names both, set to the
+    larger one, the one reserved: whichever the provider honours, it cannot exceed the hold."""
+    if not all(body.get(name) is not None for name in _BOUNDS):
+        return body
+    return {**body, **dict.fromkeys(_BOUNDS, max(body[name] for name in _BOUNDS))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,11 +302,14 @@ class Ledger:
         count_prompt: Callable[[], int],
         max_tokens: int | None,
         usd_per_token: tuple[float, float],
+        choices: int = 1,
     ) -> Reservation:
         """Hold the request's worst case in every bucket, or raise ``QuotaExceeded``.
 
         ``count_prompt`` tokenises the prompt (called in a worker thread, only when a limit
-        applies); ``usd_per_token``: the model's (prompt, completion) prices."""
+        applies); ``usd_per_token``: the model's (prompt, completion) prices. ``choices`` (``n``)
+        multiplies prompt and output: OpenAI bills the prompt once, but providers without ``n``
+        are called once per choice (litellm), so the worst case is n full requests."""
         price = Price(*(usd * self._jpy_per_usd for usd in usd_per_token))
         now = self._clock()
         quotas = policy.quotas
@@ -265,7 +320,8 @@ class Ledger:
         # Tokenising a long prompt is CPU work: off the event loop.
         prompt = await anyio.to_thread.run_sync(count_prompt)
         output = max_tokens or quotas.reserve_output_tokens
-        tokens, micro = prompt + output, price.micro_yen(prompt, output)
+        tokens = (prompt + output) * choices
+        micro = price.micro_yen(prompt * choices, output * choices)
         amounts = tuple(b.amount(tokens, micro) for b in buckets)
         try:
             decision = await self.store.reserve(

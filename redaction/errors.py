@@ -3,6 +3,7 @@
     RedactionError
     ├── RedactionBlocked   the profile blocks something that was found (400 content_blocked)
     ├── PromptTooLarge     more text than the profile's max_prompt_chars (413 prompt_too_large)
+    ├── FieldRefused       a field the boundary cannot redact (400 field_not_redactable)
     └── RedactionFailed    detection errored or timed out; fail closed (503)
 
 Messages are Japanese and English; a blocked message names the types found and why, never the
@@ -27,6 +28,7 @@ class Finding:
     message_index: int
     start: int
     end: int
+    field: str = ""  # where in the request (``messages[2].tool_calls[0].function.arguments``)
 
 
 class RedactionError(Exception):
@@ -73,6 +75,18 @@ class PromptTooLarge(RedactionError):
             f"Not sent: the request holds {size:,} characters of text; the limit is {limit:,}. "
             "Split the text into smaller requests.",
         )
+
+
+class FieldRefused(RedactionError):
+    """A field the boundary will not send: unknown, of a kind that cannot be redacted (an
+    image, audio, a file), or an identifier holding something to redact. Names the field."""
+
+    status = 400
+    code = "field_not_redactable"
+
+    def __init__(self, field: str, ja: str, en: str) -> None:
+        self.field = field
+        super().__init__(f"送信できません（項目 {field}）: {ja}", f"Not sent ({field}): {en}")
 
 
 class RedactionFailed(RedactionError):

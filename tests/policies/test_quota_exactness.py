@@ -97,7 +97,7 @@ def _charge(upstream_url: str) -> int:
 def _max_tokens(upstream_url: str) -> int:
     """``max_tokens`` that makes the hold equal the charge: charge - the counted prompt."""
     route = ModelRoute(alias="mock-model", model="openai/mock-model")
-    counted = Providers().count_tokens(route, MESSAGES)
+    counted = Providers().count_tokens(route, MESSAGES, {})
     assert _charge(upstream_url) > counted
     return _charge(upstream_url) - counted
 

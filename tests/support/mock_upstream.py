@@ -5,7 +5,9 @@ what left the company. The upstream model name selects a behaviour:
 
 - ``error-500`` / ``error-400`` / ``error-429``: answer with that status and an OpenAI error body;
 - ``sleep-<seconds>``: wait before answering (timeout tests);
-- anything else: echo the last user message back, as ``echo: <text>``.
+- anything else: echo the last user message back, as ``echo: <text>``; in ``n`` choices when
+  asked (choice i > 0 says ``echo<i>: …``); when the request offers ``tools``, as a call of
+  the first tool with arguments ``{"echo": <text>}`` instead.
 
 It is a bare ASGI app on uvicorn (no framework) so the overhead benchmark can use it as the
 "direct" baseline. Run standalone with ``python -m tests.support.mock_upstream --port 9000``.
@@ -80,7 +82,8 @@ class MockUpstream:
             return
         if model.startswith("sleep-"):
             await asyncio.sleep(float(model.removeprefix("sleep-")))
-        text = "echo: " + _last_user_text(body.get("messages", []))
+        last = _last_user_text(body.get("messages", []))
+        text = "echo: " + last
         prompt_tokens = sum(
             len(json.dumps(m, ensure_ascii=False)) for m in body.get("messages", [])
         )
@@ -91,8 +94,9 @@ class MockUpstream:
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
         }
+        messages = [_message(body, i, last) for i in range(int(body.get("n") or 1))]
         if body.get("stream"):
-            await _send_stream(send, model, text, usage)
+            await _send_stream(send, model, messages, usage)
             return
         await _send_json(
             send,
@@ -104,14 +108,30 @@ class MockUpstream:
                 "model": model,
                 "choices": [
                     {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": text},
-                        "finish_reason": "stop",
+                        "index": i,
+                        "message": message,
+                        "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
                     }
+                    for i, message in enumerate(messages)
                 ],
                 "usage": usage,
             },
         )
+
+
+def _message(body: dict[str, Any], index: int, last: str) -> dict[str, Any]:
+    text = f"echo{index or ''}: {last}"
+    tools = body.get("tools") or []
+    if not tools:
+        return {"role": "assistant", "content": text}
+    name = tools[0].get("function", {}).get("name", "tool")
+    arguments = json.dumps({"echo": last}, ensure_ascii=False)
+    call = {
+        "id": f"call_{index}",
+        "type": "function",
+        "function": {"name": name, "arguments": arguments},
+    }
+    return {"role": "assistant", "content": None, "tool_calls": [call]}
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -142,20 +162,44 @@ async def _send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": data})
 
 
-async def _send_stream(send: Send, model: str, text: str, usage: dict[str, int]) -> None:
+async def _send_stream(
+    send: Send, model: str, messages: list[dict[str, Any]], usage: dict[str, int]
+) -> None:
+    """Every choice in 3-character pieces, the choices interleaved, as OpenAI streams n > 1."""
     headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     base = {"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 0, "model": model}
-    pieces = [text[i : i + 3] for i in range(0, len(text), 3)] or [""]
-    first = {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
-    events = [first]
-    events += [{**base, "choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces]
-    events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+
+    def event(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        choice = {"index": index, "delta": delta, "finish_reason": finish}
+        return {**base, "choices": [choice]}
+
+    streams = [_deltas(message) for message in messages]
+    events = [event(i, {"role": "assistant", "content": ""}) for i in range(len(messages))]
+    for step in range(max(len(s) for s in streams)):
+        events += [event(i, s[step]) for i, s in enumerate(streams) if step < len(s)]
+    events += [
+        event(i, {}, "tool_calls" if m.get("tool_calls") else "stop")
+        for i, m in enumerate(messages)
+    ]
     events.append({**base, "choices": [], "usage": usage})
-    for event in events:
-        chunk = f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode()
+    for item in events:
+        chunk = f"data: {json.dumps(item, ensure_ascii=False)}\n\n".encode()
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+
+
+def _deltas(message: dict[str, Any]) -> list[dict[str, Any]]:
+    if not message.get("tool_calls"):
+        text = message["content"]
+        return [{"content": text[i : i + 3]} for i in range(0, len(text), 3)] or [{"content": ""}]
+    [call] = message["tool_calls"]
+    arguments = call["function"]["arguments"]
+    first = {**call, "index": 0, "function": {"name": call["function"]["name"], "arguments": ""}}
+    pieces = [arguments[i : i + 3] for i in range(0, len(arguments), 3)]
+    return [{"tool_calls": [first]}] + [
+        {"tool_calls": [{"index": 0, "function": {"arguments": p}}]} for p in pieces
+    ]
 
 
 class RunningUpstream:
