@@ -101,13 +101,13 @@ def _messages(w: Walk, body: dict[str, Any], key: str) -> None:
 
 
 def _message(w: Walk, message: dict[str, Any], role: str, field: str) -> None:
-    if message.get("content") is not None:
-        content(w, message, "content", f"{field}.content", _ROLE_PARTS[role])
-    if message.get("name") is not None:
+    if message.get("name") is not None:  # first: who speaks, then what they say
         if role == "function":  # the function's name, not a participant's
             w.ident(message, "name", f"{field}.name")
         else:
             w.text(message, "name", f"{field}.name")
+    if message.get("content") is not None:
+        content(w, message, "content", f"{field}.content", _ROLE_PARTS[role])
     if message.get("refusal") is not None:
         w.text(message, "refusal", f"{field}.refusal")
     for j, call in enumerate(w.list(message.get("tool_calls") or [], f"{field}.tool_calls")):
