@@ -13,6 +13,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from redaction.evasions import View, undo
+
 # Invisible characters that can be slipped into a word to break matching (Unicode "default
 # ignorable" code points that NFKC keeps).
 _INVISIBLE = frozenset(
@@ -23,7 +25,6 @@ _INVISIBLE = frozenset(
 )
 # Marks that combine with the preceding character under NFKC (half-width ﾞﾟ included).
 _COMBINING_EXTRA = frozenset("\uff9e\uff9f\u3099\u309a")
-_DASHES = frozenset("-‐‑‒–—―−ー─━ｰ")
 _LONG_VOWELS = frozenset("ー〜～-‐‑–—―−─━ｰ~")
 _DROPPED_IN_FOLD = frozenset(" \t\r\n・･.&＆'’ー")
 
@@ -75,8 +76,9 @@ def _clusters(text: str) -> list[tuple[int, int]]:
 
 
 def normalize(text: str) -> MappedText:
-    """NFKC per character cluster, invisible characters removed, dashes between digits unified,
-    and whitespace between two Japanese characters removed ("山田　太郎" -> "山田太郎")."""
+    """NFKC per character cluster, invisible characters removed, known evasions undone
+    (``redaction.evasions``: digit separators, kanji digits, markup, obfuscated e-mail), and
+    whitespace between two Japanese characters removed ("山田　太郎" -> "山田太郎")."""
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -86,20 +88,15 @@ def normalize(text: str) -> MappedText:
             chars.append(ch)
             starts.append(begin)
             ends.append(end)
-    _unify_digit_dashes(chars)
-    keep = _drop_spaces_inside_japanese(chars)
+    view = View(chars, starts, ends)
+    undo(view)
+    keep = _drop_spaces_inside_japanese(view.chars)
     return MappedText(
-        "".join(c for c, k in zip(chars, keep, strict=True) if k),
-        tuple(s for s, k in zip(starts, keep, strict=True) if k),
-        tuple(e for e, k in zip(ends, keep, strict=True) if k),
+        "".join(c for c, k in zip(view.chars, keep, strict=True) if k),
+        tuple(s for s, k in zip(view.starts, keep, strict=True) if k),
+        tuple(e for e, k in zip(view.ends, keep, strict=True) if k),
         len(text),
     )
-
-
-def _unify_digit_dashes(chars: list[str]) -> None:
-    for i in range(1, len(chars) - 1):
-        if chars[i] in _DASHES and chars[i - 1].isdigit() and chars[i + 1].isdigit():
-            chars[i] = "-"
 
 
 def _drop_spaces_inside_japanese(chars: list[str]) -> list[bool]:

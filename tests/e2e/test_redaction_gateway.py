@@ -109,6 +109,10 @@ def test_streaming_restores_placeholders_split_across_chunks(
         ("みらいせいこうさんとの打ち合わせ", "みらいせいこう"),
         ("ﾐﾗｲｾｲｺｳの担当者", "ﾐﾗｲｾｲｺｳ"),
         ("カードは４１１１ １１１１ １１１１ １１１１です", "４１１１ １１１１"),
+        ("マイナンバーは1234.5678.9018です", "5678"),
+        ("電話は〇九〇ー一二三四ー五六七八まで", "一二三四"),
+        ("<ruby>山田<rt>やまだ</rt></ruby>様へ", "やまだ"),
+        ("連絡先 taro[at]mirai-seiko.co.jp", "taro"),
     ],
 )
 def test_evasions_are_redacted_too(
@@ -166,7 +170,9 @@ def test_placeholders_stay_consistent_across_turns_of_a_conversation(
 
 
 class _BrokenRedactor(Redactor):
-    def analyze(self, text: str, profile: RedactionProfile) -> list[Entity]:
+    def analyze(
+        self, text: str, profile: RedactionProfile, *, cancelled: Callable[[], bool]
+    ) -> list[Entity]:
         raise RuntimeError("recognizer crashed")
 
 
@@ -241,3 +247,39 @@ def test_a_prompt_over_the_policy_limit_is_refused_with_413(
     assert upstream.requests == []
     [event] = gw.audit_events("chat.completion")
     assert event.status_code == 413
+
+
+def test_values_split_across_parts_and_messages_are_redacted_in_every_piece(
+    redacting_gateway: RunningGateway, upstream: MockUpstream
+) -> None:
+    messages: list[Any] = [
+        {"role": "user", "content": "先方の担当は田中"},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "一郎様、電話は090-1234-"},
+                {"type": "text", "text": "5678、メールは ichiro.tanaka@mirai-"},
+            ],
+        },
+        {"role": "user", "content": "seiko.co.jp です。"},
+    ]
+    client(redacting_gateway).chat.completions.create(model="mock-model", messages=messages)
+    sent = upstream.texts_sent()
+    for piece in ("田中", "一郎", "090-1234", "5678", "ichiro.tanaka", "seiko.co.jp"):
+        assert piece not in sent, sent
+
+
+def test_a_blocked_type_split_across_messages_still_blocks(
+    gateway_factory: Callable[..., RunningGateway], upstream: MockUpstream
+) -> None:
+    profile = RedactionProfile(block=("MY_NUMBER",))
+    gw = gateway_factory(default_policy={"allowed_models": ["*"], "redaction": profile})
+    messages: list[Any] = [
+        {"role": "user", "content": "マイナンバーは1234 5678"},
+        {"role": "user", "content": "9018 です"},
+    ]
+    with pytest.raises(openai.BadRequestError) as info:
+        gw.openai(gw.make_key()).chat.completions.create(model="mock-model", messages=messages)
+    assert isinstance(info.value.body, dict)
+    assert info.value.body["code"] == "content_blocked"
+    assert upstream.requests == []
