@@ -36,6 +36,7 @@ from gateway.routes import (
 )
 from gateway.routes import (
     auth,
+    conversations,
     documents,
     feedback,
     health,
@@ -252,6 +253,7 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
     app.include_router(quota.router)
     app.include_router(feedback.router)
     app.include_router(documents.router)
+    app.include_router(conversations.router)
     app.include_router(kpi.router)
     app.include_router(metrics.router)
     app.include_router(audit_log.router)

@@ -37,6 +37,7 @@ class Exchange:
     hold: Reservation | None = None
     settled: Settled = field(default_factory=Settled)
     streamed: int = 0  # chunks relayed: the usage estimate when a stream ends without usage
+    answer: list[str] = field(default_factory=list)  # streamed text as the provider wrote it
     reply_headers: dict[str, str] | None = None  # the caller's, to receive the quota warning
     usage: dict[str, int] = field(default_factory=dict)
     redactions: dict[str, int] = field(default_factory=dict)

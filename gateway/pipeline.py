@@ -27,6 +27,7 @@ from gateway.exchange import Exchange
 from gateway.principal import Principal
 from gateway.settings import ModelRoute
 from gateway.state import AppState
+from gateway.workspace.conversations import Keep, vault_key
 from policies.quota import WARNING_HEADER, ask, bounded
 from policies.resolve import ResolvedPolicy, check_model, check_use_case, resolve
 from redaction.boundary import Outgoing, pseudonym, redact_request
@@ -102,7 +103,9 @@ async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Outgoi
     if state.redaction is None or ex.resolved is None:
         raise errors.not_sent("秘匿化が利用できない", "Redaction is unavailable")
     # Placeholders stay consistent across the turns of one conversation of one user.
-    conversation = f"{ex.principal.user_id}:{ex.conversation_id}" if ex.conversation_id else None
+    conversation = (
+        vault_key(ex.principal.user_id, ex.conversation_id) if ex.conversation_id else None
+    )
     secret = state.settings.secret_key.get_secret_value()
     try:
         redacted = await redact_request(
@@ -164,6 +167,7 @@ async def chat_stream(
     conversation_id: str | None = None,
     use_case: str | None = None,
     reply_headers: dict[str, str] | None = None,
+    keep: Keep | None = None,
 ) -> AsyncIterator[bytes]:
     """A streaming completion. Errors before the first chunk raise (a proper HTTP status);
     the returned iterator yields SSE bytes and settles and records the outcome when it ends."""
@@ -178,7 +182,8 @@ async def chat_stream(
         ex.fail(exc)
         await _finish(state, ex)
         raise
-    return _relay(state, ex, route, first, upstream, redacted.stream_restorer())
+    relay = _relay(state, ex, route, first, upstream, redacted.stream_restorer())
+    return relay if keep is None else _kept(relay, ex, redacted, keep)
 
 
 def _sse(chunk: dict[str, Any]) -> bytes:
@@ -197,6 +202,7 @@ async def _relay(
         chunk: dict[str, Any] | None = first
         while chunk is not None:
             chunk["model"] = route.alias
+            ex.answer.append(_raw_text(chunk))
             if chunk.get("usage"):
                 ex.usage = chunk["usage"]
             ex.streamed += 1
@@ -216,3 +222,19 @@ async def _relay(
         raise
     finally:
         await _finish(state, ex)
+
+
+def _raw_text(chunk: dict[str, Any]) -> str:
+    choices = chunk.get("choices") or [{}]
+    return str((choices[0].get("delta") or {}).get("content") or "")
+
+
+async def _kept(
+    relay: AsyncIterator[bytes], ex: Exchange, redacted: Outgoing, keep: Keep
+) -> AsyncIterator[bytes]:
+    """The relay, then ``keep`` with the answer as it arrived (placeholders, not names)."""
+    async for piece in relay:
+        yield piece
+    if ex.outcome == "ok":
+        with anyio.CancelScope(shield=True):
+            await keep(redacted.body["messages"], "".join(ex.answer), redacted.mapping)

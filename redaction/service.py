@@ -44,10 +44,27 @@ class PreviewSpan:
 
 
 @dataclass(frozen=True, slots=True)
+class PreviewGroup:
+    """Every occurrence of one value: shown once, with how often it occurs."""
+
+    type: EntityType
+    text: str
+    placeholder: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class Preview:
     text: str  # exactly what would be sent (for a new conversation)
     spans: tuple[PreviewSpan, ...]
     blocked: tuple[Finding, ...]  # non-empty: the request would be refused
+
+    def groups(self) -> list[PreviewGroup]:
+        """The spans grouped by (type, value, placeholder), in order of first occurrence."""
+        counts = Counter((span.type, span.text, span.placeholder) for span in self.spans)
+        return [
+            PreviewGroup(t, text, placeholder, n) for (t, text, placeholder), n in counts.items()
+        ]
 
 
 def _texts(messages: Sequence[dict[str, Any]]) -> list[tuple[int, int | None, str]]:
@@ -179,11 +196,14 @@ async def redact_messages(
     return Redacted(messages=out, mapping=mapping, counts=dict(counts))
 
 
-def preview_text(text: str, entities: Sequence[Entity], profile: RedactionProfile) -> Preview:
-    """The redaction of one text with a fresh mapping (synchronous core of ``preview``)."""
+def preview_text(
+    text: str, entities: Sequence[Entity], profile: RedactionProfile, base: Mapping | None = None
+) -> Preview:
+    """The redaction of one text (synchronous core of ``preview``); ``base``: the
+    conversation's mapping, so earlier turns' placeholders are the ones shown."""
     blocked = tuple(Finding(e.type, 0, e.start, e.end) for e in entities if e.type in profile.block)
     kept = _redactable(list(entities), profile)
-    mapping = Mapping().assign(mention_items(text, kept), avoid=text)
+    mapping = (base or Mapping()).assign(mention_items(text, kept), avoid=text)
     redacted, placed = _placed(text, kept, mapping)
     spans = tuple(
         PreviewSpan(e.type, e.start, e.end, e.text, placeholder, at, at + len(placeholder))
@@ -200,9 +220,11 @@ async def preview(
     timeout_s: float,
     limiter: FairLimiter | None = None,
     owner: str = "",
+    base: Mapping | None = None,
 ) -> Preview:
-    """For ``POST /api/redaction/preview``: the text exactly as it would leave in a new
-    conversation, the spans replaced, and what would be blocked. Raises ``RedactionFailed``."""
+    """For ``POST /api/redaction/preview``: the text exactly as it would leave (in the
+    conversation whose mapping is ``base``, else a new one), the spans replaced, and what would
+    be blocked. Raises ``RedactionFailed``."""
     found = await analyze_texts(
         [text],
         redactor=redactor,
@@ -211,4 +233,4 @@ async def preview(
         limiter=limiter,
         owner=owner,
     )
-    return preview_text(text, found[0], profile)
+    return preview_text(text, found[0], profile, base)

@@ -18,8 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway import pipeline
 from gateway.auth import Caller, app_state, authenticate
+from gateway.principal import Principal
 from gateway.state import AppState
+from gateway.workspace import conversations
 from gateway.workspace.documents import SUPPORTED
+from gateway.workspace.sealing import Sealer
 from policies.model import DEFAULT_USE_CASE, Policy
 from policies.resolve import resolve
 from redaction.entities import LABELS_JA
@@ -108,15 +111,34 @@ async def chat_page(request: Request, caller: Caller) -> Response:
         "accept": ",".join(f".{kind}" for kind in SUPPORTED),
         "accept_label": " ".join(f".{kind}" for kind in SUPPORTED),
         "max_mb": f"{policy.documents.max_bytes / 1024 / 1024:g}",
+        "store": "server" if policy.retention.store_conversations else "browser",
     }
     return render(request, "chat.html", context)
+
+
+def _keeper(state: AppState, caller: Principal, body: WebChatIn) -> conversations.Keep | None:
+    """Saves the conversation after each answer, unless the department's policy says not to."""
+    retention = resolve(policies=state.policies, principal=caller).policy.retention
+    if not retention.store_conversations:
+        return None
+    first = next(turn.content for turn in body.messages if turn.role == "user")
+    return conversations.keeper(
+        sessions=state.sessions,
+        sealer=Sealer(state.settings.secret_key.get_secret_value()),
+        user_id=caller.user_id,
+        conversation_id=body.conversation_id,
+        title=first,
+        use_case=body.use_case,
+        keep_days=retention.days,
+    )
 
 
 @router.post("/web/chat", response_model=None)
 async def web_chat(request: Request, body: WebChatIn, caller: Caller) -> Response:
     headers: dict[str, str] = {}  # the pipeline adds the request id and the quota warning
+    state = app_state(request)
     chunks = await pipeline.chat_stream(
-        state=app_state(request),
+        state=state,
         principal=caller,
         body={
             "model": body.model,
@@ -126,6 +148,7 @@ async def web_chat(request: Request, body: WebChatIn, caller: Caller) -> Respons
         conversation_id=body.conversation_id,
         use_case=body.use_case,
         reply_headers=headers,
+        keep=_keeper(state, caller, body),
     )
     return StreamingResponse(
         chunks,

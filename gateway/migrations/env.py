@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 import audit.models
-import gateway.models  # noqa: F401 - registers the tables on Base.metadata
+import gateway.models
+import gateway.workspace.models  # noqa: F401
 from gateway.db import Base, is_sqlite, make_sync_engine
 
 _ = audit.models
