@@ -73,4 +73,4 @@ def test_chromium_signs_in_at_the_independent_provider(
     page.click("#submit")
     page.wait_for_url(f"{interop_gateway.base_url}/")
     assert page.inner_text("#department") == "営業部"
-    assert page.inner_text("#role") == "staff"
+    assert page.inner_text("#role") == "一般社員"  # the home page names roles in Japanese
