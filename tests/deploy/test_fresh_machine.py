@@ -102,3 +102,13 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_second() -> None:
     assert block[1].startswith("bash .ci/test ")
     assert "bash .ci/test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert os.access(BOOTSTRAP, os.X_OK)
+
+
+@pytest.mark.parametrize(
+    "script", ["deploy/bootstrap.sh", "bench/fresh/run.sh", ".ci/run", ".ci/test"]
+)
+def test_shell_scripts_pass_shellcheck(script: str) -> None:
+    done = subprocess.run(
+        ["shellcheck", "--external-sources", script], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
