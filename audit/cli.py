@@ -15,9 +15,9 @@ import click
 
 from audit.retention import Purge, purge
 from audit.verify import Verification, checkpoint_key, verify
-from gateway.cli import config_option, settings_from
-from gateway.db import make_async_engine, make_sync_engine, sessionmaker
-from gateway.settings import Settings
+from gateway.kernel.config import config_option, settings_from
+from gateway.kernel.db import make_async_engine, make_sync_engine, sessionmaker
+from gateway.kernel.settings import Settings
 from policies.loader import PolicyInvalid, load_folder
 from policies.model import Policy
 from policies.resolve import PolicySet

@@ -49,13 +49,9 @@ def _out(row: Feedback) -> FeedbackOut:
         helpful=row.helpful,
         reason=row.reason,
         minutes_saved=row.minutes_saved,
-        created_at=_aware(row.created_at),
-        updated_at=_aware(row.updated_at),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 async def _own_answer(session: AsyncSession, request_id: str, user_email: str) -> AuditEvent | None:

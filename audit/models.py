@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base
+from gateway.kernel.db import Base, UtcDateTime
 
 GENESIS_HASH = "0" * 64
 
@@ -32,7 +32,7 @@ class AuditEvent(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     event_type: Mapped[str] = mapped_column(String(50))
     outcome: Mapped[str] = mapped_column(String(30))
     status_code: Mapped[int] = mapped_column(Integer, default=200)
@@ -75,11 +75,11 @@ class AuditCheckpoint(Base):
     __tablename__ = "audit_checkpoints"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     through_seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     through_hash: Mapped[str] = mapped_column(String(64))
     purged_events: Mapped[int] = mapped_column(BigInteger)
-    cutoff: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cutoff: Mapped[datetime] = mapped_column(UtcDateTime())
     signature: Mapped[str] = mapped_column(String(64))
 
 
@@ -102,5 +102,5 @@ class Feedback(Base):
     helpful: Mapped[bool | None] = mapped_column(Boolean)
     reason: Mapped[str | None] = mapped_column(Text)
     minutes_saved: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

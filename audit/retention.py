@@ -34,10 +34,6 @@ class Purge:
     dry_run: bool
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 async def _expired_prefix(
     session: AsyncSession, start: int, now: datetime, days_for: Callable[[str | None], int]
 ) -> tuple[int, str | None, int, datetime | None]:
@@ -57,8 +53,8 @@ async def _expired_prefix(
         if not rows:
             return last_seq, last_hash, count, None
         for row in rows:
-            if _aware(row.created_at) >= now - timedelta(days=days_for(row.department)):
-                return last_seq, last_hash, count, _aware(row.created_at)
+            if row.created_at >= now - timedelta(days=days_for(row.department)):
+                return last_seq, last_hash, count, row.created_at
             last_seq, last_hash, count = row.seq, row.hash, count + 1
         seq = rows[-1].seq
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,10 +74,7 @@ class Filters:
 
 def _shape(row: Any, tz: ZoneInfo) -> dict[str, Any]:
     out = {name: row[name] for name in FIELDS}
-    created = out["created_at"]
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
-    out["created_at"] = created.astimezone(tz).isoformat(timespec="seconds")
+    out["created_at"] = out["created_at"].astimezone(tz).isoformat(timespec="seconds")
     out["detail"] = {k: v for k, v in (out["detail"] or {}).items() if k not in _PRIVATE_DETAIL}
     return out
 

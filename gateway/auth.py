@@ -2,9 +2,9 @@
 refuse it, and the role and department checks every protected route reuses.
 
 Credentials are ``Authorization: Bearer kk_…`` API keys (checked first, through the in-process
-``gateway.keycache``: the hot path does not wait for the database) or the browser session
-cookie (``gateway.sessions``), whose state-changing requests must also carry a CSRF token
-(``gateway.csrf``). Every refusal leaves
+``gateway.identity.keycache``: the hot path does not wait for the database) or the browser session
+cookie (``gateway.identity.sessions``), whose state-changing requests must also carry a CSRF token
+(``gateway.identity.csrf``). Every refusal leaves
 an audit event, so IT can see probing.
 
 Use in a route::
@@ -23,10 +23,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from audit.chain import EventIn
-from gateway import apikeys, csrf
-from gateway.errors import CsrfFailed, Forbidden, Unauthenticated
-from gateway.principal import Principal, Role
-from gateway.sessions import SESSION_COOKIE
+from gateway.identity import apikeys, csrf
+from gateway.identity.sessions import SESSION_COOKIE
+from gateway.kernel.errors import CsrfFailed, Forbidden, Unauthenticated
+from gateway.kernel.principal import Principal, Role
 from gateway.state import AppState
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
-from gateway.settings import ConfigError, Settings, load_settings
+from gateway.kernel.config import CONFIG_ENV, config_option, config_path, settings_from
+from gateway.kernel.settings import Settings
 
 _LAZY = {
     "redact": "redaction.cli:redact",
@@ -46,29 +45,6 @@ class _Commands(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
-def _config_path(config: str | None) -> Path | None:
-    value = config or os.environ.get("KAKEHASHI_CONFIG")
-    return Path(value) if value else None
-
-
-def settings_from(config: str | None, **overrides: Any) -> Settings:
-    """Load settings or exit with the config error (file: field: problem)."""
-    try:
-        return load_settings(_config_path(config), **overrides)
-    except ConfigError as exc:
-        click.echo(f"設定エラー / configuration error:\n{exc}", err=True)
-        sys.exit(2)
-
-
-config_option = click.option(
-    "--config",
-    "config",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="YAML config file (default: $KAKEHASHI_CONFIG).",
-)
-
-
 @click.group(cls=_Commands)
 def main() -> None:
     """Kakehashi (架け橋): a generative-AI governance gateway."""
@@ -82,13 +58,13 @@ def main() -> None:
 def serve(config: str | None, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the gateway."""
     settings = settings_from(config)
-    path = _config_path(config)
+    path = config_path(config)
     if path is not None:
-        os.environ["KAKEHASHI_CONFIG"] = str(path.resolve())
+        os.environ[CONFIG_ENV] = str(path.resolve())
     import uvicorn
 
     uvicorn.run(
-        "gateway.app:create_app_from_env",
+        "gateway.http.app:create_app_from_env",
         factory=True,
         host=host or settings.server.host,
         port=port or settings.server.port,
@@ -103,9 +79,7 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
 @click.option("--data-dir", type=click.Path(file_okay=False), default=".kakehashi-demo")
 def demo(port: int, data_dir: str) -> None:
     """Run the whole product on embedded defaults with demo data."""
-    from gateway.demo import run_demo
-
-    run_demo(port=port, data_dir=Path(data_dir))
+    _run_demo(port=port, data_dir=Path(data_dir))
 
 
 @main.group()
@@ -162,9 +136,9 @@ async def _create_key(
 ) -> str:
     from audit.chain import EventIn
     from audit.writer import AuditWriter
-    from gateway import apikeys
-    from gateway.db import make_async_engine, sessionmaker
-    from gateway.principal import Role
+    from gateway.identity import apikeys
+    from gateway.kernel.db import make_async_engine, sessionmaker
+    from gateway.kernel.principal import Role
 
     engine = make_async_engine(settings.database.url)
     sessions = sessionmaker(engine)
@@ -187,3 +161,53 @@ async def _create_key(
         return new.token
     finally:
         await engine.dispose()
+
+
+async def _seed_demo(settings: Settings) -> str:
+    from gateway.demo.data import DEMO_USERS
+    from gateway.identity import apikeys
+    from gateway.kernel.db import make_async_engine, sessionmaker
+
+    engine = make_async_engine(settings.database.url)
+    try:
+        async with sessionmaker(engine).begin() as session:
+            users = [
+                await apikeys.upsert_user(
+                    session=session,
+                    email=u.email,
+                    department=u.department,
+                    role=u.role,
+                    display_name=u.name,
+                )
+                for u in DEMO_USERS
+            ]
+            new = await apikeys.create(session=session, user=users[0], name="demo")
+        return new.token
+    finally:
+        await engine.dispose()
+
+
+def _run_demo(*, port: int, data_dir: Path) -> None:
+    import uvicorn
+
+    from gateway.demo.data import DEMO_USERS, demo_settings
+    from gateway.http.app import create_app
+    from gateway.migrate import upgrade
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = demo_settings(port=port, data_dir=data_dir)
+    upgrade(settings.database.url)
+    token = asyncio.run(_seed_demo(settings))
+    model = settings.models[0].alias
+    click.echo(f"""
+Kakehashi デモ / demo — http://127.0.0.1:{port}
+  sign in / ログイン: http://127.0.0.1:{port}/login  (development IdP: pick a demo user)
+  model: {model} ({settings.models[0].description})
+  demo API key for {DEMO_USERS[0].email} ({DEMO_USERS[0].department}):
+    {token}
+  try:
+    curl -s http://127.0.0.1:{port}/v1/chat/completions -H "Authorization: Bearer {token}" \\
+      -H 'content-type: application/json' \\
+      -d '{{"model": "{model}", "messages": [{{"role": "user", "content": "こんにちは"}}]}}'
+""")
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")

@@ -13,8 +13,8 @@ from typing import Any
 import anyio
 
 from audit.chain import EventIn
-from gateway.errors import KakehashiError
-from gateway.principal import Principal
+from gateway.kernel.errors import KakehashiError
+from gateway.kernel.principal import Principal
 from policies.quota import Reservation, Settled
 from policies.resolve import ResolvedPolicy
 

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 
-from gateway.db import Base, make_sync_engine, sync_url
+from gateway.kernel.db import Base, make_sync_engine, sync_url
 
 
 def alembic_config(url: str) -> Config:
@@ -27,7 +27,7 @@ def upgrade(url: str, revision: str = "head") -> None:
 def drift(url: str) -> list[Any]:
     """Differences between the migrated database and the models (empty when in sync)."""
     import audit.models
-    import gateway.models  # noqa: F401
+    import gateway.identity.models  # noqa: F401
 
     _ = audit.models
     engine = make_sync_engine(url)

@@ -22,10 +22,10 @@ from typing import Any
 import anyio
 import orjson
 
-from gateway import errors
 from gateway.exchange import Exchange
-from gateway.principal import Principal
-from gateway.settings import ModelRoute
+from gateway.kernel import errors
+from gateway.kernel.principal import Principal
+from gateway.kernel.settings import ModelRoute
 from gateway.state import AppState
 from gateway.workspace.conversations import Keep, vault_key
 from policies.quota import WARNING_HEADER, ask, bounded

@@ -10,7 +10,7 @@ Three implementations of one ``Provider`` protocol, chosen per model route:
   ``via_litellm: true``. litellm is imported lazily (~6 s, ~200 MB) so the CLI never pays it.
 - ``DemoModel``: the clearly labelled offline model used by ``kakehashi demo``.
 
-Provider exceptions are mapped to ``gateway.errors`` here and nowhere else.
+Provider exceptions are mapped to ``gateway.kernel.errors`` here and nowhere else.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from typing import Any, Protocol
 import aiohttp
 import orjson
 
-from gateway.errors import (
+from gateway.kernel.errors import (
     BadRequest,
     KakehashiError,
     QuotaExceeded,
     UpstreamError,
     UpstreamTimeout,
 )
-from gateway.settings import ModelRoute
+from gateway.kernel.settings import ModelRoute
 
 Chunk = dict[str, Any]
 OPENAI_DEFAULT_BASE = "https://api.openai.com/v1"

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from audit.writer import AuditWriter
-from gateway.keycache import KeyCache
+from gateway.identity.keycache import KeyCache
+from gateway.identity.oidc import OidcClient
+from gateway.identity.sessions import OneTimeStore, SessionStore
+from gateway.kernel.settings import Settings
 from gateway.metrics import Metrics
-from gateway.oidc import OidcClient
 from gateway.provider import Providers
-from gateway.sessions import OneTimeStore, SessionStore
-from gateway.settings import Settings
 from policies.quota import Ledger
 from policies.store import PolicyStore
 from redaction.analysis import FairLimiter
@@ -51,7 +51,7 @@ class AppState:
     policies: PolicyStore  # the live set; hot-reloaded by ``refresh()``
     quota: Ledger
     redis: Any | None = None  # redis.asyncio.Redis when configured
-    sso: Sso | None = None  # built by the lifespan (gateway.app)
+    sso: Sso | None = None  # built by the lifespan (gateway.http.app)
     redaction: Redaction | None = None  # built by the lifespan; None refuses every chat
     metrics: Metrics = field(default_factory=Metrics)
     keys: KeyCache = field(default_factory=KeyCache)  # valid API keys seen recently

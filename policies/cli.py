@@ -7,13 +7,12 @@ neither litellm nor the web stack, so it runs in a second on an IT laptop or in 
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from gateway.settings import ConfigError, load_settings
+from gateway.kernel.config import config_path, settings_from
 from policies.loader import check_folder
 from policies.resolve import PolicySet
 
@@ -24,15 +23,10 @@ def policy() -> None:
 
 
 def _settings_models(config: str | None) -> tuple[Path | None, list[str] | None]:
-    value = config or os.environ.get("KAKEHASHI_CONFIG")
-    if not value:
+    if config_path(config) is None:
         return None, None
-    try:
-        # Only the model aliases are read: no secrets are needed to check policies.
-        settings = load_settings(Path(value), mode="test")
-    except ConfigError as exc:
-        click.echo(f"設定エラー / configuration error:\n{exc}", err=True)
-        sys.exit(2)
+    # Only the model aliases are read: no secrets are needed to check policies.
+    settings = settings_from(config, mode="test")
     return settings.policies_dir, [m.alias for m in settings.models]
 
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 
-from gateway.errors import BadRequest, QuotaExceeded, Unavailable
+from gateway.kernel.errors import BadRequest, QuotaExceeded, Unavailable
 from policies.model import Limit, Policy, Quotas, Windows
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.principal import Principal, Role
+from gateway.kernel.principal import Principal, Role
 from policies.quota import BucketStatus, Ledger
 from policies.resolve import PolicySet
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from gateway.errors import ModelNotAllowed, UseCaseNotAllowed
-from gateway.principal import Principal
+from gateway.kernel.errors import ModelNotAllowed, UseCaseNotAllowed
+from gateway.kernel.principal import Principal
 from policies.model import DEFAULT_USE_CASE, Policy
 
 

@@ -2,7 +2,7 @@
 ``POST /admin/audit/verify`` (check the hash chain now).
 
 Admins only; managers and staff get an audited 403 like on ``/api/audit``. Listing goes
-through the same function as ``/api/audit`` (``gateway.routes.audit.list_events``), so the
+through the same function as ``/api/audit`` (``gateway.http.routes.audit.list_events``), so the
 page never shows prompt text either. Verification walks the whole chain (about 15 s for a
 year of 200k events): it runs in a worker thread on a connection of its own, so the event loop
 stays free, one walk at a time per process (a second click meanwhile gets 503). Each run is
@@ -25,11 +25,11 @@ from audit import search
 from audit.chain import EventIn
 from audit.verify import Verification, checkpoint_key, verify
 from gateway.auth import Caller, app_state, authenticate, require_role
-from gateway.db import make_sync_engine
-from gateway.errors import BadRequest, Unavailable
-from gateway.principal import Role
-from gateway.routes.audit import AuditQuery, list_events
-from gateway.settings import Settings
+from gateway.http.routes.audit import AuditQuery, list_events
+from gateway.kernel.db import make_sync_engine
+from gateway.kernel.errors import BadRequest, Unavailable
+from gateway.kernel.principal import Role
+from gateway.kernel.settings import Settings
 from web.templating import render
 
 router = APIRouter(

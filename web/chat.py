@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway import pipeline
 from gateway.auth import Caller, app_state, authenticate
-from gateway.principal import Principal
+from gateway.kernel.principal import Principal
 from gateway.state import AppState
 from gateway.workspace import conversations
 from gateway.workspace.documents import SUPPORTED

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from gateway.errors import BadRequest, KakehashiError, NotFound, Unauthenticated
+from gateway.kernel.errors import BadRequest, KakehashiError, NotFound, Unauthenticated
 from web.templating import render
 
 _TITLES = {

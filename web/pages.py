@@ -20,10 +20,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gateway.auth import Caller, app_state, authenticate
-from gateway.errors import BadRequest
-from gateway.models import User
-from gateway.principal import Role
-from gateway.routes.keys import KeyOut, create_key, list_keys, revoke_key
+from gateway.http.routes.keys import KeyOut, create_key, list_keys, revoke_key
+from gateway.identity.models import User
+from gateway.kernel.errors import BadRequest
+from gateway.kernel.principal import Role
 from web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(authenticate)])

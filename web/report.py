@@ -16,8 +16,8 @@ from fastapi.responses import Response
 
 from audit.kpi import Kpis, period_of
 from gateway.auth import DepartmentScope, app_state, authenticate
-from gateway.errors import BadRequest
-from gateway.routes.kpi import department_kpis, today, weekly_kpis
+from gateway.http.routes.kpi import department_kpis, today, weekly_kpis
+from gateway.kernel.errors import BadRequest
 from gateway.state import AppState
 from web import charts
 from web.templating import render

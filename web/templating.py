@@ -18,8 +18,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from gateway import csrf
-from gateway.principal import Principal, Role
+from gateway.identity import csrf
+from gateway.kernel.principal import Principal, Role
 from redaction.entities import LABELS_JA
 
 ROLE_LABELS = {Role.STAFF: "一般社員", Role.MANAGER: "部門管理者", Role.ADMIN: "情シス管理者"}

@@ -31,7 +31,7 @@ from audit import kpi, search
 from audit.chain import EventIn, event_hash
 from audit.models import AuditChainHead, AuditEvent, Feedback
 from bench.overhead.report import replace_section
-from gateway.db import make_async_engine, make_sync_engine, sessionmaker
+from gateway.kernel.db import make_async_engine, make_sync_engine, sessionmaker
 from gateway.migrate import upgrade
 from policies.model import Policy, Trial, TrialTargets
 from policies.resolve import PolicySet

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import audit.writer
-import gateway.keycache
+import gateway.identity.keycache
 import gateway.pipeline
 import gateway.provider
-from gateway.app import create_app_from_env
+from gateway.http.app import create_app_from_env
 
 _stage: contextvars.ContextVar[dict[str, float] | None] = contextvars.ContextVar(
     "bench_stage", default=None
@@ -77,7 +77,7 @@ def _audit_nowait(original: AsyncFn) -> AsyncFn:
 
 def _patch() -> None:
     # A request's wait for its key: ~0 on a hit; background refreshes are not counted.
-    cache = gateway.keycache.KeyCache
+    cache = gateway.identity.keycache.KeyCache
     cache.principal = _timed("auth", cache.principal)  # type: ignore[method-assign,assignment]
     gateway.pipeline.chat = _timed("chat", gateway.pipeline.chat)  # type: ignore[assignment]
     compat = gateway.provider.OpenAICompatible

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 
 import audit.models
-import gateway.models
+import gateway.identity.models
 import gateway.workspace.models  # noqa: F401
-from gateway.db import Base, is_sqlite, make_sync_engine
+from gateway.kernel.db import Base, is_sqlite, make_sync_engine
 
 _ = audit.models
 config = context.config

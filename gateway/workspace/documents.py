@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from gateway.errors import BadRequest
+from gateway.kernel.errors import BadRequest
 from policies.model import DocumentLimits
 
 # A .docx or .xlsx is a zip: refuse one that inflates far beyond its size (a zip bomb).

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base
+from gateway.kernel.db import Base
 
 
 class Conversation(Base):

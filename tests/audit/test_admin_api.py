@@ -10,7 +10,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from gateway.principal import Role
+from gateway.kernel.principal import Role
 from tests.fixtures.gateway import RunningGateway
 from tests.fixtures.policies import PolicyFolder
 

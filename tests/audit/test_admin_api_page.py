@@ -10,8 +10,8 @@ from collections.abc import Callable
 import httpx
 from sqlalchemy import text
 
-from gateway.db import make_sync_engine
-from gateway.principal import Role
+from gateway.kernel.db import make_sync_engine
+from gateway.kernel.principal import Role
 from tests.fixtures.gateway import RunningGateway
 from tests.fixtures.oidc import SsoGateway
 from tests.fixtures.policies import PolicyFolder
@@ -103,7 +103,7 @@ def test_the_page_verifies_the_chain_and_names_the_tampered_event(
     assert 'class="ok"' in intact.text
 
     [chat] = gateway.audit_events("chat.completion")
-    engine = make_sync_engine(gateway.settings.database.url)
+    engine = make_sync_engine(gateway.kernel.settings.database.url)
     try:
         with engine.begin() as conn:
             conn.execute(

@@ -15,7 +15,7 @@ import httpx
 from click.testing import CliRunner
 
 from gateway.cli import main
-from gateway.principal import Role
+from gateway.kernel.principal import Role
 from tests.fixtures.gateway import RunningGateway
 from tests.fixtures.policies import PolicyFolder
 

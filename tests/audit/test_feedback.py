@@ -17,7 +17,7 @@ from audit.chain import EventIn
 from audit.feedback import Rating
 from audit.models import Feedback
 from audit.writer import append_batch
-from gateway.db import make_async_engine, sessionmaker
+from gateway.kernel.db import make_async_engine, sessionmaker
 from tests.fixtures.oidc import SsoGateway
 
 T = TypeVar("T")

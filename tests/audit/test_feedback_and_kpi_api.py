@@ -9,7 +9,7 @@ import io
 import httpx
 import openpyxl
 
-from gateway.principal import Role
+from gateway.kernel.principal import Role
 from tests.fixtures.gateway import RunningGateway
 
 

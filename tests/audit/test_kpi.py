@@ -19,7 +19,7 @@ from audit.chain import EventIn
 from audit.kpi import Kpis
 from audit.models import Feedback
 from audit.writer import append_batch
-from gateway.db import make_async_engine, sessionmaker
+from gateway.kernel.db import make_async_engine, sessionmaker
 from policies.model import Policy, Trial, TrialTargets, UseCase
 from policies.resolve import PolicySet
 

@@ -18,7 +18,7 @@ from audit.cli import audit
 from audit.retention import purge
 from audit.verify import checkpoint_key
 from audit.writer import append_batch
-from gateway.db import make_async_engine, make_sync_engine, sessionmaker
+from gateway.kernel.db import make_async_engine, make_sync_engine, sessionmaker
 
 NOW = datetime.now(UTC)
 SECRET = "test-secret-for-retention-0123456789"

@@ -17,7 +17,7 @@ from sqlalchemy import Column, update
 from audit.chain import EventIn, event_hash
 from audit.models import AuditEvent
 from audit.verify import checkpoint_key, verify
-from gateway.db import make_sync_engine
+from gateway.kernel.db import make_sync_engine
 from tests.audit.test_verify import append
 
 _TABLE = AuditEvent.__table__

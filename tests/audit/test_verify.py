@@ -18,7 +18,7 @@ from audit.chain import EventIn, event_hash
 from audit.cli import audit
 from audit.models import AuditEvent
 from audit.writer import append_batch
-from gateway.db import make_async_engine, make_sync_engine, sessionmaker
+from gateway.kernel.db import make_async_engine, make_sync_engine, sessionmaker
 
 NOW = datetime.now(UTC)
 

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from audit.verify import checkpoint_key, sign_checkpoint
-from gateway.settings import Settings
+from gateway.kernel.settings import Settings
 
 
 def test_production_refuses_a_short_secret_key() -> None:

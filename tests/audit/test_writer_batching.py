@@ -15,7 +15,7 @@ from audit.chain import EventIn
 from audit.models import AuditEvent
 from audit.verify import checkpoint_key, verify
 from audit.writer import AuditWriter
-from gateway.db import is_sqlite, make_async_engine, make_sync_engine, sessionmaker
+from gateway.kernel.db import is_sqlite, make_async_engine, make_sync_engine, sessionmaker
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 from sqlalchemy import text
 
-from gateway.db import make_sync_engine
+from gateway.kernel.db import make_sync_engine
 from tests.fixtures.gateway import RunningGateway
 from tests.support.mock_upstream import MockUpstream
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from gateway.sessions import SESSION_COOKIE
+from gateway.identity.sessions import SESSION_COOKIE
 from tests.fixtures.oidc import InteropIdp, SsoGateway
 from tests.support.browser import CHROMIUM_ARGS, chromium_executable
 

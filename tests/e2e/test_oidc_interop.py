@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import httpx
 
-from gateway.sessions import SESSION_COOKIE
+from gateway.identity.sessions import SESSION_COOKIE
 from tests.fixtures.oidc import InteropIdp, SsoGateway, submit_form
 
 

@@ -12,7 +12,7 @@ import httpx
 import openai
 import pytest
 
-from gateway.settings import Settings
+from gateway.kernel.settings import Settings
 from redaction.engine import Redactor
 from redaction.entities import Entity
 from redaction.profile import RedactionProfile

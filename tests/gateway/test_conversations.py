@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from gateway.db import make_sync_engine
+from gateway.kernel.db import make_sync_engine
 from tests.fixtures.chat import ask, signed_in, streamed_text
 from tests.fixtures.oidc import SsoGateway
 from tests.fixtures.policies import DEFAULTS, PolicyFolder

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from gateway.apikeys import Found
-from gateway.db import make_sync_engine
-from gateway.keycache import KeyCache
-from gateway.principal import Principal, Role
+from gateway.identity.apikeys import Found
+from gateway.identity.keycache import KeyCache
+from gateway.kernel.db import make_sync_engine
+from gateway.kernel.principal import Principal, Role
 from tests.fixtures.gateway import RunningGateway
 
 

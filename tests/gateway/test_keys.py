@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from gateway.db import make_sync_engine
-from gateway.models import ApiKey
+from gateway.identity.models import ApiKey
+from gateway.kernel.db import make_sync_engine
 from tests.fixtures.oidc import SsoGateway
 
 SATO = "sato@demo.kakehashi.example"

@@ -14,8 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import ValidationError
 
 from audit.chain import EventIn
+from gateway.kernel.settings import Settings
 from gateway.metrics import Metrics
-from gateway.settings import Settings
 
 
 def samples(exposition: bytes) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -72,7 +72,7 @@ def test_an_outcome_counts_requests_tokens_cost_latency_and_refusals() -> None:
 _RECORD = """
 from audit.chain import EventIn
 from gateway.metrics import Metrics
-from gateway.settings import Settings
+from gateway.kernel.settings import Settings
 Metrics().record(EventIn(event_type="chat.completion", outcome="ok", department="総務部",
                          model="m", cost_jpy=1.25))
 """

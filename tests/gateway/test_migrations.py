@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from gateway.db import make_sync_engine
+from gateway.kernel.db import make_sync_engine
 from gateway.migrate import drift
 
 

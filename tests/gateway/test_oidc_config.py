@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
-from gateway.app import create_app
-from gateway.demo import DEMO_OIDC_MAPPING, demo_settings
-from gateway.devidp import DevIdp
-from gateway.oidc import Assignment, admission_problem, assign
-from gateway.principal import Role
-from gateway.routes.auth import safe_next
-from gateway.sessions import cookie_secure
-from gateway.settings import ConfigError, OidcSettings, Settings, load_settings
+from gateway.demo.data import DEMO_OIDC_MAPPING, demo_settings
+from gateway.demo.devidp import DevIdp
+from gateway.http.app import create_app
+from gateway.http.routes.auth import safe_next
+from gateway.identity.oidc import Assignment, admission_problem, assign
+from gateway.identity.sessions import cookie_secure
+from gateway.kernel.principal import Role
+from gateway.kernel.settings import ConfigError, OidcSettings, Settings, load_settings
 
 PROD_SECRET = "a-long-production-secret-for-tests-only-0123456789"
 

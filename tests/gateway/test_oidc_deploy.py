@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from gateway.oidc import assign
-from gateway.settings import Settings, load_settings
+from gateway.identity.oidc import assign
+from gateway.kernel.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from gateway.db import make_sync_engine
-from gateway.models import User, WebSession
-from gateway.sessions import LOGIN_COOKIE, SESSION_COOKIE
+from gateway.identity.models import User, WebSession
+from gateway.identity.sessions import LOGIN_COOKIE, SESSION_COOKIE
+from gateway.kernel.db import make_sync_engine
 from tests.fixtures.oidc import SsoGateway, query_of, submit_form
 
 SATO = "sato@demo.kakehashi.example"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.settings import ConfigError, load_settings
+from gateway.kernel.settings import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

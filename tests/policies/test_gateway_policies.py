@@ -11,9 +11,9 @@ import anyio
 import httpx
 import pytest
 
-from gateway.app import create_app
-from gateway.principal import Role
-from gateway.settings import ConfigError, Settings
+from gateway.http.app import create_app
+from gateway.kernel.principal import Role
+from gateway.kernel.settings import ConfigError, Settings
 from policies.loader import load_folder
 from tests.fixtures.gateway import RunningGateway, mock_models
 from tests.fixtures.policies import PolicyFolder

@@ -11,7 +11,7 @@ import anyio
 import pytest
 from redis.asyncio import Redis
 
-from gateway.errors import QuotaExceeded, Unavailable
+from gateway.kernel.errors import QuotaExceeded, Unavailable
 from policies.model import Policy, Quotas
 from policies.quota import Ledger, QuotaStore
 from policies.quota_memory import MemoryStore

@@ -22,9 +22,9 @@ import pytest
 import redis
 import yaml
 
+from gateway.kernel.settings import ModelRoute, Settings
 from gateway.migrate import upgrade
 from gateway.provider import Providers
-from gateway.settings import ModelRoute, Settings
 from policies.quota import MICRO
 from policies.quota_redis import PREFIX
 from tests.fixtures.gateway import RunningGateway
@@ -40,7 +40,7 @@ MESSAGES = [{"role": "user", "content": "見積書の送付について。" + "x
 
 def _start(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "KAKEHASHI_CONFIG": str(config)}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app_from_env"]
+    command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.http.app:create_app_from_env"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     with log.open("wb") as out:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

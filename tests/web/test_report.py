@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from gateway.principal import Role
+from gateway.kernel.principal import Role
 from tests.fixtures.gateway import RunningGateway
 from tests.fixtures.policies import PolicyFolder
 

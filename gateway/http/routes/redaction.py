@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from gateway.auth import app_state, authenticate
-from gateway.errors import TooLarge, Unavailable
-from gateway.principal import Principal
+from gateway.kernel.errors import TooLarge, Unavailable
+from gateway.kernel.principal import Principal
 from gateway.workspace.conversations import vault_key
 from policies.resolve import resolve
 from redaction.errors import PromptTooLarge, RedactionFailed

@@ -24,8 +24,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from gateway.apikeys import Found, hash_token
-from gateway.principal import Principal
+from gateway.identity.apikeys import Found, hash_token
+from gateway.kernel.principal import Principal
 
 log = logging.getLogger(__name__)
 

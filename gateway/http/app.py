@@ -11,7 +11,6 @@ import contextlib
 import gc
 import hashlib
 import logging
-import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,16 +24,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from audit.writer import AuditWriter
-from gateway.db import is_sqlite, make_async_engine, make_sync_engine, sessionmaker
-from gateway.devidp import DevIdp
-from gateway.errors import BadRequest, KakehashiError
-from gateway.keycache import KeyCache
-from gateway.oidc import OidcClient
-from gateway.provider import Providers
-from gateway.routes import (
+from gateway.demo.devidp import DevIdp
+from gateway.http.routes import (
     audit as audit_log,
 )
-from gateway.routes import (
+from gateway.http.routes import (
     auth,
     conversations,
     documents,
@@ -48,8 +42,14 @@ from gateway.routes import (
     quota,
     redaction,
 )
-from gateway.sessions import OneTimeStore, SessionStore
-from gateway.settings import ConfigError, Settings, load_settings
+from gateway.identity.keycache import KeyCache
+from gateway.identity.oidc import OidcClient
+from gateway.identity.sessions import OneTimeStore, SessionStore
+from gateway.kernel.config import config_path
+from gateway.kernel.db import is_sqlite, make_async_engine, make_sync_engine, sessionmaker
+from gateway.kernel.errors import BadRequest, KakehashiError
+from gateway.kernel.settings import ConfigError, Settings, load_settings
+from gateway.provider import Providers
 from gateway.state import AppState, Redaction, Sso
 from policies.loader import PolicyInvalid
 from policies.model import Policy
@@ -296,7 +296,4 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def create_app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` (used by ``kakehashi serve`` with several workers)."""
-    path = os.environ.get("KAKEHASHI_CONFIG")
-    from pathlib import Path
-
-    return create_app(load_settings(Path(path) if path else None))
+    return create_app(load_settings(config_path(None)))

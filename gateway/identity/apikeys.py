@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.models import ApiKey, User
-from gateway.principal import Principal, Role
+from gateway.identity.models import ApiKey, User
+from gateway.kernel.principal import Principal, Role
 
 # The database's answer for a token: its principal and the key's own expiry, or None.
 Found = tuple[Principal, datetime | None] | None
@@ -51,13 +51,9 @@ async def create(
     return NewKey(key=key, token=token)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 async def find(*, session: AsyncSession, token: str) -> Found:
     """The principal behind ``token`` and the key's own expiry; None when unknown, revoked or
-    expired. (Requests go through ``gateway.keycache`` first.)"""
+    expired. (Requests go through ``gateway.identity.keycache`` first.)"""
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = (
@@ -70,7 +66,7 @@ async def find(*, session: AsyncSession, token: str) -> Found:
     if row is None:
         return None
     key, email = row
-    expires = _aware(key.expires_at) if key.expires_at is not None else None
+    expires = key.expires_at
     if key.revoked_at is not None or (expires is not None and expires <= datetime.now(UTC)):
         return None
     principal = Principal(

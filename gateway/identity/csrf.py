@@ -14,7 +14,7 @@ import hmac
 
 from starlette.requests import Request
 
-from gateway.sessions import SESSION_COOKIE
+from gateway.identity.sessions import SESSION_COOKIE
 
 HEADER = "x-csrf-token"
 FIELD = "csrf_token"

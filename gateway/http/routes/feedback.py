@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from audit import feedback
 from audit.feedback import FeedbackOut, Rating
 from gateway.auth import Caller, app_state, authenticate
-from gateway.errors import NotFound
+from gateway.kernel.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["feedback"], dependencies=[Depends(authenticate)])
 

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from audit import export, kpi
 from audit.kpi import Kpis, PeriodKind
 from gateway.auth import DepartmentScope, app_state, authenticate
-from gateway.errors import BadRequest
+from gateway.kernel.errors import BadRequest
 from gateway.state import AppState
 
 router = APIRouter(prefix="/api", tags=["kpi"], dependencies=[Depends(authenticate)])

@@ -15,11 +15,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from audit.chain import EventIn
-from gateway import apikeys, csrf, oidc
 from gateway.auth import app_state
-from gateway.errors import CsrfFailed, LoginFailed
-from gateway.principal import Principal
-from gateway.sessions import SESSION_COOKIE
+from gateway.identity import apikeys, csrf, oidc
+from gateway.identity.sessions import SESSION_COOKIE
+from gateway.kernel.errors import CsrfFailed, LoginFailed
+from gateway.kernel.principal import Principal
 from gateway.state import AppState, Sso
 from web.templating import render
 

@@ -1,19 +1,23 @@
-"""Database plumbing: the declarative base, engines and sessions.
+"""Database plumbing: the declarative base, the one datetime column type, engines and sessions.
 
 Owns URL handling (one URL in config; async driver for the server, sync driver for CLIs and
 migrations) and SQLite tuning. Table definitions live with the package that owns them
-(``gateway.models``, ``audit.models``).
+(``gateway.identity.models``, ``audit.models``).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.orm import DeclarativeBase
+from typing_extensions import override
+
+from gateway.kernel.clock import UTC, aware
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -26,6 +30,26 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Every timestamp column: timezone-aware UTC in, timezone-aware UTC out.
+
+    SQLite has no time zone type and hands back naive values; they were written as UTC, so they
+    are read back as UTC here, once, instead of in every module that reads a timestamp. Japan
+    time belongs to the edges (pages, reports, quota windows).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    @override
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return aware(value).astimezone(UTC) if value is not None else None
+
+    @override
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return aware(value).astimezone(UTC) if value is not None else None
 
 
 def async_url(url: str) -> str:

@@ -2,9 +2,9 @@
 RP-initiated logout, and the mapping from IdP claims to a department and a role.
 
 The only module on the login path that imports authlib and joserfc (the development IdP in
-``gateway.devidp`` is the other). It speaks the protocol and returns small frozen results or
+``gateway.demo.devidp`` is the other). It speaks the protocol and returns small frozen results or
 raises ``OidcRefused`` with a stable reason; it knows nothing about cookies, the database or
-routes (``gateway.sessions`` and ``gateway.routes.auth`` own those).
+routes (``gateway.identity.sessions`` and ``gateway.http.routes.auth`` own those).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from joserfc.errors import (
 )
 from joserfc.jwk import KeySet
 
-from gateway.principal import Role
-from gateway.settings import OidcSettings
+from gateway.kernel.principal import Role
+from gateway.kernel.settings import OidcSettings
 
 # Asymmetric algorithms only: "none" and HMAC (keyed with the client secret) are refused.
 _ALGORITHMS = frozenset(

@@ -4,7 +4,7 @@ the short-lived login-transaction cookie; and the one-time store that refuses a 
 
 The cookie carries a random 256-bit secret signed with ``secret_key`` (itsdangerous); only its
 SHA-256 is stored (``web_sessions``), so logout and timeouts are enforced on the server and a
-database dump holds no usable session. Knows nothing about the OIDC protocol (``gateway.oidc``)
+database dump holds no usable session. Knows nothing about the OIDC protocol (``gateway.identity.oidc``)
 or routes.
 """
 
@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.models import User, WebSession
-from gateway.principal import Principal, Role
-from gateway.settings import Settings
+from gateway.identity.models import User, WebSession
+from gateway.kernel.principal import Principal, Role
+from gateway.kernel.settings import Settings
 
 SESSION_COOKIE = "kakehashi_session"
 LOGIN_COOKIE = "kakehashi_login"
@@ -44,10 +44,6 @@ class Resolved:
 class Ended:
     principal: Principal
     id_token: str | None
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _hash(secret: str) -> str:
@@ -115,8 +111,8 @@ class SessionStore:
                 return Resolved(None, "unknown or ended session")
             web, email, department, role = row
             now = datetime.now(UTC)
-            age = (now - _aware(web.created_at)).total_seconds()
-            idle = (now - _aware(web.last_seen_at)).total_seconds()
+            age = (now - web.created_at).total_seconds()
+            idle = (now - web.last_seen_at).total_seconds()
             if age >= self._absolute or idle >= self._idle:
                 await session.execute(delete(WebSession).where(WebSession.id == web.id))
                 return Resolved(None, "session timed out")

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.auth import Caller, app_state, authenticate
-from gateway.errors import NotFound, Unavailable
+from gateway.kernel.errors import NotFound, Unavailable
 from gateway.state import AppState
 from gateway.workspace import conversations
 from gateway.workspace.sealing import Sealer

@@ -1,4 +1,5 @@
-"""``kakehashi demo``: the whole product on embedded defaults with demo data.
+"""The demo's data: its users, their IdP groups and the settings ``kakehashi demo`` runs on
+(the command itself lives in ``gateway.cli``; this module imports no app).
 
 SQLite in a local folder, the in-process quota store, and the offline demo model unless a real
 provider key (``OPENAI_API_KEY``) is in the environment. Demo mode is the only mode (with test)
@@ -7,15 +8,12 @@ in which development-only parts may run.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
-
-from gateway.principal import Role
-from gateway.settings import ModelRoute, Settings
+from gateway.kernel.principal import Role
+from gateway.kernel.settings import ModelRoute, Settings
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ DEMO_USERS = (
 )
 
 
-# IdP groups of the demo users (served by the development IdP, gateway.devidp) and the
+# IdP groups of the demo users (served by the development IdP, gateway.demo.devidp) and the
 # mapping rules that turn them back into departments and roles: the same shape a company
 # writes in config.yaml for Entra ID, Google or Keycloak groups.
 DEMO_DEPARTMENT_GROUPS = {"営業部": "sales", "総務部": "general-affairs", "情報システム部": "it"}
@@ -85,51 +83,3 @@ def demo_settings(*, port: int, data_dir: Path) -> Settings:
             "mapping": DEMO_OIDC_MAPPING,
         },
     )
-
-
-async def _seed(settings: Settings) -> str:
-    from gateway import apikeys
-    from gateway.db import make_async_engine, sessionmaker
-
-    engine = make_async_engine(settings.database.url)
-    try:
-        async with sessionmaker(engine).begin() as session:
-            users = [
-                await apikeys.upsert_user(
-                    session=session,
-                    email=u.email,
-                    department=u.department,
-                    role=u.role,
-                    display_name=u.name,
-                )
-                for u in DEMO_USERS
-            ]
-            new = await apikeys.create(session=session, user=users[0], name="demo")
-        return new.token
-    finally:
-        await engine.dispose()
-
-
-def run_demo(*, port: int, data_dir: Path) -> None:
-    import uvicorn
-
-    from gateway.app import create_app
-    from gateway.migrate import upgrade
-
-    data_dir.mkdir(parents=True, exist_ok=True)
-    settings = demo_settings(port=port, data_dir=data_dir)
-    upgrade(settings.database.url)
-    token = asyncio.run(_seed(settings))
-    model = settings.models[0].alias
-    click.echo(f"""
-Kakehashi デモ / demo — http://127.0.0.1:{port}
-  sign in / ログイン: http://127.0.0.1:{port}/login  (development IdP: pick a demo user)
-  model: {model} ({settings.models[0].description})
-  demo API key for {DEMO_USERS[0].email} ({DEMO_USERS[0].department}):
-    {token}
-  try:
-    curl -s http://127.0.0.1:{port}/v1/chat/completions -H "Authorization: Bearer {token}" \\
-      -H 'content-type: application/json' \\
-      -d '{{"model": "{model}", "messages": [{{"role": "user", "content": "こんにちは"}}]}}'
-""")
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")

@@ -3,7 +3,7 @@
 A real provider built from authlib's server components (RFC 6749 authorization code grant,
 RFC 7636 PKCE, OpenID Connect Core ID tokens, Discovery, RP-Initiated Logout): RS256-signed ID
 tokens, a JWKS with key rotation, a confidential client (the gateway itself). Its users are the
-demo users (``gateway.demo``); they sign in by picking a name (no passwords: a development
+demo users (``gateway.demo.data``); they sign in by picking a name (no passwords: a development
 tool), or at once with a ``login_hint`` naming one of them (for tests).
 
 It refuses to exist in production mode (``DevIdp.__init__``), on top of the settings check and
@@ -33,8 +33,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from joserfc.jwk import KeySet, RSAKey
 
-from gateway.demo import DEMO_USERS, demo_groups
-from gateway.settings import ConfigError, Settings
+from gateway.demo.data import DEMO_USERS, demo_groups
+from gateway.kernel.settings import ConfigError, Settings
 from web.templating import render
 
 PREFIX = "/dev-idp"

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from gateway.auth import app_state, authenticate, require_role
+from gateway.kernel.principal import Role
 from gateway.metrics import CONTENT_TYPE
-from gateway.principal import Role
 
 router = APIRouter(tags=["metrics"])
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import pipeline
 from gateway.auth import app_state, authenticate
-from gateway.principal import Principal
+from gateway.kernel.principal import Principal
 from policies.resolve import resolve
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(authenticate)])

@@ -1,7 +1,7 @@
 """The API-key JSON API (``/api/keys``): signed-in users create, list and revoke their own
 keys; managers read their department's keys; IT admins list and revoke any key.
 
-Keys are stored hashed and shown once (``gateway.apikeys``); each carries the owner's
+Keys are stored hashed and shown once (``gateway.identity.apikeys``); each carries the owner's
 department and role at creation. Creating a key needs a browser sign-in (a leaked key cannot
 mint more keys). ``key.created`` and ``key.revoked`` are audited. The query helpers here are
 shared with the keys page (``web.pages``).
@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.chain import EventIn
-from gateway import apikeys
 from gateway.auth import (
     Admin,
     Caller,
@@ -28,9 +27,10 @@ from gateway.auth import (
     authenticate,
     may_read_owned,
 )
-from gateway.errors import Forbidden, NotFound
-from gateway.models import ApiKey, User
-from gateway.principal import Principal, Role
+from gateway.identity import apikeys
+from gateway.identity.models import ApiKey, User
+from gateway.kernel.errors import Forbidden, NotFound
+from gateway.kernel.principal import Principal, Role
 from gateway.state import AppState
 
 router = APIRouter(prefix="/api", tags=["keys"], dependencies=[Depends(authenticate)])
@@ -58,12 +58,8 @@ class NewKeyOut(KeyOut):
     key: str = Field(description="the secret, shown only this once")
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def _out(key: ApiKey, email: str) -> KeyOut:
-    expires, revoked = _aware(key.expires_at), _aware(key.revoked_at)
+    expires, revoked = key.expires_at, key.revoked_at
     status = "revoked" if revoked else "active"
     if not revoked and expires is not None and expires <= datetime.now(UTC):
         status = "expired"
@@ -74,7 +70,7 @@ def _out(key: ApiKey, email: str) -> KeyOut:
         user_email=email,
         department=key.department,
         role=key.role,
-        created_at=_aware(key.created_at),
+        created_at=key.created_at,
         expires_at=expires,
         revoked_at=revoked,
         status=status,

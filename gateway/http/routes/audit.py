@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from audit import search
 from gateway.auth import app_state, authenticate, require_role
-from gateway.principal import Role
+from gateway.kernel.principal import Role
 
 router = APIRouter(
     prefix="/api",

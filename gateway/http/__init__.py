@@ -1,0 +1,1 @@
+"""The HTTP composition root: the app factory (``create_app``) and the route modules."""
