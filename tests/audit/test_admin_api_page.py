@@ -103,7 +103,7 @@ def test_the_page_verifies_the_chain_and_names_the_tampered_event(
     assert 'class="ok"' in intact.text
 
     [chat] = gateway.audit_events("chat.completion")
-    engine = make_sync_engine(gateway.kernel.settings.database.url)
+    engine = make_sync_engine(gateway.settings.database.url)
     try:
         with engine.begin() as conn:
             conn.execute(
