@@ -87,7 +87,10 @@ class Redactor:
             registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE]
         )
         redactor = cls(analyzer)
-        redactor.analyze("株式会社カケハシの山田です。03-1234-5678", RedactionProfile())
+        # Warm both rule sets (the English lexicon loads with the first English text).
+        redactor.analyze(
+            "株式会社カケハシの山田です。03-1234-5678 Hi Olivia, thanks.", RedactionProfile()
+        )
         return redactor
 
     def analyze(

@@ -144,8 +144,10 @@ def proper_nouns(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
     spans: list[NameSpan] = []
     for i, m in enumerate(run):
         latin = is_latin(m.surface)
-        if m.surface in NOT_NAMES or (latin and not properish(m)):
-            continue
+        if m.surface in NOT_NAMES or (
+            latin and (not properish(m) or m.surface.upper() in NOT_COMPANY_ACRONYMS)
+        ):
+            continue  # unknown acronyms are names, known ones (XLSX, CSV, VLOOKUP) are not
         if m.pos[1] != "固有名詞" and not (
             latin and m.surface.isupper() and 1 < len(m.surface) < 6
         ):

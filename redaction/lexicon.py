@@ -4,6 +4,7 @@ and context words. Data only — kept apart so reviewers can extend lists withou
 
 from __future__ import annotations
 
+import mimetypes as _mimetypes
 import re
 
 
@@ -166,14 +167,34 @@ FOUNDING_WORDS: frozenset[str] = _words(
 )
 
 # Upper-case words that are almost never a company in Japanese business text (and titles).
-NOT_COMPANY_ACRONYMS: frozenset[str] = _words(
-    """
+NOT_COMPANY_ACRONYMS: frozenset[str] = (
+    _words(
+        """
     AI AM API ASAP B2B B2C BCC BTOB BtoB CC CD CEO CFO CIO CM COO CPU CSV CTO DB DEAR DM DR DVD
     DX EC ESG EU FAQ FAX FW FY FYI GB GDP GPU GW HDD HELLO HI HR HTML HTTP HTTPS ID IOT IR ISO
     IT IaaS JIS JSON JST KB KG KPI LAN LGBT LLC MAIL MB MFA MM MR MRS MS MTG NG NO NPO OJT OK OS
     OTP PC PDF PM PR PROF PS PaaS Q1 Q2 Q3 Q4 QA RAM RE ROI SAAS SDGS SDGs SNS SQL SSD SSO SaaS
     TB TBD TEL THE TV UI UK UN URL US USA USB UTC UX VPN WAN WEB XML
     """
+    )
+    | frozenset(
+        # File formats (the standard library's own table, not the machine's) and the Office
+        # types it lacks: in prompts about files they are never companies.
+        [ext.lstrip(".").upper() for ext in _mimetypes.MimeTypes(filenames=()).types_map[True]]
+        + ["XLSX", "XLSM", "DOCX", "PPTX"]
+    )
+    | _words(
+        # Spreadsheet functions people ask about (Excel and Google Sheets); openpyxl's full list
+        # would cost seconds of import time and predates the dynamic-array functions.
+        """
+    AVERAGE AVERAGEIF AVERAGEIFS CHOOSE CONCAT CONCATENATE COUNT COUNTA COUNTIF COUNTIFS DATE
+    DATEDIF EDATE EOMONTH FILTER FIND HLOOKUP IF IFERROR IFNA IFS INDEX INDIRECT ISBLANK
+    ISERROR LAMBDA LEFT LEN LET LOOKUP LOWER MATCH MAX MAXIFS MEDIAN MID MIN MINIFS NETWORKDAYS
+    NOW OFFSET PMT PROPER QUERY RANK RIGHT ROUND ROUNDDOWN ROUNDUP SEARCH SEQUENCE SORT SORTBY
+    SUBSTITUTE SUM SUMIF SUMIFS SUMPRODUCT TEXT TEXTJOIN TODAY TRIM UNIQUE UPPER VALUE VLOOKUP
+    WEEKDAY WORKDAY XLOOKUP XMATCH
+    """
+    )
 )
 
 # Everyday business loanwords Sudachi's core dictionary does not know (or knows outside any

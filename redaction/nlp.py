@@ -12,6 +12,7 @@ sentence ends, with offsets shifted back. Tokenizers are per thread (the diction
 
 from __future__ import annotations
 
+import bisect
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -100,8 +101,11 @@ class Morpheme:
 class SudachiArtifacts(NlpArtifacts):
     """Presidio artifacts plus Sudachi morphemes (for the name recognizer)."""
 
-    def __init__(self, morphemes: list[Morpheme], engine: SudachiNlpEngine, language: str):
+    def __init__(
+        self, morphemes: list[Morpheme], engine: SudachiNlpEngine, language: str, text: str = ""
+    ):
         self.morphemes = morphemes
+        self.text = text
         super().__init__(
             entities=[],
             # Presidio's context enhancer only iterates tokens and takes len() of each, so
@@ -116,9 +120,28 @@ class SudachiArtifacts(NlpArtifacts):
     @cached_property
     def names(self) -> list[Any]:
         """Name spans, computed once per text for every recognizer that wants them."""
+        from redaction.english_names import english_stretches
         from redaction.names import find_names
 
-        return find_names(self.morphemes)
+        # English prose is the English rules' (``english_names``): Sudachi reads English
+        # words as nouns and proper nouns, which made whole clauses into one company.
+        stretches = english_stretches(self.text)
+        if not stretches:
+            return find_names(self.morphemes)
+        starts = [s for s, _ in stretches]
+
+        def english(m: Morpheme) -> bool:
+            k = bisect.bisect_right(starts, m.start) - 1
+            return k >= 0 and m.start < stretches[k][1]
+
+        return find_names([m for m in self.morphemes if not english(m)])
+
+    @cached_property
+    def english_names(self) -> list[Any]:
+        """English person and company names, computed once per text."""
+        from redaction.english_names import find_english_names
+
+        return find_english_names(self.text)
 
 
 def chunks(text: str, limit: int = MAX_CHUNK_BYTES) -> Iterator[tuple[int, str]]:
@@ -252,7 +275,7 @@ class SudachiNlpEngine(NlpEngine):
             morphemes = [
                 replace(m, space_before=True) if m.start in spaces else m for m in morphemes
             ]
-        return SudachiArtifacts(morphemes, self, language)
+        return SudachiArtifacts(morphemes, self, language, text)
 
     def process_batch(
         self,
