@@ -126,7 +126,6 @@ class Lexicon:
     given: dict[str, int]  # upper-case given name -> rank
     surnames: dict[str, int]  # upper-case surname -> rank
     dictionary: frozenset[str]  # lower-case ordinary words of web2
-    proper: frozenset[str]  # capitalised web2 entries with no lower-case twin
     calendar: frozenset[str]  # Monday, Mon, January, Jan…
     legal_forms: re.Pattern[str]
 
@@ -169,7 +168,6 @@ def lexicon() -> Lexicon:
         given={n: r for n, r in given.items() if r <= _MAX_GIVEN_RANK},
         surnames=_census("dist.all.last"),
         dictionary=dictionary,
-        proper=frozenset(w for w in web2 if w[:1].isupper() and w.lower() not in dictionary),
         calendar=frozenset(names_of_days + names_of_months),
         legal_forms=_legal_form_pattern(),
     )
@@ -202,8 +200,9 @@ def ordinary(word: str) -> bool:
     if (low in lex.dictionary or _stem(low) in lex.dictionary) and (
         frequency >= _COMMON_DICTIONARY_WORD
     ):
-        return not (given(word) and frequency < _WORDY_NAME) and word not in lex.proper
-    return frequency >= _FREQUENT_WORD and not (given(word) or surname(word) or word in lex.proper)
+        return not (given(word) and frequency < _WORDY_NAME)
+    # Frequent proper nouns that no one is named (English, British, Google) read as words.
+    return frequency >= _FREQUENT_WORD and not (given(word) or surname(word))
 
 
 def given(word: str) -> bool:

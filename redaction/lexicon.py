@@ -178,21 +178,25 @@ NOT_COMPANY_ACRONYMS: frozenset[str] = (
     """
     )
     | frozenset(
-        # File formats (the standard library's own table, not the machine's) and the Office
-        # types it lacks: in prompts about files they are never companies.
-        [ext.lstrip(".").upper() for ext in _mimetypes.MimeTypes(filenames=()).types_map[True]]
+        # File formats (the standard library's own table, not the machine's; from three
+        # letters, since "AU" and "H" are names too) and the Office types it lacks: never
+        # companies in prompts about files.
+        [
+            ext.lstrip(".").upper()
+            for ext in _mimetypes.MimeTypes(filenames=()).types_map[True]
+            if len(ext) > 3
+        ]
         + ["XLSX", "XLSM", "DOCX", "PPTX"]
     )
     | _words(
-        # Spreadsheet functions people ask about (Excel and Google Sheets); openpyxl's full list
-        # would cost seconds of import time and predates the dynamic-array functions.
+        # Spreadsheet functions people ask about (Excel and Google Sheets), from five letters
+        # (SUM, MAX, TEXT are words and names too); openpyxl's full list would cost seconds of
+        # import time and predates the dynamic-array functions.
         """
-    AVERAGE AVERAGEIF AVERAGEIFS CHOOSE CONCAT CONCATENATE COUNT COUNTA COUNTIF COUNTIFS DATE
-    DATEDIF EDATE EOMONTH FILTER FIND HLOOKUP IF IFERROR IFNA IFS INDEX INDIRECT ISBLANK
-    ISERROR LAMBDA LEFT LEN LET LOOKUP LOWER MATCH MAX MAXIFS MEDIAN MID MIN MINIFS NETWORKDAYS
-    NOW OFFSET PMT PROPER QUERY RANK RIGHT ROUND ROUNDDOWN ROUNDUP SEARCH SEQUENCE SORT SORTBY
-    SUBSTITUTE SUM SUMIF SUMIFS SUMPRODUCT TEXT TEXTJOIN TODAY TRIM UNIQUE UPPER VALUE VLOOKUP
-    WEEKDAY WORKDAY XLOOKUP XMATCH
+    AVERAGE AVERAGEIF AVERAGEIFS CHOOSE CONCAT CONCATENATE COUNT COUNTA COUNTIF COUNTIFS
+    DATEDIF EDATE EOMONTH FILTER HLOOKUP IFERROR INDEX INDIRECT ISBLANK ISERROR LAMBDA LOOKUP
+    MATCH MAXIFS MEDIAN MINIFS NETWORKDAYS OFFSET QUERY ROUNDDOWN ROUNDUP SEARCH SEQUENCE SORTBY
+    SUBSTITUTE SUMIF SUMIFS SUMPRODUCT TEXTJOIN UNIQUE VLOOKUP WEEKDAY WORKDAY XLOOKUP XMATCH
     """
     )
 )

@@ -65,6 +65,7 @@ KEPT = [
     "Hope you are well. Will the office reopen in April or May?",
     "Please update your status in Slack and move any Zoom meetings to Teams.",
     "Open Enrollment for Health Insurance closes on Friday.",
+    "Answer in British English, then translate it into Japanese and Simplified Chinese.",
     "The Master Services Agreement and the Quarterly Business Review are due in June.",
     "資料は PDF と XLSX で共有し、VLOOKUP と SUMIFS で集計してください。",
 ]
