@@ -57,6 +57,9 @@ def replicas(
         "input_usd_per_mtok": 1000,  # one price in and out: yen follow tokens exactly
         "output_usd_per_mtok": 1000,
     }
+    # The same, answering after 2 s: every request of a burst reserves before any settles, so
+    # admission rests on the holds alone and a hold below its request's charge shows.
+    slow = {**route, "alias": "slow-mock", "model": "openai/sleep-2"}
     policies = tmp_path / "policies"
     policies.mkdir()
     (policies / "_defaults.yaml").write_text("redaction: {redact: [], block: []}\n")
@@ -70,7 +73,7 @@ def replicas(
         "mode": "test",
         "database": {"url": database},
         "redis": {"url": redis_url},
-        "models": [route],
+        "models": [route, slow],
         "policies_dir": str(policies),
     }
     config.write_text(yaml.safe_dump(values, allow_unicode=True), encoding="utf-8")
@@ -151,3 +154,69 @@ def test_two_replicas_admit_exactly_n_of_200_concurrent_requests(
     assert used_yen == round(sum(e.cost_jpy for e in ok) * MICRO)
     assert (held_tokens, held_yen) == (0, 0)
     print(f"\n{REQUESTS} requests over 2 replicas in {elapsed:.2f} s")  # noqa: T201
+
+
+TOOLS = [
+    {
+        "type": "function",
+        "function": {"name": "quote", "description": "見積書を作る。" * 40, "parameters": {}},
+    }
+]
+
+
+# Shapes the reservation used to get wrong (issue 12), each with the tight ``max_tokens`` of
+# the first test (the hold of a plain request equals its charge): n (the mock charges every
+# choice), tools and a response format (the mock counts them as prompt), both bounds, and bad
+# bounds (400 before any hold, never a 500).
+def _shapes(tight: int) -> list[dict[str, Any]]:
+    return [
+        {"n": 2, "max_tokens": tight},
+        {"tools": TOOLS, "response_format": {"type": "json_object"}, "max_tokens": tight},
+        {"max_tokens": tight, "max_completion_tokens": tight + 300},
+        {"max_completion_tokens": -5},
+        {"n": "3"},
+    ]
+
+
+async def _shaped_burst(bases: list[str], keys: list[str], shapes: list[Any]) -> list[int]:
+    limits = httpx.Limits(max_connections=REQUESTS)
+    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+
+        async def one(i: int) -> int:
+            body = {"model": "slow-mock", "messages": MESSAGES, **shapes[i % len(shapes)]}
+            response = await client.post(
+                f"{bases[i % 2]}/v1/chat/completions",
+                headers={"authorization": f"Bearer {keys[i % len(keys)]}"},
+                json=body,
+            )
+            return response.status_code
+
+        return list(await asyncio.gather(*(one(i) for i in range(REQUESTS))))
+
+
+def test_every_request_shape_stays_within_the_limit_across_two_replicas(
+    replicas: list[str], redis_url: str, upstream_url: str, upstream: Any, tmp_path: Path
+) -> None:
+    config = yaml.safe_load((tmp_path / "config.yaml").read_text(encoding="utf-8"))
+    audit = RunningGateway(Settings(**config), "", None, None)  # type: ignore[arg-type]
+    keys = [audit.make_key(f"user{i}@example.co.jp", "営業部") for i in range(10)]
+    limit = N * _charge(upstream_url)
+    upstream.requests.clear()
+    tight = _max_tokens(upstream_url)
+    shapes = _shapes(tight)
+    statuses = asyncio.run(_shaped_burst(replicas, keys, shapes))
+    bad = [s for i, s in enumerate(statuses) if i % len(shapes) >= 3]
+    good = [s for i, s in enumerate(statuses) if i % len(shapes) < 3]
+    assert set(bad) == {400}
+    assert set(good) == {200, 429}
+    used_tokens, held_tokens = _redis_sum(redis_url, "tokens")
+    events: list[Any] = audit.audit_events("chat.completion")
+    ok = [e for e in events if e.outcome == "ok"]
+    assert used_tokens == sum(e.prompt_tokens + e.completion_tokens for e in ok)
+    # Each hold covers its request's worst case, so what settles never passes the limit (with
+    # n ignored in the hold, 9,672 tokens settled against a limit of 7,918).
+    assert used_tokens <= limit
+    assert held_tokens == 0
+    both = [r.body for r in upstream.requests if "max_completion_tokens" in r.body]
+    assert both
+    assert all(b["max_tokens"] == b["max_completion_tokens"] == tight + 300 for b in both)

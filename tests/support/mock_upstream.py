@@ -84,11 +84,15 @@ class MockUpstream:
             await asyncio.sleep(float(model.removeprefix("sleep-")))
         last = _last_user_text(body.get("messages", []))
         text = "echo: " + last
+        # Like OpenAI: tools and the response format are prompt tokens too; every choice's
+        # tokens are completion tokens.
         prompt_tokens = sum(
             len(json.dumps(m, ensure_ascii=False)) for m in body.get("messages", [])
         )
+        extra = {k: body[k] for k in ("tools", "functions", "response_format") if k in body}
+        prompt_tokens += len(json.dumps(extra, ensure_ascii=False)) if extra else 0
         prompt_tokens = max(1, prompt_tokens // 4)
-        completion_tokens = max(1, len(text) // 4)
+        completion_tokens = max(1, len(text) // 4) * int(body.get("n") or 1)
         usage = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
