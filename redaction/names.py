@@ -18,6 +18,7 @@ This module finds the runs of noun-like morphemes and combines the rules of
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -140,12 +141,17 @@ _FORMULA_WORDS = frozenset(["TRUE", "FALSE"])
 def _codes_removed(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSpan]:
     """Product codes (KX-200, AB3000) and spreadsheet calls (SUMIFS(, TRUE) are not names: an
     upper-case Latin word glued to digits or a hyphen and digits, or right before "(" ."""
-    at = {m.start: k for k, m in enumerate(morphemes)}
-    ends = {m.end: k for k, m in enumerate(morphemes)}
+    starts = [m.start for m in morphemes]
     kept = []
     for span in spans:
-        first, last = at.get(span.start), ends.get(span.end)
-        if first is None or last is None or not _code(morphemes, first, last):
+        first = bisect.bisect_left(starts, span.start)
+        last = bisect.bisect_left(starts, span.end) - 1
+        if not (
+            first < len(morphemes)
+            and morphemes[first].start == span.start
+            and morphemes[last].end == span.end
+            and _code(morphemes, first, last)
+        ):
             kept.append(span)
     return kept
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
 
+from redaction.lexicon import NOT_SHORT_SURNAMES, PERSON_SUFFIXES
 from redaction.normalize import is_cjk
 
 # The word id Sudachi gives a katakana word its JoinKatakanaOov plugin built from unknown
@@ -236,14 +237,11 @@ class SudachiNlpEngine(NlpEngine):
         return self._short_surnames(out)
 
     def _short_surnames(self, out: list[Morpheme]) -> list[Morpheme]:
-        from redaction.lexicon import NOT_SHORT_SURNAMES, PERSON_SUFFIXES
-
-        for k in range(len(out) - 1):
-            m, after = out[k], out[k + 1]
+        for k in [i - 1 for i, m in enumerate(out) if i and m.surface in PERSON_SUFFIXES]:
+            m = out[k]
             if (
-                after.surface in PERSON_SUFFIXES
-                and after.start == m.end
-                and len(m.surface) <= 2
+                len(m.surface) <= 2
+                and out[k + 1].start == m.end
                 and m.pos[1] == "普通名詞"
                 and all(0x4E00 <= ord(c) <= 0x9FFF for c in m.surface)
                 and m.surface not in NOT_SHORT_SURNAMES
