@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from gateway.errors import BadRequest
+from gateway.kernel.errors import BadRequest
+from gateway.kernel.settings import ModelRoute
 from gateway.provider import Providers
-from gateway.settings import ModelRoute
 from policies.model import Policy, Quotas
 from policies.quota import Ledger, ask, bounded
 from policies.quota_memory import MemoryStore
