@@ -17,10 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from audit.chain import EventIn, event_hash
+from audit.intents import Intents
 from audit.models import AuditEvent
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ _RETRY_S = 1.0  # pause before retrying a failed batch
 # the requests in flight (bench/overhead). Widens the crash window by as much.
 _LINGER_S = 0.01
 _STOP_TIMEOUT_S = 10.0
+_RECOVER_S = 60.0  # how often spools left by dead processes are looked for
 
 
 @dataclass
@@ -98,8 +100,10 @@ class AuditWriter:
         *,
         sync_engine: Engine | None = None,
         wait_for_commit: bool = False,
+        intents: Intents | None = None,
     ) -> None:
         self._sessions = sessions
+        self.intents = intents
         self._sync = sync_engine
         self._wait = wait_for_commit
         self._thread = (
@@ -110,11 +114,20 @@ class AuditWriter:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._retry: list[_Pending] = []  # events of a failed batch nobody waited for
+        self._in_flight: list[_Pending] = []  # the batch being committed
+        self._recovery: asyncio.Task[None] | None = None
         self._busy = False
         self.failing = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="audit-writer")
+        if self.intents is not None:
+            self._recovery = asyncio.create_task(self._recover_forever(), name="audit-recovery")
+
+    async def intend(self, event: EventIn) -> None:
+        """Make ``event`` durable before its request is sent (see ``audit.intents``)."""
+        if self.intents is not None:
+            await self.intents.put(event)
 
     def idle(self) -> bool:
         """Nothing queued or being committed (tests read the log after this)."""
@@ -127,11 +140,19 @@ class AuditWriter:
         try:
             await asyncio.wait_for(self._queue.join(), timeout=_STOP_TIMEOUT_S)
         except TimeoutError:
-            log.error("audit writer stopped with %d events not committed", len(self._retry))
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+            left = self._retry + self._in_flight + _drain(self._queue)
+            log.error("audit writer stopped with %d events not committed", len(left))
+            if self.intents is not None:  # replayed by the next process to start
+                await self.intents.keep([p.event for p in left])
+                log.error("those %d events are kept in %s", len(left), self.intents.directory)
+        for task in (self._task, self._recovery):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._recovery = None
+        if self.intents is not None:
+            await self.intents.close()
         if self._thread is not None:
             self._thread.shutdown(wait=True)
         if self._sync is not None:
@@ -173,13 +194,14 @@ class AuditWriter:
 
     async def _run(self) -> None:
         while True:
-            batch = await self._next_batch()
+            batch = self._in_flight = await self._next_batch()
             self._busy = True
             try:
                 seqs = await self._commit([p.event for p in batch])
             except Exception as exc:  # the batch failed as a whole
                 self.failing = True
                 log.exception("audit batch of %d events failed; retrying", len(batch))
+                await self._keep([p.event for p in batch])
                 for pending in batch:
                     if pending.done is None:
                         self._retry.append(pending)  # kept (unfinished) until it commits
@@ -189,9 +211,79 @@ class AuditWriter:
                         self._queue.task_done()
             else:
                 self.failing = False
+                await self._forget([p.event for p in batch])
                 for pending, seq in zip(batch, seqs, strict=True):
                     if pending.done is not None and not pending.done.done():
                         pending.done.set_result(seq)
                     self._queue.task_done()
             finally:
                 self._busy = False
+                self._in_flight = []
+
+    async def _keep(self, events: list[EventIn]) -> None:
+        """The final versions of events the database refused, over their intents on disk."""
+        if self.intents is not None:
+            try:
+                await self.intents.keep(events)
+            except Exception:
+                log.exception("audit spool: could not keep %d refused events", len(events))
+
+    async def _forget(self, events: list[EventIn]) -> None:
+        if self.intents is not None:
+            try:
+                await self.intents.forget(events)
+            except Exception:  # a leftover intent is skipped at replay (already committed)
+                log.exception("audit spool: could not drop %d committed intents", len(events))
+
+    async def recover(self) -> int:
+        """Replay the spools of dead processes into the database; the number of events added
+        (events already there, same request id and type, are skipped)."""
+        if self.intents is None:
+            return 0
+        added = 0
+        for spool in await self.intents.adopt():
+            replayed = False
+            try:
+                events = await self.intents.records(spool)
+                fresh = await self._missing(events)
+                if fresh:
+                    await self._commit(fresh)
+                replayed = True
+                added += len(fresh)
+                log.warning(
+                    "audit: replayed %d events from %s (%d were already committed)",
+                    len(fresh),
+                    spool.path.name,
+                    len(events) - len(fresh),
+                )
+            finally:
+                await self.intents.finish(spool, replayed=replayed)
+        return added
+
+    async def _missing(self, events: list[EventIn]) -> list[EventIn]:
+        ids = sorted({e.request_id for e in events if e.request_id})
+        present: set[tuple[str, str]] = set()
+        table = AuditEvent.__table__
+        async with self._sessions() as session:
+            for start in range(0, len(ids), 500):
+                query = select(table.c.request_id, table.c.event_type).where(
+                    table.c.request_id.in_(ids[start : start + 500])
+                )
+                present.update((r, t) for r, t in (await session.execute(query)).all())
+        missing = [e for e in events if (e.request_id, e.event_type) not in present]
+        return sorted(missing, key=lambda e: e.created_at)
+
+    async def _recover_forever(self) -> None:
+        while True:
+            try:
+                await self.recover()
+            except Exception:  # the database is down: the spools wait for the next round
+                log.exception("audit: replaying spools of stopped processes failed; retrying")
+            await asyncio.sleep(_RECOVER_S)
+
+
+def _drain(queue: asyncio.Queue[_Pending]) -> list[_Pending]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items

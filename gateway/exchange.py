@@ -5,6 +5,7 @@ Data only: the stages that fill it live in ``gateway.pipeline`` and the packages
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import Any
 import anyio
 
 from audit.chain import EventIn
+from audit.intents import INTERRUPTED
 from gateway.kernel.errors import KakehashiError
 from gateway.kernel.principal import Principal
 from policies.quota import Reservation, Settled
@@ -59,6 +61,12 @@ class Exchange:
             self.outcome, self.status, self.error_code = "cancelled", 499, "client_disconnected"
         else:
             self.outcome, self.status, self.error_code = "error", 500, "internal_error"
+
+    def intent(self) -> EventIn:
+        """The event as it stands just before the provider call: what the audit log keeps if
+        the process dies before the request ends (``audit.intents``)."""
+        event = self.audit_event()
+        return dataclasses.replace(event, outcome="error", error_code=INTERRUPTED)
 
     def audit_event(self) -> EventIn:
         """The ``chat.completion`` event; usage and cost are what the quota was charged."""

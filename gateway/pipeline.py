@@ -4,6 +4,7 @@
     -> resolve policy   policies.store/resolve (model and use case; the folder hot-reloads)
     -> reserve quota    policies.quota (worst case held in every bucket; 429 when over)
     -> redact           redaction.boundary (every field; fail closed: nothing is sent if it fails)
+    -> intend audit     audit.intents (the event fsync'd on local disk before sending)
     -> call provider    gateway.provider
     -> restore          redaction.responses
     -> settle quota     policies.quota (actual usage; a refund when the call failed)
@@ -130,6 +131,14 @@ async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Outgoi
     return redacted
 
 
+async def _intend(state: AppState, ex: Exchange) -> None:
+    """The audit event on local disk before anything is sent (``audit.intents``)."""
+    try:
+        await state.audit.intend(ex.intent())
+    except OSError as exc:  # a full or read-only disk
+        raise errors.not_sent("監査ログの控えを書けない", "The audit spool cannot be written") from exc
+
+
 async def chat(
     *,
     state: AppState,
@@ -145,6 +154,7 @@ async def chat(
     try:
         route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)
+        await _intend(state, ex)
         outgoing = bounded(redacted.body)
         response = await state.providers.for_route(route).complete(route, outgoing)
         redacted.restore(response)
@@ -175,6 +185,7 @@ async def chat_stream(
     try:
         route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)
+        await _intend(state, ex)
         outgoing = bounded(redacted.body)
         upstream = aiter(state.providers.for_route(route).stream(route, outgoing))
         first = await anext(upstream)

@@ -44,6 +44,12 @@ class PolicyStore:
             self.current = load_folder(directory, fallback=fallback)
             self._signature = self._sign(directory)
 
+    def health(self) -> str:
+        """``ok``, or why the folder's current files are not in force (for ``/readyz``)."""
+        if self._rejected is not None:
+            return f"folder refused; keeping version {self.current.version}"
+        return "ok"
+
     def for_department(self, department: str) -> Policy:
         return self.current.for_department(department)
 

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from audit.intents import Intents
 from audit.writer import AuditWriter
 from gateway.demo.devidp import DevIdp
 from gateway.http.routes import (
@@ -181,6 +182,7 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
             sessionmaker(engine),
             sync_engine=make_sync_engine(url) if is_sqlite(url) else None,
             wait_for_commit=settings.audit_wait_for_commit,
+            intents=Intents(settings.spool_path(), fsync=settings.spool_fsync),
         )
         audit.start()
         await policies.start(audit.append)

@@ -185,10 +185,14 @@ class Settings(BaseSettings):
     # Answer only after the request's audit event is committed (instead of queued; see
     # audit.writer for what each promises). Either way nothing is sent while audit writes fail.
     audit_wait_for_commit: bool = False
-    # Local disk for writes that must survive a failing shared store (quota settles while
-    # Redis is down): one fsync'd file per process, replayed by any live process. Default:
-    # beside the SQLite database, else ./kakehashi-spool. Give each host its own directory.
+    # Local disk for what must survive a crash or a failing shared store: each request's audit
+    # event before it is sent, and quota settles while Redis is down. One fsync'd file per
+    # process, replayed by any live process after it dies. Default: beside the SQLite
+    # database, else ./kakehashi-spool. Give each host its own directory.
     spool_dir: Path | None = None
+    # False: spool writes survive the process's death (kill -9, OOM) but not the machine's
+    # (power loss); saves an fsync per request (docs/benchmarks.md "Audit spool").
+    spool_fsync: bool = True
     # How long a conversation's placeholder mapping is kept (server-side only).
     redaction_vault_ttl_s: float = Field(default=8 * 3600, gt=0)
     oidc: OidcSettings = Field(default_factory=OidcSettings)

@@ -14,7 +14,7 @@ def test_healthz_and_readyz_without_credentials(gateway: RunningGateway) -> None
     assert httpx.get(f"{gateway.base_url}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{gateway.base_url}/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "audit": "ok", "policies": "ok"}
 
 
 def test_readyz_checks_redis_when_configured(

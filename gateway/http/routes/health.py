@@ -32,7 +32,11 @@ async def readyz(request: Request) -> JSONResponse:
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"unreachable: {type(exc).__name__}"
+    # Chat requests are refused while audit writes fail (nothing is sent that is not recorded).
+    checks["audit"] = "failing: events wait to be written" if state.audit.failing else "ok"
     ready = all(v == "ok" for v in checks.values())
+    # The policies are reported, not required: a refused folder keeps the last good set.
+    checks["policies"] = state.policies.health()
     return JSONResponse(
         {"status": "ok" if ready else "unavailable", "checks": checks},
         status_code=200 if ready else 503,

@@ -1,0 +1,132 @@
+"""Audit events made durable on local disk before a request is sent to a provider.
+
+The pipeline calls ``Intents.put`` with the request's event as it stands just before the
+provider call (outcome ``error``, code ``interrupted``); it returns once the event is fsync'd
+in this process's spool (``gateway.spool``). Intents arriving together share one commit (one
+fsync), like the database writer's group commit. The writer removes an intent once the
+request's final event is committed, and writes the final event over it when the database
+refuses it or the process stops before it could commit. A process killed mid-request leaves
+its spool behind; the next writer to start (or any live one, every minute) replays it into
+the database, skipping events already there (same request id and type), so every request
+that reached a provider has exactly one event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from audit.chain import EventIn
+from gateway.spool import Spool
+
+KIND = "audit"
+INTERRUPTED = "interrupted"  # the error code of an event recovered from an intent
+
+
+def as_record(event: EventIn) -> dict[str, Any]:
+    return dataclasses.asdict(event) | {"created_at": event.created_at.isoformat()}
+
+
+def as_event(record: dict[str, Any]) -> EventIn:
+    return EventIn(**(record | {"created_at": datetime.fromisoformat(record["created_at"])}))
+
+
+def key_of(event: EventIn) -> str:
+    return f"{event.event_type}:{event.request_id or uuid.uuid4().hex}"
+
+
+@dataclasses.dataclass
+class _Waiting:
+    records: dict[str, dict[str, Any]]
+    done: asyncio.Future[None]
+
+
+class Intents:
+    """This process's audit spool: one thread, group commit, and the keys it holds."""
+
+    def __init__(self, directory: Path, *, fsync: bool = True) -> None:
+        self.directory = directory
+        self._fsync = fsync
+        self._spool: Spool | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-spool")
+        self._waiting: list[_Waiting] = []
+        self._flushing = False
+        self._held: set[str] = set()  # keys spooled and not yet committed to the database
+
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
+    def _put(self, records: dict[str, dict[str, Any]]) -> None:
+        if self._spool is None:  # the first request of this process creates its file
+            self._spool = Spool.create(self.directory, KIND, fsync=self._fsync)
+        self._spool.put_many(records)
+
+    async def put(self, event: EventIn) -> None:
+        """Return once ``event`` is on disk (fsync'd)."""
+        await self._write({key_of(event): as_record(event)})
+
+    async def keep(self, events: list[EventIn]) -> None:
+        """Write final events over their intents (the database refused them, or we stop)."""
+        if events:
+            await self._write({key_of(e): as_record(e) for e in events})
+
+    async def _write(self, records: dict[str, dict[str, Any]]) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Waiting(records, done))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+        # Shielded: a client leaving must not cancel the write of its own request's record.
+        await asyncio.shield(done)
+
+    async def _flush(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                records = {k: r for w in batch for k, r in w.records.items()}
+                try:
+                    await self._call(self._put, records)
+                except Exception as exc:  # the callers refuse their requests
+                    for waiting in batch:
+                        waiting.done.set_exception(exc)
+                else:
+                    self._held.update(records)
+                    for waiting in batch:
+                        waiting.done.set_result(None)
+        finally:
+            self._flushing = False
+
+    async def forget(self, events: list[EventIn]) -> None:
+        """Drop the intents of events now committed to the database."""
+        keys = [k for k in (f"{e.event_type}:{e.request_id}" for e in events) if k in self._held]
+        if keys and self._spool is not None:
+            await self._call(self._spool.remove, keys)
+            self._held.difference_update(keys)
+
+    def orphans(self) -> list[Spool]:
+        """Spools of dead processes (blocking; call through ``adopt``)."""
+        return list(Spool.orphans(self.directory, KIND))
+
+    async def adopt(self) -> list[Spool]:
+        found: list[Spool] = await self._call(self.orphans)
+        return found
+
+    async def records(self, spool: Spool) -> list[EventIn]:
+        return [as_event(r) for r in (await self._call(spool.records)).values()]
+
+    async def finish(self, spool: Spool, *, replayed: bool) -> None:
+        """Close an adopted spool; emptied (and so deleted) when its events were replayed."""
+        if replayed:
+            await self._call(lambda: spool.remove(list(spool.records())))
+        await self._call(spool.close)
+
+    async def close(self) -> None:
+        if self._spool is not None:
+            await self._call(self._spool.close)
+            self._spool = None
+        self._thread.shutdown(wait=True)

@@ -1,0 +1,68 @@
+"""Real gateway processes for fault tests: started with ``uvicorn --factory`` from a config
+file, killed or stopped the way an operator (or the kernel) would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.fixtures.services import _wait_port, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class GatewayProcess:
+    config: Path
+    port: int
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush, nothing but what is already on disk survives."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def write_config(path: Path, values: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(values, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def start_gateway_process(config: Path, *, name: str = "gateway") -> GatewayProcess:
+    port = free_port()
+    log = config.parent / f"{name}-{port}.log"
+    env = {**os.environ, "KAKEHASHI_CONFIG": str(config)}
+    command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app_from_env"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    running = GatewayProcess(config, port, log, process)
+    try:
+        _wait_port(port, timeout=180)
+    except RuntimeError:
+        running.stop()
+        raise RuntimeError(f"gateway did not start:\n{running.output()}") from None
+    return running
