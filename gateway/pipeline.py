@@ -136,7 +136,9 @@ async def _intend(state: AppState, ex: Exchange) -> None:
     try:
         await state.audit.intend(ex.intent())
     except OSError as exc:  # a full or read-only disk
-        raise errors.not_sent("監査ログの控えを書けない", "The audit spool cannot be written") from exc
+        raise errors.not_sent(
+            "監査ログの控えを書けない", "The audit spool cannot be written"
+        ) from exc
 
 
 async def chat(
