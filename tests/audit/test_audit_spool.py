@@ -47,5 +47,8 @@ def test_events_the_database_refused_survive_a_stop_and_commit_once_at_the_next_
     [event] = again.audit_events("chat.completion")
     assert (event.outcome, event.status_code, event.error_code) == ("ok", 200, None)
     assert event.prompt_tokens > 0  # the final event, not the intent
+    deadline = time.monotonic() + 10  # the file goes just after the events commit
+    while list(spool.glob("audit-*.sqlite3")) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert list(spool.glob("audit-*.sqlite3")) == []
     assert len(upstream.requests) == 1
