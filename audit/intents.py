@@ -2,7 +2,7 @@
 
 The pipeline calls ``Intents.put`` with the request's event as it stands just before the
 provider call (outcome ``error``, code ``interrupted``); it returns once the event is fsync'd
-in this process's spool (``gateway.spool``). Intents arriving together share one commit (one
+in this process's spool (``gateway.kernel.spool``). Intents arriving together share one commit (one
 fsync), like the database writer's group commit. The writer removes an intent once the
 request's final event is committed, and writes the final event over it when the database
 refuses it or the process stops before it could commit. A process killed mid-request leaves
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.chain import EventIn
-from gateway.spool import Spool
+from gateway.kernel.spool import Spool
 
 KIND = "audit"
 INTERRUPTED = "interrupted"  # the error code of an event recovered from an intent

@@ -2,7 +2,7 @@
 
 A settle that fails (Redis down, a timeout, a full connection pool) would otherwise drop the
 request's usage from the quota and leave its hold until ``hold_ttl_s``. Instead the settle is
-written to this process's spool (``gateway.spool``: fsync'd, survives SIGKILL) and replayed
+written to this process's spool (``gateway.kernel.spool``: fsync'd, survives SIGKILL) and replayed
 every few seconds until the store answers; at start-up, and every minute, spools left by dead
 processes are adopted and replayed too. The store charges each hold once (a marker per hold),
 so replaying a settle whose first attempt did reach Redis charges nothing twice.
@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from gateway.spool import Spool
+from gateway.kernel.spool import Spool
 from policies.quota import Bucket, QuotaStore, StoreUnavailable
 
 log = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 import pytest
+from gateway.settings import Settings
 
 from audit.intents import INTERRUPTED
 from gateway.migrate import upgrade
-from gateway.settings import Settings
 from tests.fixtures.gateway import RunningGateway
 from tests.support.mock_upstream import MockUpstream
 from tests.support.processes import start_gateway_process, write_config

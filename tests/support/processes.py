@@ -55,7 +55,7 @@ def start_gateway_process(config: Path, *, name: str = "gateway") -> GatewayProc
     port = free_port()
     log = config.parent / f"{name}-{port}.log"
     env = {**os.environ, "KAKEHASHI_CONFIG": str(config)}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app_from_env"]
+    command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.http.app:create_app_from_env"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
