@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway.settings import Settings
 
 from audit.intents import INTERRUPTED
+from gateway.kernel.settings import Settings
 from gateway.migrate import upgrade
 from tests.fixtures.gateway import RunningGateway
 from tests.support.mock_upstream import MockUpstream
