@@ -41,11 +41,14 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 def test_compose_runs_gateway_postgres_redis_and_keycloak(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"gateway", "postgres", "redis", "keycloak"}
+    assert set(services) == {"migrate", "gateway", "nginx", "postgres", "redis", "keycloak"}
     gateway = services["gateway"]
-    assert set(gateway["depends_on"]) == {"postgres", "redis", "keycloak"}
+    # PostgreSQL through the one-shot migration that waits for it (tests/deploy/test_compose.py).
+    assert set(gateway["depends_on"]) == {"migrate", "redis", "keycloak"}
+    assert set(services["migrate"]["depends_on"]) == {"postgres"}
     env = gateway["environment"]
-    assert env["KAKEHASHI_CONFIG"] == "/app/deploy/kakehashi.yaml"
+    assert env["KAKEHASHI_CONFIG"] == "/etc/kakehashi/kakehashi.yaml"
+    assert "./deploy/kakehashi.yaml:/etc/kakehashi/kakehashi.yaml:ro" in gateway["volumes"]
     assert "@postgres:5432/" in env["KAKEHASHI_DATABASE__URL"]
     # Secrets are required from the caller's environment, never written in the file.
     for name in ("KAKEHASHI_SECRET_KEY", "KAKEHASHI_OIDC__CLIENT_SECRET"):
