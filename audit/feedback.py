@@ -16,7 +16,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from audit.chain import EventIn
 from audit.models import AuditEvent, Feedback
+
+COPIED = "answer.copied"  # a copied answer counts as accepted (audit.kpi)
 
 
 @dataclass(frozen=True)
@@ -107,3 +110,21 @@ async def get(*, session: AsyncSession, request_id: str, user_email: str) -> Fee
     )
     row = (await session.execute(query)).scalar_one_or_none()
     return None if row is None else _out(row)
+
+
+async def copied(*, session: AsyncSession, request_id: str, user_email: str) -> EventIn | None:
+    """The audit event recording that ``user_email`` copied their answer ``request_id`` (the
+    caller appends it); ``None`` when that is not one of the user's answers."""
+    event = await _own_answer(session, request_id, user_email)
+    if event is None:
+        return None
+    return EventIn(
+        event_type=COPIED,
+        outcome="ok",
+        request_id=request_id,
+        user_email=user_email,
+        department=event.department,
+        role=event.role,
+        model=event.model,
+        use_case=event.use_case,
+    )

@@ -5,9 +5,10 @@ Definitions (also in docs/kpi.md, which managers read):
 - A request is a ``chat.completion`` audit event; an *answer* is one whose outcome is ``ok``.
 - *Active users*: people with at least one answer in the period. *Trial users*: people with any
   request since the trial started. Both are compared with the trial's ``eligible_users``.
-- An answer is *accepted* unless its owner rated it down (rating 1-2 or 👎). Unrated answers
-  count as accepted: most people never rate, and the monthly review shows the rating counts
-  beside the estimate so the reader can judge.
+- An answer is *accepted* unless its owner rated it down (rating 1-2 or 👎) and did not copy
+  it (the chat page's copy button records ``answer.copied``: a copied answer was used).
+  Unrated answers count as accepted: most people never rate, and the monthly review shows the
+  rating counts beside the estimate so the reader can judge.
 - *Minutes saved* of an accepted answer: the minutes its owner reported, else the use case's
   ``minutes_saved`` from the department's policy. *Hours saved per week* divides by the weeks
   of the period that have passed (``as_of``), so a half-finished month is not under-reported.
@@ -42,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from audit.feedback import COPIED
 from audit.models import AuditEvent, Feedback
 from policies.model import Policy
 from policies.resolve import PolicySource
@@ -198,8 +200,18 @@ def _rejected() -> ColumnElement[bool]:
     return or_(_F.rating <= 2, _F.helpful == false())
 
 
+def _copied() -> ColumnElement[bool]:
+    """The owner copied the answer: they used it, whatever they rated."""
+    copy = AuditEvent.__table__.alias("copy")
+    return (
+        select(copy.c.seq)
+        .where(copy.c.request_id == _E.request_id, copy.c.event_type == COPIED)
+        .exists()
+    )
+
+
 async def _by_use_case(session: AsyncSession, scope: _Scope) -> list[Any]:
-    accepted = case((_rejected(), 0), else_=1)
+    accepted = case((and_(_rejected(), ~_copied()), 0), else_=1)
     reported = and_(~func.coalesce(_rejected(), false()), _F.minutes_saved.is_not(None))
     query = (
         select(

@@ -245,9 +245,12 @@ def _raw_text(chunk: dict[str, Any]) -> str:
 async def _kept(
     relay: AsyncIterator[bytes], ex: Exchange, redacted: Outgoing, keep: Keep
 ) -> AsyncIterator[bytes]:
-    """The relay, then ``keep`` with the answer as it arrived (placeholders, not names)."""
-    async for piece in relay:
-        yield piece
-    if ex.outcome == "ok":
-        with anyio.CancelScope(shield=True):
-            await keep(redacted.body["messages"], "".join(ex.answer), redacted.mapping)
+    """The relay, then ``keep`` with the answer as it arrived (placeholders, not names); a
+    stopped answer is kept as far as it came, like the page shows it."""
+    try:
+        async for piece in relay:
+            yield piece
+    finally:
+        if ex.outcome == "ok" or (ex.outcome == "cancelled" and ex.answer):
+            with anyio.CancelScope(shield=True):
+                await keep(redacted.body["messages"], "".join(ex.answer), redacted.mapping)

@@ -112,6 +112,7 @@ async def chat_page(request: Request, caller: Caller) -> Response:
         "accept_label": " ".join(f".{kind}" for kind in SUPPORTED),
         "max_mb": f"{policy.documents.max_bytes / 1024 / 1024:g}",
         "store": "server" if policy.retention.store_conversations else "browser",
+        "retention_days": policy.retention.days,
     }
     return render(request, "chat.html", context)
 

@@ -5,6 +5,7 @@ what left the company. The upstream model name selects a behaviour:
 
 - ``error-500`` / ``error-400`` / ``error-429``: answer with that status and an OpenAI error body;
 - ``sleep-<seconds>``: wait before answering (timeout tests);
+- ``drip-<seconds>``: stream the echo with that pause between pieces (a stop button to press);
 - anything else: echo the last user message back, as ``echo: <text>``; in ``n`` choices when
   asked (choice i > 0 says ``echo<i>: …``); when the request offers ``tools``, as a call of
   the first tool with arguments ``{"echo": <text>}`` instead.
@@ -100,7 +101,8 @@ class MockUpstream:
         }
         messages = [_message(body, i, last) for i in range(int(body.get("n") or 1))]
         if body.get("stream"):
-            await _send_stream(send, model, messages, usage)
+            pause = float(model.removeprefix("drip-")) if model.startswith("drip-") else 0.0
+            await _send_stream(send, model, messages, usage, pause)
             return
         await _send_json(
             send,
@@ -167,7 +169,7 @@ async def _send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
 
 
 async def _send_stream(
-    send: Send, model: str, messages: list[dict[str, Any]], usage: dict[str, int]
+    send: Send, model: str, messages: list[dict[str, Any]], usage: dict[str, int], pause: float
 ) -> None:
     """Every choice in 3-character pieces, the choices interleaved, as OpenAI streams n > 1."""
     headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
@@ -190,6 +192,8 @@ async def _send_stream(
     for item in events:
         chunk = f"data: {json.dumps(item, ensure_ascii=False)}\n\n".encode()
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        if pause:
+            await asyncio.sleep(pause)
     await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
 
 

@@ -134,3 +134,20 @@ def test_the_dashboards_hours_per_week_is_the_csvs_figure_for_this_week(
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     assert f"({first} 〜 {last})" in report
     assert "の前日" not in report
+
+
+def test_a_copied_answer_counts_as_accepted_even_when_rated_down(
+    policy_gateway: Callable[..., RunningGateway], policy_folder: PolicyFolder
+) -> None:
+    gw = _office(policy_gateway, policy_folder)
+    staff = gw.make_key("sato@example.co.jp", "営業部")
+    other = gw.make_key("ito@example.co.jp", "営業部")
+    dropped = gw.audit_events("chat.completion")[-1].request_id  # the summary rated 1
+    url = f"{gw.base_url}/api/feedback/{dropped}/copied"
+    assert httpx.post(url, headers={"authorization": f"Bearer {other}"}).status_code == 404
+    assert httpx.post(url, headers={"authorization": f"Bearer {staff}"}).status_code == 204
+    gw.drain_audit()
+    manager = gw.make_key("boss@example.co.jp", "営業部", Role.MANAGER)
+    html = _page(gw, manager, "/reports/monthly").text
+    assert "採用 2 件 / 回答 2 件" in _text(html, "kpi-total-hours")
+    assert gw.audit_events("answer.copied")[-1].request_id == dropped

@@ -1,10 +1,11 @@
-/* The chat page (web/templates/chat.html): preview, send, stream, feedback.
+/* The chat page (web/templates/chat.html): conversations, preview, send, stream, stop.
  *
- * Vanilla JS, no libraries (the CSP allows scripts from 'self' only); attachments, templates
- * and Markdown come from workspace.js (window.Kakehashi). The conversation lives in
- * the page; every turn sends the whole conversation as typed plus a conversation id, so the
- * gateway redacts each turn with the same placeholders and restores them in the answer. The
- * typed text stays in the box until an answer has arrived in full.
+ * Vanilla JS, no libraries (the CSP allows scripts from 'self' only); attachments, templates,
+ * Markdown, rating, copy, budget and the conversation list come from workspace.js, answers.js
+ * and conversations.js (window.Kakehashi). Every turn sends the whole conversation as typed
+ * plus its id, so the gateway redacts each turn with the same placeholders and restores them
+ * in the answer; the server saves it (sealed, for its owner) unless the policy says the
+ * browser keeps it. The typed text stays in the box until an answer has arrived in full.
  */
 (function () {
   "use strict";
@@ -16,71 +17,45 @@
   }
   var K = window.Kakehashi;
   var labels = JSON.parse(root.getAttribute("data-labels") || "{}");
+  var store = root.getAttribute("data-store");
+  var $ = function (id) { return document.getElementById(id); };
   var el = {
-    model: document.getElementById("chat-model"),
-    useCase: document.getElementById("chat-use-case"),
-    log: document.getElementById("chat-log"),
-    error: document.getElementById("chat-error"),
-    prompt: document.getElementById("chat-prompt"),
-    preview: document.getElementById("chat-preview"),
-    send: document.getElementById("chat-send"),
-    status: document.getElementById("chat-status"),
-    fresh: document.getElementById("chat-new"),
-    panel: document.getElementById("chat-preview-panel"),
-    panelText: document.getElementById("chat-preview-text"),
-    panelBlocked: document.getElementById("chat-preview-blocked"),
+    model: $("chat-model"), useCase: $("chat-use-case"), log: $("chat-log"), error: $("chat-error"),
+    prompt: $("chat-prompt"), preview: $("chat-preview"), send: $("chat-send"), stop: $("chat-stop"),
+    status: $("chat-status"), fresh: $("chat-new"), panel: $("chat-preview-panel"),
+    panelText: $("chat-preview-text"), panelBlocked: $("chat-preview-blocked"),
     panelRows: document.querySelector("#chat-preview-entities tbody"),
-    panelTable: document.getElementById("chat-preview-entities"),
-    feedback: document.getElementById("feedback-template"),
-    fileInput: document.getElementById("chat-file"),
-    fileList: document.getElementById("chat-attachments"),
-    fileStatus: document.getElementById("chat-file-status")
+    panelTable: $("chat-preview-entities"), feedback: $("feedback-template"), budget: $("chat-budget")
   };
-  var attached = K.attachments(el.fileInput, el.fileList, el.fileStatus);
+  var attached = K.attachments($("chat-file"), $("chat-attachments"), $("chat-file-status"));
 
   var STATUS_JA = {
     400: "入力内容を送信できませんでした。",
     401: "ログインの有効期限が切れました。ページを開き直してログインしてください (入力した文章はコピーしておいてください)。",
     403: "この操作は許可されていません。ページを開き直してください。",
     404: "見つかりませんでした。",
+    413: "文章が長すぎます。短くするか、分けて送ってください。",
     429: "利用上限に達しました。しばらく待つか、部門管理者に相談してください。",
     502: "AI サービスでエラーが発生しました。少し待ってからもう一度送信してください。",
     503: "安全に送信できない状態のため送信しませんでした。少し待ってからもう一度お試しください。",
     504: "AI サービスの応答が時間内に返りませんでした。もう一度送信してください。"
   };
+  var ATTACHED = /\n\n【添付: (.+?)】\n/;
 
   var conversationId = newId();
   var history = [];
   var busy = false;
+  var controller = null;
+  var list = null;
 
   function newId() {
     var bytes = new Uint8Array(16);
     window.crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) {
-      return ("0" + b.toString(16)).slice(-2);
-    }).join("");
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  function headers(accept) {
-    return K.headers(accept);
-  }
-
-  function messageOf(body, status) {
-    var error = body && body.error;
-    if (error && (error.message_ja || error.message)) {
-      return error.message_ja || error.message;
-    }
-    return STATUS_JA[status] || "エラーが発生しました (" + status + ")。";
-  }
-
-  async function errorText(response) {
-    var body = null;
-    try {
-      body = await response.json();
-    } catch (ignored) {
-      body = null;
-    }
-    return messageOf(body, response.status);
+  function errorText(response) {
+    return K.errorText(response, STATUS_JA[response.status]);
   }
 
   function showError(text) {
@@ -95,9 +70,8 @@
 
   function setBusy(value, status) {
     busy = value;
-    el.send.disabled = value;
-    el.preview.disabled = value;
-    el.fresh.disabled = value;
+    [el.send, el.preview, el.fresh].forEach(function (b) { b.disabled = value; });
+    el.stop.hidden = !value || !controller;
     el.status.textContent = status || "";
   }
 
@@ -122,11 +96,19 @@
     return item;
   }
 
+  /* A sent user turn as shown: the typed part, and the names of the documents attached. */
+  function addUserTurn(content) {
+    var parts = content.split(ATTACHED);
+    var files = [];
+    for (var i = 1; i < parts.length; i += 2) { files.push(parts[i]); }
+    return addMessage("user", parts[0], files);
+  }
+
   function label(type) {
     return labels[type] || type;
   }
 
-  /* 送信前に確認: what the redaction would send for the typed text. */
+  /* 送信前に確認: what would leave, with this conversation's placeholders. */
   async function preview() {
     var text = attached.compose(el.prompt.value);
     clearError();
@@ -138,10 +120,8 @@
     setBusy(true, "確認中…");
     try {
       var response = await fetch("/api/redaction/preview", {
-        method: "POST",
-        headers: headers("application/json"),
-        credentials: "same-origin",
-        body: JSON.stringify({ text: text })
+        method: "POST", headers: K.headers("application/json"), credentials: "same-origin",
+        body: JSON.stringify({ text: text, conversation_id: conversationId })
       });
       if (!response.ok) {
         showError(await errorText(response));
@@ -158,25 +138,20 @@
   function renderPreview(data) {
     el.panelText.textContent = data.text;
     el.panelRows.textContent = "";
-    (data.entities || []).forEach(function (entity) {
+    (data.groups || []).forEach(function (group) {
       var row = document.createElement("tr");
-      [label(entity.type), entity.text, entity.placeholder].forEach(function (value) {
+      [label(group.type), group.text, group.placeholder, group.count + " 回"].forEach(function (value) {
         var cell = document.createElement("td");
         cell.textContent = value;
         row.appendChild(cell);
       });
       el.panelRows.appendChild(row);
     });
-    el.panelTable.hidden = !(data.entities || []).length;
+    el.panelTable.hidden = !(data.groups || []).length;
     var blocked = data.blocked || [];
-    if (blocked.length) {
-      var kinds = blocked.map(function (b) { return label(b.type); });
-      el.panelBlocked.textContent = "次の情報が含まれているため、このままでは送信できません: " +
-        Array.from(new Set(kinds)).join("、");
-      el.panelBlocked.hidden = false;
-    } else {
-      el.panelBlocked.hidden = true;
-    }
+    el.panelBlocked.hidden = !blocked.length;
+    el.panelBlocked.textContent = blocked.length ? "次の情報が含まれているため、このままでは送信できません: " +
+      Array.from(new Set(blocked.map(function (b) { return label(b.type); }))).join("、") : "";
     el.panel.hidden = false;
   }
 
@@ -185,29 +160,23 @@
     var reader = response.body.getReader();
     var decoder = new TextDecoder();
     var buffer = "";
-    var done = false;
-    while (!done) {
+    while (true) {
       var part = await reader.read();
       if (part.done) {
-        break;
+        return "回答が途中で途切れました。もう一度送信してください。";
       }
       buffer += decoder.decode(part.value, { stream: true });
       var events = buffer.split("\n\n");
       buffer = events.pop();
       for (var i = 0; i < events.length; i++) {
-        var data = events[i].split("\n").filter(function (line) {
-          return line.indexOf("data:") === 0;
-        }).map(function (line) { return line.slice(5).trim(); }).join("");
-        if (!data) {
-          continue;
-        }
+        var data = events[i].split("\n").filter(function (line) { return line.indexOf("data:") === 0; })
+          .map(function (line) { return line.slice(5).trim(); }).join("");
         if (data === "[DONE]") {
-          done = true;
-          break;
+          return null;
         }
-        var chunk = JSON.parse(data);
+        var chunk = data ? JSON.parse(data) : {};
         if (chunk.error) {
-          return messageOf(chunk, 500);
+          return (chunk.error.message_ja || chunk.error.message);
         }
         var choice = chunk.choices && chunk.choices[0];
         if (choice && choice.delta && choice.delta.content) {
@@ -215,50 +184,73 @@
         }
       }
     }
-    return done ? null : "回答が途中で途切れました。もう一度送信してください。";
   }
 
-  async function send(event) {
-    event.preventDefault();
-    if (busy) {
-      return;
+  /* An answer in full: Markdown, copy, regenerate (the last answer only), rating. */
+  async function finishAnswer(item, full, requestId) {
+    var body = item.querySelector(".msg-body");
+    var html = await K.renderMarkdown(full);
+    if (html !== null) {
+      body.innerHTML = html;  /* sanitised by the server (web/markdown.py) */
+      body.classList.add("markdown");
     }
-    var typed = el.prompt.value;
-    var text = attached.compose(typed);
-    var files = attached.names();
-    clearError();
-    if (!text.trim()) {
-      showError("依頼内容を入力してください。");
-      el.prompt.focus();
-      return;
+    var actions = document.createElement("div");
+    actions.className = "msg-actions";
+    var status = document.createElement("span");
+    status.className = "note";
+    status.setAttribute("aria-live", "polite");
+    actions.appendChild(K.copyButton(function () { return full; }, requestId, status));
+    var again = document.createElement("button");
+    again.type = "button";
+    again.className = "secondary small regenerate";
+    again.textContent = "再生成";
+    again.addEventListener("click", regenerate);
+    var answers = el.log.querySelectorAll(".msg-assistant");
+    if (answers[answers.length - 1] === item) {
+      Array.prototype.forEach.call(el.log.querySelectorAll(".regenerate"), function (old) { old.remove(); });
+      actions.appendChild(again);
     }
+    actions.appendChild(status);
+    item.appendChild(actions);
+    if (requestId) {
+      item.setAttribute("data-request-id", requestId);
+      item.appendChild(K.feedbackForm(el.feedback, requestId));
+    }
+  }
+
+  function remember() {
+    if (store === "browser") {
+      K.localConversation.save({ id: conversationId, history: history });
+    } else {
+      window.history.replaceState(null, "", "#c=" + conversationId);
+      list.refresh();
+    }
+    K.budget(el.budget);
+  }
+
+  /* One turn: ``turns`` ends with the user's message. Returns true when an answer arrived. */
+  async function run(turns, asked) {
+    controller = new AbortController();
     setBusy(true, "送信中…");
-    var turns = history.concat([{ role: "user", content: text }]);
-    var asked = null;
     var answer = null;
+    var full = "";
     try {
       var response = await fetch("/web/chat", {
-        method: "POST",
-        headers: headers("text/event-stream"),
-        credentials: "same-origin",
-        body: JSON.stringify({
-          model: el.model.value,
-          use_case: el.useCase.value || null,
-          conversation_id: conversationId,
-          messages: turns
-        })
+        method: "POST", headers: K.headers("text/event-stream"), credentials: "same-origin",
+        signal: controller.signal,
+        body: JSON.stringify({ model: el.model.value, use_case: el.useCase.value || null,
+          conversation_id: conversationId, messages: turns })
       });
       if (!response.ok) {
         showError(await errorText(response));
-        return;
+        return false;
       }
       var warning = response.headers.get("x-kakehashi-quota-warning");
       var requestId = response.headers.get("x-kakehashi-request-id");
-      asked = addMessage("user", typed, files);
+      if (asked) { asked(); }
       answer = addMessage("assistant", "");
       answer.setAttribute("aria-busy", "true");
       var body = answer.querySelector(".msg-body");
-      var full = "";
       var problem = await readStream(response, function (delta) {
         full += delta;
         body.textContent = full;
@@ -267,115 +259,110 @@
       if (problem) {
         showError(problem);
         answer.classList.add("msg-failed");
-        return;
+        return false;
       }
       history = turns.concat([{ role: "assistant", content: full }]);
-      var html = await K.renderMarkdown(full);
-      if (html !== null) {
-        body.innerHTML = html;  /* sanitised by the server (web/markdown.py) */
-        body.classList.add("markdown");
+      el.panel.hidden = true;
+      await finishAnswer(answer, full, requestId);
+      remember();
+      el.status.textContent = warning ? "注意: 利用上限に近づいています。" : "";
+      return true;
+    } catch (err) {
+      if (err && err.name === "AbortError" && answer) {
+        /* 停止: the part that arrived stays, as the conversation's answer. */
+        answer.removeAttribute("aria-busy");
+        answer.classList.add("msg-stopped");
+        history = turns.concat([{ role: "assistant", content: full }]);
+        await finishAnswer(answer, full, null);
+        el.status.textContent = "停止しました。";
+        return true;
       }
+      showError(err && err.name === "AbortError" ? "送信を取り消しました。" :
+        "サーバーとの接続が切れました。入力した文章は残っています。もう一度送信してください。");
+      if (answer) { answer.classList.add("msg-failed"); }
+      return false;
+    } finally {
+      controller = null;
+      setBusy(false, el.status.textContent === "送信中…" ? "" : el.status.textContent);
+    }
+  }
+
+  async function send(event) {
+    event.preventDefault();
+    if (busy) {
+      return;
+    }
+    var text = attached.compose(el.prompt.value);
+    clearError();
+    if (!text.trim()) {
+      showError("依頼内容を入力してください。");
+      el.prompt.focus();
+      return;
+    }
+    var turns = history.concat([{ role: "user", content: text }]);
+    var ok = await run(turns, function () { addUserTurn(text); });
+    if (ok) {
       el.prompt.value = "";
       attached.clear();
-      el.panel.hidden = true;
-      if (requestId) {
-        answer.setAttribute("data-request-id", requestId);
-        answer.appendChild(feedbackForm(requestId));
-      }
-      el.status.textContent = warning ? "注意: 利用上限に近づいています。" : "";
+    }
+  }
+
+  /* 再生成: the last answer again, from the same question. */
+  async function regenerate() {
+    if (busy || history.length < 2) {
       return;
+    }
+    var answers = el.log.querySelectorAll(".msg-assistant");
+    answers[answers.length - 1].remove();
+    clearError();
+    history = history.slice(0, -1);
+    await run(history, null);
+  }
+
+  function show(id, messages) {
+    conversationId = id;
+    history = messages;
+    el.log.textContent = "";
+    el.panel.hidden = true;
+    clearError();
+    messages.forEach(function (message) {
+      if (message.role === "user") {
+        addUserTurn(message.content);
+      } else {
+        finishAnswer(addMessage("assistant", message.content), message.content, null);
+      }
+    });
+  }
+
+  async function reopen(id) {
+    if (busy) {
+      return;
+    }
+    try {
+      var opened = await K.openConversation(id);
+      show(opened.id, opened.messages);
+      if (opened.use_case && el.useCase.querySelector('option[value="' + opened.use_case + '"]')) {
+        el.useCase.value = opened.use_case;
+      }
+      window.history.replaceState(null, "", "#c=" + opened.id);
+      el.status.textContent = "「" + opened.title + "」を開きました。";
+      list.refresh();
     } catch (err) {
-      showError("サーバーとの接続が切れました。入力した文章は残っています。もう一度送信してください。");
-      if (answer) {
-        answer.classList.add("msg-failed");
-      }
-    } finally {
-      if (busy) {
-        setBusy(false, el.status.textContent === "送信中…" ? "" : el.status.textContent);
-      }
-      if (asked && answer && answer.classList.contains("msg-failed")) {
-        asked.classList.add("msg-failed");
-      }
+      showError(err.message || String(err));
     }
-  }
-
-  function sleep(ms) {
-    return new Promise(function (resolve) { setTimeout(resolve, ms); });
-  }
-
-  /* 👍/👎 post at once; the rest of the form is sent with 評価を送る (each post replaces). */
-  function feedbackForm(requestId) {
-    var node = el.feedback.content.firstElementChild.cloneNode(true);
-    var status = node.querySelector(".feedback-status");
-    var thumbs = node.querySelectorAll(".thumb");
-    var helpful = null;
-
-    async function post() {
-      var rating = node.elements.rating.value;
-      var minutes = node.elements.minutes_saved.value;
-      var reason = node.elements.reason.value.trim();
-      if (helpful === null && !rating) {
-        status.textContent = "👍/👎 か評価 (1〜5) を選んでください。";
-        return;
-      }
-      var payload = { request_id: requestId };
-      if (helpful !== null) { payload.helpful = helpful; }
-      if (rating) { payload.rating = Number(rating); }
-      if (reason) { payload.reason = reason; }
-      if (minutes !== "") { payload.minutes_saved = Number(minutes); }
-      status.textContent = "保存中…";
-      // The answer's audit record is written just after the stream ends: retry a 404 briefly.
-      for (var attempt = 0; attempt < 6; attempt++) {
-        var response;
-        try {
-          response = await fetch("/api/feedback", {
-            method: "POST",
-            headers: headers("application/json"),
-            credentials: "same-origin",
-            body: JSON.stringify(payload)
-          });
-        } catch (err) {
-          status.textContent = "保存できませんでした (ネットワーク)。もう一度お試しください。";
-          return;
-        }
-        if (response.ok) {
-          status.textContent = "評価を保存しました。ありがとうございます。";
-          node.setAttribute("data-saved", "true");
-          return;
-        }
-        if (response.status !== 404 || attempt === 5) {
-          status.textContent = await errorText(response);
-          return;
-        }
-        await sleep(300);
-      }
-    }
-
-    Array.prototype.forEach.call(thumbs, function (button) {
-      button.addEventListener("click", function () {
-        helpful = button.getAttribute("data-helpful") === "true";
-        Array.prototype.forEach.call(thumbs, function (other) {
-          other.setAttribute("aria-pressed", String(other === button));
-        });
-        post();
-      });
-    });
-    node.addEventListener("submit", function (event) {
-      event.preventDefault();
-      post();
-    });
-    return node;
   }
 
   function restart() {
     if (busy) {
       return;
     }
-    conversationId = newId();
-    history = [];
-    el.log.textContent = "";
-    el.panel.hidden = true;
-    clearError();
+    show(newId(), []);
+    if (store === "browser") {
+      K.localConversation.clear();
+    } else {
+      window.history.replaceState(null, "", window.location.pathname);
+      list.refresh();
+    }
     el.status.textContent = "新しい会話を始めました。";
     el.prompt.focus();
   }
@@ -383,6 +370,9 @@
   form.addEventListener("submit", send);
   el.preview.addEventListener("click", preview);
   el.fresh.addEventListener("click", restart);
+  el.stop.addEventListener("click", function () {
+    if (controller) { controller.abort(); }
+  });
   el.prompt.addEventListener("keydown", function (event) {
     /* Enter while an IME is composing confirms the conversion; it never sends. */
     if (event.isComposing || event.keyCode === 229) {
@@ -400,13 +390,20 @@
     }
   });
   K.templates({
-    select: el.useCase,
-    data: JSON.parse(root.getAttribute("data-templates") || "{}"),
-    box: document.getElementById("chat-template"),
-    title: document.getElementById("chat-template-name"),
-    fields: document.getElementById("chat-template-fields"),
-    fillButton: document.getElementById("chat-template-fill"),
-    prompt: el.prompt,
-    onError: showError
+    select: el.useCase, data: JSON.parse(root.getAttribute("data-templates") || "{}"),
+    box: $("chat-template"), title: $("chat-template-name"), fields: $("chat-template-fields"),
+    fillButton: $("chat-template-fill"), prompt: el.prompt, onError: showError
   });
+  if (store === "browser") {
+    var kept = K.localConversation.load();
+    if (kept && kept.id && kept.history) { show(kept.id, kept.history); }
+  } else {
+    list = K.conversationList({
+      list: $("conversation-list"), search: $("conversation-search"), empty: $("conversation-empty"),
+      current: function () { return conversationId; }, onOpen: reopen, onDeleted: restart
+    });
+    var hash = /^#c=([A-Za-z0-9_-]{8,64})$/.exec(window.location.hash);
+    if (hash) { reopen(hash[1]); }
+  }
+  K.budget(el.budget);
 })();

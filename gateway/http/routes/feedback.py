@@ -66,3 +66,16 @@ async def get_feedback(request: Request, request_id: RequestId, caller: Caller) 
     if found is None:
         raise _not_found()
     return found
+
+
+@router.post("/feedback/{request_id}/copied", status_code=204)
+async def post_copied(request: Request, request_id: RequestId, caller: Caller) -> None:
+    """The page's copy button: a copied answer counts as accepted in the KPIs."""
+    state = app_state(request)
+    async with state.sessions() as session:
+        event = await feedback.copied(
+            session=session, request_id=request_id, user_email=caller.email
+        )
+    if event is None:
+        raise _not_found()
+    await state.audit.append(event)
