@@ -313,3 +313,13 @@ async def test_the_whole_api_passes_untouched_when_nothing_is_found(redactor: Re
     out = await redact(redactor, body)
     assert out.body == body
     assert out.usage_chunk is True
+
+
+def test_docs_security_lists_every_field_the_boundary_knows() -> None:
+    from pathlib import Path
+
+    from redaction import fields
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text("utf-8")
+    missing = [key for key in fields._TOP if f"`{key}`" not in doc]
+    assert missing == []
