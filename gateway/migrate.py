@@ -27,6 +27,7 @@ def upgrade(url: str, revision: str = "head") -> None:
 def drift(url: str) -> list[Any]:
     """Differences between the migrated database and the models (empty when in sync)."""
     import audit.models
+    import gateway.corrections.models
     import gateway.identity.models  # noqa: F401
 
     _ = audit.models

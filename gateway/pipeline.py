@@ -23,6 +23,7 @@ from typing import Any
 import anyio
 import orjson
 
+from gateway.corrections.service import with_approved
 from gateway.exchange import Exchange
 from gateway.kernel import errors
 from gateway.kernel.principal import Principal
@@ -108,13 +109,19 @@ async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Outgoi
         vault_key(ex.principal.user_id, ex.conversation_id) if ex.conversation_id else None
     )
     secret = state.settings.secret_key.get_secret_value()
+    async with state.sessions.begin() as session:  # names and words IT approved (issue 13)
+        profile = await with_approved(
+            session=session,
+            profile=ex.resolved.policy.redaction,
+            department=ex.principal.department,
+        )
     try:
         redacted = await redact_request(
             body=body,
             redactor=state.redaction.redactor,
             vault=state.redaction.vault,
             conversation_id=conversation,
-            profile=ex.resolved.policy.redaction,
+            profile=profile,
             pseudonym=pseudonym(secret, ex.principal.user_id),
             timeout_s=state.settings.redaction_timeout_s,
             limiter=state.redaction.limiter,

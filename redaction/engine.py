@@ -148,7 +148,12 @@ class Redactor:
         from redaction.dictionary import read_customers
         from redaction.recognizers.dictionary import ListedTermRecognizer
 
-        key = (_file_version(profile.customers_csv), profile.code_names, profile.allow)
+        key = (
+            _file_version(profile.customers_csv),
+            profile.code_names,
+            profile.allow,
+            profile.terms,
+        )
         with self._lock:
             cached = self._lists.get(key)
             if cached is None:
@@ -158,6 +163,9 @@ class Redactor:
                     cached.append(ListedTermRecognizer(EntityType.CUSTOMER, terms))
                 if profile.code_names:
                     cached.append(ListedTermRecognizer(EntityType.CODENAME, profile.code_names))
+                for entity_type in sorted({t for t, _ in profile.terms}):
+                    names = [term for t, term in profile.terms if t is entity_type]
+                    cached.append(ListedTermRecognizer(entity_type, names))
                 self._lists = (
                     {**self._lists, key: cached} if len(self._lists) < 64 else {key: cached}
                 )

@@ -38,6 +38,11 @@ class RedactionProfile(BaseModel):
     allow: tuple[str, ...] = ()
     customers_csv: Path | None = None
     code_names: tuple[str, ...] = ()
+    # Types whose detections staff may drop in a preview (each drop is audited and proposed to
+    # IT as a word to allow); blocked types never.
+    overridable: tuple[EntityType, ...] = ()
+    # Names IT approved from staff corrections, with their type (matched like customer names).
+    terms: tuple[tuple[EntityType, str], ...] = ()
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
     # Characters of text in one request, all fields together; more is refused (413) before any
     # analysis. 200,000 holds a whole-day meeting transcript (~330 spoken characters a minute,
@@ -46,7 +51,9 @@ class RedactionProfile(BaseModel):
     # Images cannot be redacted: they are refused unless the department accepts sending them.
     allow_images: bool = False
 
-    _normalise_types = field_validator("redact", "block", mode="before")(_sorted_types)
+    _normalise_types = field_validator("redact", "block", "overridable", mode="before")(
+        _sorted_types
+    )
 
     @field_validator("allow", "code_names", mode="after")
     @classmethod

@@ -12,10 +12,11 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from redaction.analysis import FairLimiter, analyze_texts
+from redaction.corrections import Correction, Proposal, apply_corrections
 from redaction.engine import Redactor
 from redaction.entities import Entity, EntityType
 from redaction.errors import Finding, RedactionBlocked, RedactionFailed
@@ -58,6 +59,9 @@ class Preview:
     text: str  # exactly what would be sent (for a new conversation)
     spans: tuple[PreviewSpan, ...]
     blocked: tuple[Finding, ...]  # non-empty: the request would be refused
+    # Staff corrections applied to this preview: proposals for IT and the spans dropped.
+    proposals: tuple[Proposal, ...] = ()
+    dropped: tuple[Entity, ...] = ()
 
     def groups(self) -> list[PreviewGroup]:
         """The spans grouped by (type, value, placeholder), in order of first occurrence."""
@@ -221,10 +225,12 @@ async def preview(
     limiter: FairLimiter | None = None,
     owner: str = "",
     base: Mapping | None = None,
+    corrections: Sequence[Correction] = (),
 ) -> Preview:
     """For ``POST /api/redaction/preview``: the text exactly as it would leave (in the
     conversation whose mapping is ``base``, else a new one), the spans replaced, and what would
-    be blocked. Raises ``RedactionFailed``."""
+    be blocked; ``corrections`` from staff applied (``redaction.corrections``). Raises
+    ``RedactionFailed`` or ``CorrectionRefused``."""
     found = await analyze_texts(
         [text],
         redactor=redactor,
@@ -233,4 +239,8 @@ async def preview(
         limiter=limiter,
         owner=owner,
     )
-    return preview_text(text, found[0], profile, base)
+    if not corrections:
+        return preview_text(text, found[0], profile, base)
+    corrected = apply_corrections(text, found[0], corrections, profile)
+    result = preview_text(text, corrected.entities, profile, base)
+    return replace(result, proposals=corrected.proposals, dropped=corrected.dropped)

@@ -32,6 +32,7 @@ from gateway.http.routes import (
 from gateway.http.routes import (
     auth,
     conversations,
+    corrections,
     documents,
     feedback,
     health,
@@ -249,6 +250,7 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
     app.include_router(health.router)
     app.include_router(openai_api.router)
     app.include_router(redaction.router)
+    app.include_router(corrections.router)
     app.include_router(auth.router)
     app.include_router(me.router)
     app.include_router(keys.router)

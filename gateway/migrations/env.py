@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import audit.models
+import gateway.corrections.models
 import gateway.identity.models
 import gateway.workspace.models  # noqa: F401
 from gateway.kernel.db import Base, is_sqlite, make_sync_engine

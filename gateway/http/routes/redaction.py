@@ -1,7 +1,9 @@
 """``POST /api/redaction/preview``: the text exactly as it would leave the company.
 
-The web UI shows it before sending. The caller's own department profile decides what is
-redacted or blocked; nothing is stored and nothing is sent to a provider.
+The web UI shows it before sending. The caller's own department profile (with the names and
+words IT approved from corrections) decides what is redacted or blocked; nothing is sent to a
+provider. ``corrections`` add a span the detector missed or drop one the policy lets staff
+override; each is stored as a proposal for IT (``gateway.corrections``), and a drop is audited.
 """
 
 from __future__ import annotations
@@ -9,23 +11,41 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from audit.chain import EventIn
 from gateway.auth import app_state, authenticate
-from gateway.kernel.errors import TooLarge, Unavailable
+from gateway.corrections import service as corrections
+from gateway.kernel.errors import BadRequest, TooLarge, Unavailable
 from gateway.kernel.principal import Principal
+from gateway.state import AppState
 from gateway.workspace.conversations import vault_key
 from policies.resolve import resolve
+from redaction.corrections import Action, Correction, CorrectionRefused
+from redaction.entities import EntityType
 from redaction.errors import PromptTooLarge, RedactionFailed
-from redaction.service import preview
+from redaction.service import Preview, preview
 
 router = APIRouter(prefix="/api/redaction", tags=["redaction"])
 
 Caller = Annotated[Principal, Depends(authenticate)]
 
 
+class CorrectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Action
+    start: int = Field(ge=0)
+    end: int = Field(ge=1)
+    type: EntityType | None = None
+
+    def correction(self) -> Correction:
+        return Correction(self.action, self.start, self.end, self.type)
+
+
 class PreviewRequest(BaseModel):
     text: str = Field(max_length=200_000)
+    corrections: list[CorrectionIn] = Field(default_factory=list, max_length=100)
     # The conversation the text will be sent in: its placeholders are the ones shown.
     conversation_id: str | None = Field(
         default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"
@@ -41,6 +61,10 @@ async def preview_redaction(
         raise Unavailable("秘匿化が利用できません。", "Redaction is unavailable.")
     await state.policies.refresh()
     profile = resolve(policies=state.policies, principal=caller).policy.redaction
+    async with state.sessions.begin() as session:
+        profile = await corrections.with_approved(
+            session=session, profile=profile, department=caller.department
+        )
     base = None
     if body.conversation_id is not None:
         base = await state.redaction.vault.get(vault_key(caller.user_id, body.conversation_id))
@@ -53,7 +77,10 @@ async def preview_redaction(
             limiter=state.redaction.limiter,
             owner=str(caller.user_id),
             base=base,
+            corrections=[c.correction() for c in body.corrections],
         )
+    except CorrectionRefused as exc:
+        raise BadRequest(exc.ja, exc.en) from exc
     except PromptTooLarge as exc:
         raise TooLarge(exc.ja, exc.en) from exc
     except RedactionFailed as exc:
@@ -77,4 +104,33 @@ async def preview_redaction(
             for g in result.groups()
         ],
         "blocked": [{"type": f.type.value, "start": f.start, "end": f.end} for f in result.blocked],
+        "proposals": await _proposed(state, caller, result),
     }
+
+
+async def _proposed(state: AppState, caller: Principal, result: Preview) -> list[int]:
+    """Store the corrections as proposals for IT; audit the drops (types and ids, no text)."""
+    if not result.proposals:
+        return []
+    async with state.sessions.begin() as session:
+        saved = await corrections.record(
+            session=session,
+            department=caller.department,
+            user_email=caller.email,
+            proposals=result.proposals,
+        )
+    if result.dropped:
+        await state.audit.append(
+            EventIn(
+                event_type="redaction.override",
+                outcome="ok",
+                user_email=caller.email,
+                department=caller.department,
+                role=caller.role.value,
+                detail={
+                    "dropped": sorted(e.type.value for e in result.dropped),
+                    "proposals": [p.id for p in saved],
+                },
+            )
+        )
+    return [p.id for p in saved]

@@ -1,0 +1,109 @@
+"""Record, list and decide correction proposals; give a department's profile the approved
+names (``RedactionProfile.terms``) and allowed words (``allow``). Keyword-only functions over
+an ``AsyncSession``; the callers (routes, the pipeline) own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.corrections.models import RedactionProposal
+from redaction.corrections import Proposal, ProposalKind
+from redaction.entities import EntityType
+from redaction.profile import RedactionProfile
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ProposalOut(BaseModel):
+    id: int
+    created_at: datetime
+    department: str
+    user_email: str
+    kind: ProposalKind
+    entity_type: EntityType
+    term: str
+    status: Status
+    decided_at: datetime | None
+    decided_by: str | None
+
+
+def _out(row: RedactionProposal) -> ProposalOut:
+    return ProposalOut.model_validate(row, from_attributes=True)
+
+
+async def record(
+    *, session: AsyncSession, department: str, user_email: str, proposals: Sequence[Proposal]
+) -> list[ProposalOut]:
+    now = datetime.now(UTC)
+    rows = [
+        RedactionProposal(
+            created_at=now,
+            department=department,
+            user_email=user_email,
+            kind=p.kind.value,
+            entity_type=p.type.value,
+            term=p.term,
+            status=Status.PENDING.value,
+        )
+        for p in proposals
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return [_out(r) for r in rows]
+
+
+async def listing(
+    *, session: AsyncSession, status: Status | None = None, department: str | None = None
+) -> list[ProposalOut]:
+    query = select(RedactionProposal).order_by(RedactionProposal.id.desc()).limit(500)
+    if status is not None:
+        query = query.where(RedactionProposal.status == status.value)
+    if department is not None:
+        query = query.where(RedactionProposal.department == department)
+    return [_out(r) for r in (await session.scalars(query)).all()]
+
+
+async def decide(
+    *, session: AsyncSession, proposal_id: int, approve: bool, by: str
+) -> ProposalOut | None:
+    """Approve or reject a pending proposal; None if there is no such pending one."""
+    row = await session.get(RedactionProposal, proposal_id)
+    if row is None or row.status != Status.PENDING.value:
+        return None
+    row.status = (Status.APPROVED if approve else Status.REJECTED).value
+    row.decided_at = datetime.now(UTC)
+    row.decided_by = by
+    await session.flush()
+    return _out(row)
+
+
+async def with_approved(
+    *, session: AsyncSession, profile: RedactionProfile, department: str
+) -> RedactionProfile:
+    """``profile`` plus the department's approved names and allowed words."""
+    query = select(RedactionProposal.kind, RedactionProposal.entity_type, RedactionProposal.term)
+    query = query.where(
+        RedactionProposal.department == department,
+        RedactionProposal.status == Status.APPROVED.value,
+    )
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return profile
+    terms = [(EntityType(t), term) for kind, t, term in rows if kind == ProposalKind.ADD_TERM]
+    allow = [term for kind, _, term in rows if kind == ProposalKind.ALLOW_TERM]
+    return profile.model_copy(
+        update={
+            "terms": tuple(dict.fromkeys([*profile.terms, *terms])),
+            "allow": tuple(dict.fromkeys([*profile.allow, *allow])),
+        }
+    )
