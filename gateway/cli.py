@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -163,11 +164,18 @@ async def _create_key(
         await engine.dispose()
 
 
-async def _seed_demo(settings: Settings) -> str:
+KEY_FILE = "demo-api-key.txt"
+
+
+async def _seed_demo(settings: Settings, *, data_dir: Path, today: date) -> str:
+    """Demo users, one demo API key (kept in the demo folder and reused at the next start, not
+    one more key per start) and the synthetic trial history (written once)."""
     from gateway.demo.data import DEMO_USERS
+    from gateway.demo.trial import seed_history
     from gateway.identity import apikeys
     from gateway.kernel.db import make_async_engine, sessionmaker
 
+    saved = data_dir / KEY_FILE
     engine = make_async_engine(settings.database.url)
     try:
         async with sessionmaker(engine).begin() as session:
@@ -181,8 +189,13 @@ async def _seed_demo(settings: Settings) -> str:
                 )
                 for u in DEMO_USERS
             ]
-            new = await apikeys.create(session=session, user=users[0], name="demo")
-        return new.token
+            token = saved.read_text().strip() if saved.exists() else ""
+            if not token or await apikeys.find(session=session, token=token) is None:
+                token = (await apikeys.create(session=session, user=users[0], name="demo")).token
+                saved.write_text(token + "\n")
+                saved.chmod(0o600)
+            await seed_history(session=session, today=today, timezone=settings.timezone)
+        return token
     finally:
         await engine.dispose()
 
@@ -190,15 +203,18 @@ async def _seed_demo(settings: Settings) -> str:
 def _run_demo(*, port: int, data_dir: Path) -> None:
     import uvicorn
 
-    from gateway.demo.data import DEMO_USERS, demo_settings
+    from gateway.demo.data import DEMO_USERS, demo_models, demo_settings
+    from gateway.demo.trial import prepare_policies
     from gateway.http.app import create_app
     from gateway.migrate import upgrade
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = demo_settings(port=port, data_dir=data_dir)
+    model = demo_models()[0].alias
+    today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    folder = prepare_policies(data_dir=data_dir, today=today, model_alias=model)
+    settings = demo_settings(port=port, data_dir=data_dir, policies_dir=folder)
     upgrade(settings.database.url)
-    token = asyncio.run(_seed_demo(settings))
-    model = settings.models[0].alias
+    token = asyncio.run(_seed_demo(settings, data_dir=data_dir, today=today))
     click.echo(f"""
 Kakehashi デモ / demo — http://127.0.0.1:{port}
   sign in / ログイン: http://127.0.0.1:{port}/login  (development IdP: pick a demo user)

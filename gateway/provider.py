@@ -31,6 +31,7 @@ from gateway.kernel.errors import (
     UpstreamTimeout,
 )
 from gateway.kernel.settings import ModelRoute
+from redaction.placeholders import CLOSE, OPEN
 
 Chunk = dict[str, Any]
 OPENAI_DEFAULT_BASE = "https://api.openai.com/v1"
@@ -272,7 +273,13 @@ class DemoModel:
         for message in body.get("messages", []):
             if message.get("role") == "user" and isinstance(message.get("content"), str):
                 last = message["content"]
-        return f"{DEMO_LABEL}\n\n受け取った依頼 (送信されたとおり): {last}"
+        # Shown with ［］ in place of 〔〕: a placeholder in the answer would be restored to the
+        # name, and the point of the demo is to see that the name never arrived here.
+        received = last.replace(OPEN, "［").replace(CLOSE, "］")
+        return (
+            f"{DEMO_LABEL}\n\n受け取った依頼 (送信されたとおり。置き換え文字列は〔〕を［］にして表示)"
+            f":\n\n{received}"
+        )
 
     @staticmethod
     def prompt_tokens(messages: list[dict[str, Any]]) -> int:

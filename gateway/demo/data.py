@@ -70,9 +70,11 @@ def demo_models() -> list[ModelRoute]:
     ]
 
 
-def demo_settings(*, port: int, data_dir: Path) -> Settings:
+def demo_settings(*, port: int, data_dir: Path, policies_dir: Path | None = None) -> Settings:
     return Settings(
         mode="demo",
+        policies_dir=policies_dir,
+        policies_reload_s=5,
         database={"url": f"sqlite:///{(data_dir / 'kakehashi.db').resolve()}"},
         server={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},
         models=demo_models(),

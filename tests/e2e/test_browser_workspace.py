@@ -129,7 +129,9 @@ def test_the_workspace_from_template_to_deletion(
 
     # Stop a slow answer: what arrived stays.
     page.get_by_label("モデル").select_option("drip")
-    page.get_by_label("依頼内容").fill("次回の議題を三つ挙げ、それぞれに担当者と期限の案を添えてください。")
+    page.get_by_label("依頼内容").fill(
+        "次回の議題を三つ挙げ、それぞれに担当者と期限の案を添えてください。"
+    )
     page.click("#chat-send")
     expect(page.locator("#chat-stop")).to_be_visible()
     expect(page.locator(".msg-assistant").last.locator(".msg-body")).not_to_be_empty()

@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 
+from gateway.kernel.db import make_sync_engine
 from tests.fixtures.services import free_port
 
 
@@ -60,50 +62,91 @@ def test_a_broken_config_exits_with_the_field_named(tmp_path: Path) -> None:
     assert f"{path}: server.port:" in result.stderr
 
 
-def test_demo_runs_the_product_with_the_labelled_offline_model(tmp_path: Path) -> None:
-    port = free_port()
+def _start_demo(port: int, data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    """``kakehashi demo`` in a process of its own; returns it with the API key it printed, once
+    it answers."""
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway",
-            "demo",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp_path / "demo"),
-        ],
+        [sys.executable, "-m", "gateway", "demo", "--port", str(port), "--data-dir", str(data_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
     )
+    token = ""
+    deadline = time.monotonic() + 90
+    assert process.stdout is not None
+    while not token and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        match = re.search(r"(kk_[A-Za-z0-9_-]{40,})", line)
+        token = match.group(1) if match else ""
+    assert token, "demo did not print an API key"
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    return process, token
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def test_demo_shows_the_product_with_the_labelled_offline_model(tmp_path: Path) -> None:
+    port = free_port()
+    process, token = _start_demo(port, tmp_path / "demo")
+    api = httpx.Client(
+        base_url=f"http://127.0.0.1:{port}",
+        headers={"authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     try:
-        token = ""
-        deadline = time.monotonic() + 90
-        assert process.stdout is not None
-        while not token and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            match = re.search(r"(kk_[A-Za-z0-9_-]{40,})", line)
-            token = match.group(1) if match else ""
-        assert token, "demo did not print an API key"
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        reply = httpx.post(
-            f"http://127.0.0.1:{port}/v1/chat/completions",
-            headers={"authorization": f"Bearer {token}"},
-            json={"model": "demo", "messages": [{"role": "user", "content": "こんにちは"}]},
-            timeout=30,
+        reply = api.post(
+            "/v1/chat/completions",
+            json={
+                "model": "demo",
+                "messages": [{"role": "user", "content": "山田太郎さんへの返信を書いて"}],
+            },
         )
         assert reply.status_code == 200, reply.text
-        assert "デモ出力" in reply.json()["choices"][0]["message"]["content"]
+        content = reply.json()["choices"][0]["message"]["content"]
+        assert "デモ出力" in content
+        # The demo model shows what it received: the placeholder, not the restored name.
+        assert "山田太郎" not in content
+        assert re.search(r"［人物[A-Z]］さん", content)
+        # The example policies are in force: budgets, and My Number blocked.
+        quota = api.get("/api/quota").json()
+        assert {b["limit"] for b in quota["user"] if b["unit"] == "yen"} == {200, 2000}
+        blocked = api.post(
+            "/v1/chat/completions",
+            json={
+                "model": "demo",
+                "messages": [{"role": "user", "content": "マイナンバー 123456789018"}],
+            },
+        )
+        assert blocked.status_code == 400
+        assert blocked.json()["error"]["code"] == "content_blocked"
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stdout is not None:
-            process.stdout.close()
+        api.close()
+        _stop(process)
+    # Sixty labelled days of trial in the audit log, written once; the same key at the next start.
+    engine = make_sync_engine(f"sqlite:///{tmp_path / 'demo' / 'kakehashi.db'}")
+    with engine.connect() as conn:
+        synthetic = conn.execute(
+            text(
+                "SELECT count(*), count(DISTINCT department) FROM audit_events WHERE detail LIKE '%synthetic%' AND event_type = 'chat.completion'"
+            )
+        ).one()
+        keys = conn.execute(text("SELECT count(*) FROM api_keys")).scalar_one()
+    engine.dispose()
+    assert synthetic[0] > 500
+    assert synthetic[1] == 3
+    assert keys == 1
+    process, again = _start_demo(port, tmp_path / "demo")
+    _stop(process)
+    assert again == token
