@@ -74,11 +74,24 @@ async def _finish(state: AppState, ex: Exchange) -> None:
         await state.audit.append(event)
 
 
+def _check_text(body: dict[str, Any]) -> None:
+    """JSON may escape a lone surrogate (``\\ud800``); it is no character, so neither redaction
+    nor a provider can take it: the caller's error, not the gateway's."""
+    try:
+        orjson.dumps(body)
+    except TypeError as exc:
+        raise errors.BadRequest(
+            "リクエストに Unicode として正しくない文字 (対になっていないサロゲート) が含まれています。",
+            f"The request contains text that is not valid Unicode (a lone surrogate): {exc}",
+        ) from exc
+
+
 async def _prepare(
     state: AppState, ex: Exchange, body: dict[str, Any], use_case: str | None
 ) -> ModelRoute:
     if state.audit.failing:
         raise errors.not_sent("監査ログに書き込めない", "The audit log cannot be written")
+    _check_text(body)
     await state.policies.refresh()
     resolved = resolve(policies=state.policies, principal=ex.principal)
     ex.policy_version, ex.resolved = resolved.version, resolved
@@ -234,9 +247,11 @@ async def _relay(
         yield b"data: [DONE]\n\n"
         ex.outcome, ex.status = "ok", 200
     except errors.KakehashiError as exc:
-        # Headers are already sent: report in-band, as OpenAI does.
+        # Headers are already sent: report in-band, as OpenAI does, and end the stream properly
+        # (clients wait for [DONE]).
         ex.fail(exc)
         yield _sse(exc.to_openai())
+        yield b"data: [DONE]\n\n"
     except BaseException as exc:
         ex.fail(exc)
         raise

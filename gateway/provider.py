@@ -68,6 +68,22 @@ def _status_error(route: ModelRoute, status: int, detail: str) -> KakehashiError
     )
 
 
+def _reply(route: ModelRoute, content: bytes) -> dict[str, Any]:
+    """A reply body or stream event as JSON, or a clear 502 (an HTML error page from a proxy in
+    front of the provider, a truncated event)."""
+    try:
+        parsed = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise UpstreamError(
+            f"プロバイダ ({route.alias}) の応答を読めませんでした (JSON ではありません)。",
+            f"The reply of the provider for {route.alias} is not valid JSON: "
+            f"{content[:80].decode(errors='replace')!r}",
+        )
+    return parsed
+
+
 def _connect_error(route: ModelRoute, exc: Exception) -> UpstreamError:
     return UpstreamError(
         f"プロバイダ ({route.alias}) に接続できませんでした。",
@@ -129,8 +145,7 @@ class OpenAICompatible:
             raise _connect_error(route, exc) from exc
         if response.status != 200:
             raise _status_error(route, response.status, content.decode(errors="replace"))
-        result: dict[str, Any] = orjson.loads(content)
-        return result
+        return _reply(route, content)
 
     async def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[Chunk]:
         url, headers, timeout = self._request(route)
@@ -145,7 +160,7 @@ class OpenAICompatible:
                 async for data in sse_data(response.content.iter_any()):
                     if data == b"[DONE]":
                         return
-                    yield orjson.loads(data)
+                    yield _reply(route, data)
         except TimeoutError as exc:
             raise _timeout_error(route) from exc
         except aiohttp.ClientError as exc:

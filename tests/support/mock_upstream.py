@@ -6,6 +6,10 @@ what left the company. The upstream model name selects a behaviour:
 - ``error-500`` / ``error-400`` / ``error-429``: answer with that status and an OpenAI error body;
 - ``sleep-<seconds>``: wait before answering (timeout tests);
 - ``drip-<seconds>``: stream the echo with that pause between pieces (a stop button to press);
+- protocol faults: ``garbage-json`` (200 with a body that is not JSON), ``bad-sse`` (a stream
+  whose second event is not JSON), ``bad-sse-first`` (its first event is not JSON),
+  ``reset-stream`` (the connection dropped after the first event), ``slow-stream`` (events
+  half a second apart);
 - anything else: echo the last user message back, as ``echo: <text>``; in ``n`` choices when
   asked (choice i > 0 says ``echo<i>: …``); when the request offers ``tools``, as a call of
   the first tool with arguments ``{"echo": <text>}`` instead.
@@ -80,6 +84,9 @@ class MockUpstream:
             status = int(model.removeprefix("error-"))
             err = {"error": {"message": f"mock upstream error {status}", "type": "server_error"}}
             await _send_json(send, status, err)
+            return
+        if model in _FAULTS:
+            await _FAULTS[model](send)
             return
         if model.startswith("sleep-"):
             await asyncio.sleep(float(model.removeprefix("sleep-")))
@@ -208,6 +215,40 @@ def _deltas(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"tool_calls": [first]}] + [
         {"tool_calls": [{"index": 0, "function": {"arguments": p}}]} for p in pieces
     ]
+
+
+_CHUNK = b'data: {"id":"x","object":"chat.completion.chunk","created":0,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"ok"}}]}\n\n'
+
+
+async def _garbage_json(send: Send) -> None:
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"<html>502 Bad Gateway</html>"})
+
+
+async def _stream_of(send: Send, events: list[bytes], *, pause: float = 0.0) -> None:
+    headers = [(b"content-type", b"text/event-stream")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    for event in events:
+        await send({"type": "http.response.body", "body": event, "more_body": True})
+        await asyncio.sleep(pause)
+    await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+
+
+async def _reset_stream(send: Send) -> None:
+    headers = [(b"content-type", b"text/event-stream")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": _CHUNK, "more_body": True})
+    raise ConnectionResetError("mock upstream: connection dropped mid-stream")
+
+
+_FAULTS: dict[str, Callable[[Send], Awaitable[None]]] = {
+    "garbage-json": _garbage_json,
+    "bad-sse": lambda send: _stream_of(send, [_CHUNK, b"data: {not json\n\n", _CHUNK]),
+    "bad-sse-first": lambda send: _stream_of(send, [b"data: {not json\n\n", _CHUNK]),
+    "reset-stream": _reset_stream,
+    "slow-stream": lambda send: _stream_of(send, [_CHUNK] * 4, pause=0.5),
+}
 
 
 class RunningUpstream:
