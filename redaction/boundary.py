@@ -52,6 +52,15 @@ class Outgoing:
         return ChunkRestorer(self.mapping, json_content=self.json_content, usage=self.usage_chunk)
 
 
+@dataclass(frozen=True, slots=True)
+class Redacted:
+    """A messages-only request, redacted (``redact_messages``)."""
+
+    messages: list[dict[str, Any]]
+    mapping: Mapping
+    counts: dict[str, int]
+
+
 def pseudonym(secret: str, principal_id: int | str) -> str:
     """The stable, opaque id the provider sees as ``user``: an HMAC of the principal (never the
     e-mail), domain-separated from the secret's other uses."""
@@ -160,3 +169,10 @@ async def redact_request(
     walk.finish()
     counts = Counter(e.type.value for entities in found for e in entities)
     return Outgoing(out, mapping, dict(counts), walk.json_content, walk.usage_chunk)
+
+
+async def redact_messages(*, messages: list[dict[str, Any]], **kwargs: Any) -> Redacted:
+    """``redact_request`` for a request of messages only (the same walk, the same analysis);
+    keyword arguments as ``redact_request``'s, without ``body`` and ``pseudonym``."""
+    out = await redact_request(body={"messages": messages}, pseudonym="", **kwargs)
+    return Redacted(out.body["messages"], out.mapping, out.counts)

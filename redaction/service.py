@@ -1,36 +1,25 @@
-"""What the gateway pipeline calls: redact a chat request, preview a redaction.
+"""Substitution and the redaction preview.
 
-``redact_messages`` analyses every text of every message (system, user, assistant, earlier
-turns; string contents and ``{"type": "text"}`` parts) through ``redaction.analysis``;
-refuses blocked types; swaps values for placeholders from the conversation's vault mapping.
-Fail closed: any error or timeout raises ``RedactionFailed`` and nothing partially redacted
-is ever returned. The mapping stays in the gateway.
+``substitute`` and ``mention_items`` turn a text's findings into placeholders (the request
+boundary, ``redaction.boundary``, applies them to every field of a request); ``preview`` shows
+one text exactly as it would leave. Fail closed: any error or timeout raises
+``RedactionFailed``. The mapping stays in the gateway.
 """
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from redaction.analysis import FairLimiter, analyze_texts
 from redaction.corrections import Correction, Proposal, apply_corrections
 from redaction.engine import Redactor
 from redaction.entities import Entity, EntityType
-from redaction.errors import Finding, RedactionBlocked, RedactionFailed
+from redaction.errors import Finding, RedactionFailed
 from redaction.mapping import Item, Mapping
 from redaction.mentions import mentions
 from redaction.profile import RedactionProfile
-from redaction.vault import Vault
-
-
-@dataclass(frozen=True, slots=True)
-class Redacted:
-    messages: list[dict[str, Any]]
-    mapping: Mapping
-    counts: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,39 +58,6 @@ class Preview:
         return [
             PreviewGroup(t, text, placeholder, n) for (t, text, placeholder), n in counts.items()
         ]
-
-
-def _texts(messages: Sequence[dict[str, Any]]) -> list[tuple[int, int | None, str]]:
-    """(message index, part index or None, text) for every text in the request."""
-    out: list[tuple[int, int | None, str]] = []
-    for i, message in enumerate(messages):
-        content = message.get("content")
-        if content is None:
-            continue
-        if isinstance(content, str):
-            out.append((i, None, content))
-        elif isinstance(content, list):
-            for j, part in enumerate(content):
-                if isinstance(part, dict) and part.get("type") == "text":
-                    text = part.get("text")
-                    if not isinstance(text, str):
-                        raise RedactionFailed("a text part without text")
-                    out.append((i, j, text))
-        else:
-            raise RedactionFailed("unsupported message content")
-    return out
-
-
-def _blocked(
-    found: list[list[Entity]], profile: RedactionProfile, owners: list[int]
-) -> list[Finding]:
-    block = set(profile.block)
-    return [
-        Finding(e.type, owners[k], e.start, e.end)
-        for k, entities in enumerate(found)
-        for e in entities
-        if e.type in block
-    ]
 
 
 def _redactable(entities: list[Entity], profile: RedactionProfile) -> list[Entity]:
@@ -143,61 +99,6 @@ def _placed(
         position = end
     parts.append(text[position:])
     return "".join(parts), placed
-
-
-async def redact_messages(
-    *,
-    redactor: Redactor,
-    vault: Vault,
-    conversation_id: str | None,
-    messages: list[dict[str, Any]],
-    profile: RedactionProfile,
-    timeout_s: float,
-    limiter: FairLimiter | None = None,
-    owner: str = "",
-) -> Redacted:
-    """Redact a chat request. Raises ``RedactionBlocked`` or ``RedactionFailed``."""
-    places = _texts(messages)
-    texts = [text for _, _, text in places]
-    if profile.wanted():
-        found = await analyze_texts(
-            texts,
-            redactor=redactor,
-            profile=profile,
-            timeout_s=timeout_s,
-            limiter=limiter,
-            owner=owner,
-        )
-    else:
-        # Nothing to redact or block: the analyzer would return nothing; skip its thread hop
-        # (issue 2, bench/overhead). The vault is still read, for earlier turns' placeholders.
-        found = [[] for _ in texts]
-    findings = _blocked(found, profile, [i for i, _, _ in places])
-    if findings:
-        raise RedactionBlocked(findings)
-    kept = [_redactable(entities, profile) for entities in found]
-    items = [
-        i
-        for (_, _, text), entities in zip(places, kept, strict=True)
-        for i in mention_items(text, entities)
-    ]
-    avoid = "\n".join(texts)
-    try:
-        if conversation_id is None:  # a one-off request: nothing to keep for later turns
-            mapping = Mapping().assign(items, avoid=avoid)
-        else:
-            mapping = await vault.update(conversation_id, lambda m: m.assign(items, avoid=avoid))
-    except Exception as exc:
-        raise RedactionFailed(f"vault: {type(exc).__name__}") from exc
-    out = copy.deepcopy(messages)
-    for (i, j, text), entities in zip(places, kept, strict=True):
-        redacted = substitute(text, entities, mapping)
-        if j is None:
-            out[i]["content"] = redacted
-        else:
-            out[i]["content"][j]["text"] = redacted
-    counts = Counter(e.type.value for entities in kept for e in entities)
-    return Redacted(messages=out, mapping=mapping, counts=dict(counts))
 
 
 def preview_text(

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
+from redaction.boundary import redact_messages
 from redaction.engine import Redactor
 from redaction.entities import Entity, EntityType
 from redaction.errors import RedactionFailed
 from redaction.profile import RedactionProfile
-from redaction.service import redact_messages
 from redaction.vault import MemoryVault
 
 pytestmark = pytest.mark.anyio

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import pytest
 
+from redaction.boundary import redact_messages
 from redaction.engine import Redactor
 from redaction.entities import EntityType as T
 from redaction.mapping import Item, Mapping
 from redaction.placeholders import MAX_LENGTH, Placeholder, could_be_prefix, parse_placeholder
 from redaction.profile import RedactionProfile
 from redaction.restore import StreamRestorer, restore
-from redaction.service import mention_items, preview_text, redact_messages, substitute
+from redaction.service import mention_items, preview_text, substitute
 from redaction.vault import MemoryVault
 
 # (case, text, groups: each group lists surfaces (in order of appearance) that are one identity;

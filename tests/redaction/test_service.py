@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from redaction.boundary import redact_messages
 from redaction.engine import Redactor
 from redaction.entities import Entity
-from redaction.errors import RedactionBlocked, RedactionFailed
+from redaction.errors import FieldRefused, RedactionBlocked, RedactionFailed
 from redaction.profile import RedactionProfile
 from redaction.restore import restore
-from redaction.service import preview, redact_messages
+from redaction.service import preview
 from redaction.vault import MemoryVault
 
 pytestmark = pytest.mark.anyio
@@ -42,7 +43,7 @@ async def test_every_message_is_redacted_and_restorable(redactor: Redactor) -> N
         vault=MemoryVault(ttl_s=60),
         conversation_id="c1",
         messages=MESSAGES,
-        profile=RedactionProfile(),
+        profile=RedactionProfile(allow_images=True),  # the image passes as it is
         timeout_s=10,
     )
     assert original == MESSAGES  # the request is not mutated
@@ -153,7 +154,7 @@ async def test_a_timeout_fails_closed() -> None:
 
 
 async def test_unknown_content_shapes_fail_closed(redactor: Redactor) -> None:
-    with pytest.raises(RedactionFailed):
+    with pytest.raises(FieldRefused, match=r"messages\[0\]\.content"):
         await redact_messages(
             redactor=redactor,
             vault=MemoryVault(ttl_s=60),
