@@ -73,7 +73,9 @@ async def dashboard(request: Request, department: DepartmentScope) -> Response:
     state = app_state(request)
     k = await department_kpis(state=state, department=department, kind="month", day=None)
     month = k.period
-    weeks = await weekly_kpis(state=state, department=department, start=month.start, end=month.end)
+    # The trial's weeks when the department runs one (its whole course so far), else the month's.
+    start = min(k.trial.start, month.start) if k.trial else month.start
+    weeks = await weekly_kpis(state=state, department=department, start=start, end=month.end)
     # The per-week card shows this week's row of the same series the CSV exports (one source).
     context = {
         "k": k,
