@@ -36,8 +36,18 @@ from redaction.lexicon import (
     COMPANY_CONTEXT,
     COMPANY_CONTEXT_RE,
     LEGAL_FORM_RE,
+    PERSON_SUFFIXES,
 )
-from redaction.name_tokens import CONNECTORS, NameSpan, is_katakana, is_latin, nounish, properish
+from redaction.name_tokens import (
+    CONNECTORS,
+    PERSON,
+    NameSpan,
+    is_kanji,
+    is_katakana,
+    is_latin,
+    nounish,
+    properish,
+)
 from redaction.nlp import Morpheme
 from redaction.person_names import people
 
@@ -102,7 +112,8 @@ def find_names(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
         spans.extend(_in_run(run, context))
     spans += next_to_company_words(morphemes)
     spans += quoted_companies(morphemes)
-    return _drop_contained(_regnal(morphemes, _codes_removed(morphemes, spans)))
+    spans = _drop_contained(_regnal(morphemes, _codes_removed(morphemes, spans)))
+    return _drop_contained(spans + _known_parts(morphemes, spans))
 
 
 def _in_run(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
@@ -172,6 +183,44 @@ def _code(morphemes: Sequence[Morpheme], first: int, last: int) -> bool:
     if before and morphemes[first - 1].end != words[0].start:
         before = ""
     return after[:1] in ("(", "-") or after[:1].isdigit() or before[-1:].isdigit()
+
+
+_SPEAKER_MARKS = frozenset([":", ")", "）"])
+
+
+def _known_parts(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSpan]:
+    """The surname or given name of a full name found in this text, alone elsewhere before a
+    title, an honorific or a speaker's colon (出席者：東一郎 … 東：はい): one person, even when
+    the surname is also an everyday word (東, 林, 森) the rules would not take alone."""
+    people = [s for s in spans if s.kind == PERSON]
+    if not people:
+        return []
+    starts = {m.start: k for k, m in enumerate(morphemes)}
+    known: set[str] = set()
+    covered: set[int] = set()
+    for span in people:
+        k = starts.get(span.start)
+        covered.update(range(span.start, span.end))
+        if k is not None and morphemes[k].end == span.end and is_kanji(morphemes[k].surface):
+            # One token (東一郎): its surname is one or two characters, the given name two.
+            name = morphemes[k].surface
+            known.update(name[:n] for n in range(1, len(name) - 1))
+        if k is None or k + 1 >= len(morphemes) or morphemes[k + 1].end > span.end:
+            continue
+        first, rest = morphemes[k], morphemes[k + 1]
+        if is_kanji(first.surface) and first.end == rest.start and rest.end == span.end:
+            known.update((first.surface, rest.surface))
+    out = []
+    for k, m in enumerate(morphemes[:-1]):
+        after = morphemes[k + 1]
+        if (
+            m.surface in known
+            and m.start not in covered
+            and after.start == m.end
+            and (after.surface in PERSON_SUFFIXES or after.surface in _SPEAKER_MARKS)
+        ):
+            out.append(NameSpan(PERSON, m.start, m.end, 0.7, "known-part"))
+    return out
 
 
 def _drop_contained(spans: list[NameSpan]) -> list[NameSpan]:
