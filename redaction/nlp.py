@@ -7,7 +7,9 @@ Each morpheme also carries what the name rules need from the dictionary: unknown
 everyday word), other entries of the same surface (a place that is also a surname, a given
 name that is also a common noun) and the normalised form (證券 → 証券).
 Sudachi refuses inputs over 49,149 bytes, so long texts are tokenised in chunks cut at line or
-sentence ends, with offsets shifted back. Tokenizers are per thread (the dictionary is shared).
+sentence ends, with offsets shifted back. The analyzer never gets that far: it hands over
+overlapping windows of 6,000 characters (``redaction.windows``), so no cut there can split a
+name; the chunking is the guard for direct callers only. Tokenizers are per thread (the dictionary is shared).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import pytest
 
 from redaction.analysis import FairLimiter, analyze_texts
@@ -107,6 +108,7 @@ class _Gate(Redactor):
     def __init__(self) -> None:
         self.started: list[str] = []
         self.release = threading.Event()
+        self.entered = threading.Event()
 
     def analyze(
         self,
@@ -117,7 +119,8 @@ class _Gate(Redactor):
     ) -> list[Entity]:
         if text.startswith("大"):
             self.started.append(text)
-            self.release.wait(10)
+            self.entered.set()
+            self.release.wait(10)  # one long window that does not look at the flag
         else:
             self.started.append(text)
         return []
@@ -162,3 +165,44 @@ async def test_an_owners_queue_counts_against_their_own_timeout() -> None:
         assert time.monotonic() - started < 5
         gate.release.set()
     assert gate.started == ["大0"]
+
+
+async def test_another_users_request_runs_while_abandoned_ones_have_stopped(
+    redactor: Redactor,
+) -> None:
+    """One user sends two huge prompts and goes away; another user's short request is then
+    analysed at once, and no window of the abandoned prompts runs any more."""
+    counting = _Counting(redactor._analyzer)
+    shared = Redactor(counting)
+    limiter = FairLimiter(total=2, per_owner=1)
+    huge = "鈴木一郎さんへの報告書の下書きです。\n" * 10_000
+    with anyio.move_on_after(0.5):
+        async with anyio.create_task_group() as tg:
+            for _ in range(2):
+                tg.start_soon(lambda: _analyze(shared, [huge], limiter=limiter, owner="heavy"))
+    assert limiter.waiting("heavy") == 0
+    before = counting.calls
+    assert before < 20  # of 2 x 34 windows: both stopped early
+    with anyio.fail_after(10):
+        found = await _analyze(shared, ["山田太郎様へ"], limiter=limiter, owner="light")
+    assert [e.text for e in found[0] if e.type is T.PERSON] == ["山田太郎"]
+    assert counting.calls - before <= 2  # the short request's own windows, nothing else
+
+
+async def test_an_abandoned_analysis_keeps_its_slot_until_its_worker_stops() -> None:
+    gate = _Gate()
+    limiter = FairLimiter()
+    scope = anyio.CancelScope()
+
+    async def heavy() -> None:
+        with scope:
+            await _analyze(gate, ["大0"], limiter=limiter, owner="heavy")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(heavy)
+        await anyio.to_thread.run_sync(gate.entered.wait, 5)
+        scope.cancel()
+        await anyio.sleep(0.1)
+        assert limiter.waiting("heavy") == 1  # its worker still uses the CPU: slot held
+        gate.release.set()
+    assert limiter.waiting("heavy") == 0

@@ -116,6 +116,8 @@ def test_at_and_dot_words_alone_are_not_addresses(redactor: Redactor, text: str)
 
 
 MARKUP = [
+    ("担当は<ruby>山田<rt>やまだ</rt></ruby>さんです", ["山田", "やまだ"]),
+    ("<ruby>佐藤<rp>（</rp><rt>さとう</rt><rp>）</rp></ruby>様へ", ["佐藤", "さとう"]),
     ("<ruby>山田<rt>やまだ</rt></ruby>太郎さんに連絡", ["山田", "やまだ", "太郎"]),
     ("<ruby>山<rp>(</rp><rt>やま</rt><rp>)</rp>田<rt>だ</rt></ruby>太郎様", ["山", "やま", "太郎"]),
     ("<RUBY>鈴木<RT>すずき</RT></RUBY>一郎さん", ["鈴木", "すずき", "一郎"]),
