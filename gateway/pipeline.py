@@ -273,6 +273,7 @@ async def _kept(
         async for piece in relay:
             yield piece
     finally:
-        if ex.outcome == "ok" or (ex.outcome == "cancelled" and ex.answer):
+        answer = "".join(ex.answer)
+        if ex.outcome == "ok" or (ex.outcome == "cancelled" and answer):
             with anyio.CancelScope(shield=True):
-                await keep(redacted.body["messages"], "".join(ex.answer), redacted.mapping)
+                await keep(redacted.body["messages"], answer, redacted.mapping)
