@@ -44,15 +44,24 @@ def _bearer(request: Request) -> str | None:
 
 
 async def _refuse(state: AppState, request: Request, reason: str) -> Unauthenticated:
-    await state.audit.append(
-        EventIn(
-            event_type="auth.failed",
-            outcome="refused",
-            status_code=401,
-            error_code="invalid_api_key",
-            detail={"reason": reason, "path": request.url.path},
+    """A credential was offered and failed: audited (throttled per client and reason)."""
+    client = request.client.host if request.client else "?"
+    repeats = state.auth_failures.admit(client, reason)
+    if repeats is not None:
+        detail: dict[str, object] = {"reason": reason, "path": request.url.path}
+        await state.audit.append(
+            EventIn(
+                event_type="auth.failed",
+                outcome="refused",
+                status_code=401,
+                error_code="invalid_api_key",
+                detail=detail | ({"repeats": repeats} if repeats else {}),
+            )
         )
-    )
+    return _unauthenticated(request)
+
+
+def _unauthenticated(request: Request) -> Unauthenticated:
     if request.headers.get("authorization"):
         return Unauthenticated(
             "API キーが無効です (期限切れ・失効・入力誤りの可能性があります)。",
@@ -117,7 +126,9 @@ async def authenticate(request: Request) -> Principal:
     elif cookie := request.cookies.get(SESSION_COOKIE):
         principal = await _from_session(state, request, cookie)
     else:
-        raise await _refuse(state, request, "missing credentials")
+        # No credential at all: a browser before sign-in (sent to the sign-in page) or a
+        # health poller. Nothing failed, so nothing is audited (issue 17: one event per visit).
+        raise _unauthenticated(request)
     request.state.principal = principal
     return principal
 

@@ -11,6 +11,7 @@ from audit.writer import AuditWriter
 from gateway.identity.keycache import KeyCache
 from gateway.identity.oidc import OidcClient
 from gateway.identity.sessions import OneTimeStore, SessionStore
+from gateway.identity.throttle import Throttle
 from gateway.kernel.settings import Settings
 from gateway.metrics import Metrics
 from gateway.provider import Providers
@@ -55,3 +56,6 @@ class AppState:
     redaction: Redaction | None = None  # built by the lifespan; None refuses every chat
     metrics: Metrics = field(default_factory=Metrics)
     keys: KeyCache = field(default_factory=KeyCache)  # valid API keys seen recently
+    # Failed credentials audited per client and reason at most once per window (a script with
+    # a wrong key, a scanner): the repeats are counted on the next event, not each one written.
+    auth_failures: Throttle = field(default_factory=Throttle)
