@@ -203,6 +203,7 @@ async def _seed_demo(settings: Settings, *, data_dir: Path, today: date) -> str:
 def _run_demo(*, port: int, data_dir: Path) -> None:
     import uvicorn
 
+    from gateway import process
     from gateway.demo.data import DEMO_USERS, demo_models, demo_settings
     from gateway.demo.trial import prepare_policies
     from gateway.http.app import create_app
@@ -226,4 +227,6 @@ Kakehashi デモ / demo — http://127.0.0.1:{port}
       -H 'content-type: application/json' \\
       -d '{{"model": "{model}", "messages": [{{"role": "user", "content": "こんにちは"}}]}}'
 """)
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    process.tune()
+    app = create_app(settings, started=process.freeze_heap)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

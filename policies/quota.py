@@ -39,6 +39,9 @@ WARNING_HEADER = "x-kakehashi-quota-warning"
 OnStoreError = Literal["refuse", "allow"]
 
 
+GRACE_MS = 86_400_000  # counters and holds outlive their window by a day
+
+
 @dataclass(frozen=True, slots=True)
 class Bucket:
     scope: Literal["department", "user"]
@@ -55,6 +58,12 @@ class Bucket:
 
     def amount(self, tokens: int, micro_yen: int) -> int:
         return tokens if self.unit == "tokens" else micro_yen
+
+    @property
+    def expires_ms(self) -> int:
+        """When a store may forget this bucket's counter (epoch ms): a day after its window,
+        so the status around midnight still reads the window that just ended."""
+        return int(self.resets_at.timestamp() * 1000) + GRACE_MS
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from policies.quota import Bucket, Decision, Level
-
-_GRACE_MS = 86_400_000  # counters outlive their window by a day (status around midnight)
-
-
-def _ms_at(bucket: Bucket) -> int:
-    return int(bucket.resets_at.timestamp() * 1000) + _GRACE_MS
+from policies.quota import GRACE_MS, Bucket, Decision, Level
 
 
 @dataclass
@@ -43,7 +37,7 @@ class MemoryStore:
     def _counter(self, bucket: Bucket, now_ms: int) -> _Counter:
         counter = self._counters.get(bucket.key)
         if counter is None or counter.expires_ms <= now_ms:
-            counter = _Counter(expires_ms=_ms_at(bucket))
+            counter = _Counter(expires_ms=bucket.expires_ms)
             self._counters[bucket.key] = counter
             self._forget_expired(now_ms)
         counter.purge(now_ms)
@@ -86,7 +80,7 @@ class MemoryStore:
             del self._settled[next(iter(self._settled))]  # oldest first (insertion order)
         if hold_id in self._settled:
             return False
-        self._settled[hold_id] = now_ms + _GRACE_MS
+        self._settled[hold_id] = now_ms + GRACE_MS
         for bucket, amount in zip(buckets, actual, strict=True):
             counter = self._counter(bucket, now_ms)
             held = counter.holds.pop(hold_id, None)

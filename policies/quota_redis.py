@@ -20,7 +20,6 @@ from redis.exceptions import RedisError
 from policies.quota import Bucket, Decision, Level, StoreUnavailable
 
 PREFIX = "kakehashi:{kakehashi-quota}:"
-_KEY_GRACE_MS = 86_400_000  # keys outlive their window by a day (status around midnight)
 # How long a settled hold is remembered, so that a settle retried from a spool charges once.
 # Longer than any replay delay worth having: a spool older than this is a week-long outage.
 SETTLED_MARKER_MS = 8 * 86_400_000
@@ -41,10 +40,6 @@ def _keys(buckets: Sequence[Bucket]) -> list[str]:
     for bucket in buckets:
         keys += [PREFIX + bucket.key, PREFIX + bucket.key + ":holds"]
     return keys
-
-
-def _expiry(bucket: Bucket) -> int:
-    return int(bucket.resets_at.timestamp() * 1000) + _KEY_GRACE_MS
 
 
 def _levels(flat: Sequence[Any]) -> tuple[Level, ...]:
@@ -78,7 +73,7 @@ class RedisStore:
     ) -> Decision:
         args: list[Any] = [now_ms, now_ms + ttl_ms, hold_id]
         for bucket, amount in zip(buckets, amounts, strict=True):
-            args += [-1 if bucket.limit is None else bucket.limit, amount, _expiry(bucket)]
+            args += [-1 if bucket.limit is None else bucket.limit, amount, bucket.expires_ms]
         result = await self._run(self._reserve, _keys(buckets), args)
         if int(result[0]) == 1:
             return Decision(True, _levels(result[1:]))
@@ -95,7 +90,7 @@ class RedisStore:
     ) -> bool:
         args: list[Any] = [now_ms, hold_id, SETTLED_MARKER_MS]
         for bucket, held, used in zip(buckets, reserved, actual, strict=True):
-            args += [held, used, _expiry(bucket)]
+            args += [held, used, bucket.expires_ms]
         keys = [*_keys(buckets), f"{PREFIX}settled:{hold_id}"]
         return bool(await self._run(self._settle, keys, args))
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import hashlib
 import logging
-import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio
@@ -25,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from audit.intents import Intents
 from audit.writer import AuditWriter
+from gateway import process
 from gateway.demo.devidp import DevIdp
 from gateway.http.routes import (
     audit as audit_log,
@@ -169,7 +168,12 @@ def _oidc_client(settings: Settings, dev_idp: DevIdp | None) -> OidcClient | Non
     )
 
 
-def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    redactor: Redactor | None = None,
+    started: Callable[[], None] | None = None,
+) -> FastAPI:
     """``redactor``: a prebuilt analyzer to share (tests build one per session); by default
     the lifespan builds one."""
     dev_idp = _dev_idp(settings)
@@ -210,20 +214,11 @@ def create_app(settings: Settings, *, redactor: Redactor | None = None) -> FastA
             redaction=await _redaction(settings, redis, redactor),
             keys=KeyCache(settings.api_key_cache_s),
         )
-        # Start-up objects (litellm's price map, the analyzer: ~400k of them) live as long as
-        # the process: keep them out of the collector, whose full passes over them stalled the
-        # event loop ~0.5 s, the p99 of docs/benchmarks.md "Gateway overhead" (issue 2).
-        gc.freeze()
-        # Helper threads (the audit writer, SQLite, tokenisers) hold the GIL for up to the
-        # switch interval before the event loop gets it back: 5 ms by default, which was most
-        # of the p99 at concurrency 1. At 1 ms a request waits at most that (bench/overhead).
-        switch = sys.getswitchinterval()
-        sys.setswitchinterval(0.001)
+        if started is not None:
+            started()  # the server process's switches (gateway.process); tests pass none
         try:
             yield
         finally:
-            sys.setswitchinterval(switch)
-            gc.unfreeze()
             if sso.oidc is not None:
                 await sso.oidc.aclose()
             await audit.stop()
@@ -299,5 +294,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory`` (used by ``kakehashi serve`` with several workers)."""
-    return create_app(load_settings(config_path(None)))
+    """Factory for ``uvicorn --factory`` (used by ``kakehashi serve`` with several workers):
+    the entry point of a server process, so it also sets the process-wide switches."""
+    process.tune()
+    return create_app(load_settings(config_path(None)), started=process.freeze_heap)

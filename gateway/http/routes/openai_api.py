@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Request
@@ -10,13 +10,10 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import pipeline
-from gateway.auth import app_state, authenticate
-from gateway.kernel.principal import Principal
+from gateway.auth import Caller, app_state, authenticate
 from policies.resolve import resolve
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(authenticate)])
-
-Caller = Annotated[Principal, Depends(authenticate)]
 
 
 class ChatMessage(BaseModel):

@@ -8,13 +8,13 @@ override; each is stored as a proposal for IT (``gateway.corrections``), and a d
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from audit.chain import EventIn
-from gateway.auth import app_state, authenticate
+from gateway.auth import Caller, app_state
 from gateway.corrections import service as corrections
 from gateway.kernel.errors import BadRequest, TooLarge, Unavailable
 from gateway.kernel.principal import Principal
@@ -27,8 +27,6 @@ from redaction.errors import PromptTooLarge, RedactionFailed
 from redaction.service import Preview, preview
 
 router = APIRouter(prefix="/api/redaction", tags=["redaction"])
-
-Caller = Annotated[Principal, Depends(authenticate)]
 
 
 class CorrectionIn(BaseModel):
