@@ -9,36 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from gateway.kernel.events import EventIn
 
-@dataclass(frozen=True)
-class EventIn:
-    """An event to append. ``created_at`` defaults to now (UTC)."""
-
-    event_type: str
-    outcome: str
-    status_code: int = 200
-    error_code: str | None = None
-    request_id: str | None = None
-    user_email: str | None = None
-    department: str | None = None
-    role: str | None = None
-    model: str | None = None
-    use_case: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_jpy: float = 0.0
-    latency_ms: int = 0
-    redactions: dict[str, Any] = field(default_factory=dict)
-    policy_version: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def columns(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["EventIn", "canonical", "event_hash"]
 
 
 def _utc_iso(value: datetime) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.chain import EventIn
 from audit.models import AuditEvent, Feedback
+from gateway.kernel.vocab import EventType
 
 COPIED = "answer.copied"  # a copied answer counts as accepted (audit.kpi)
 
@@ -60,7 +61,7 @@ def _out(row: Feedback) -> FeedbackOut:
 async def _own_answer(session: AsyncSession, request_id: str, user_email: str) -> AuditEvent | None:
     query = select(AuditEvent).where(
         AuditEvent.request_id == request_id,
-        AuditEvent.event_type == "chat.completion",
+        AuditEvent.event_type == EventType.CHAT_COMPLETION,
         AuditEvent.outcome == "ok",
         AuditEvent.user_email == user_email,
     )

@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.feedback import COPIED
 from audit.models import AuditEvent, Feedback
+from gateway.kernel.vocab import EventType
 from policies.model import Policy
 from policies.resolve import PolicySource
 
@@ -162,7 +163,7 @@ class _Scope:
 
     def where(self) -> list[ColumnElement[bool]]:
         conditions = [
-            _E.event_type == "chat.completion",
+            _E.event_type == EventType.CHAT_COMPLETION,
             _E.created_at >= self.lo,
             _E.created_at < self.hi,
         ]

@@ -22,6 +22,7 @@ from audit.chain import EventIn
 from audit.models import AuditCheckpoint, AuditEvent
 from audit.verify import sign_checkpoint
 from audit.writer import append_batch
+from gateway.kernel.vocab import EventType, Outcome
 
 _BATCH = 2000
 
@@ -101,8 +102,8 @@ async def purge(
         session,
         [
             EventIn(
-                event_type="audit.purged",
-                outcome="ok",
+                event_type=EventType.AUDIT_PURGED,
+                outcome=Outcome.OK,
                 detail={"through_seq": through, "events": total},
             )
         ],

@@ -27,6 +27,7 @@ from gateway.identity import apikeys, csrf
 from gateway.identity.sessions import SESSION_COOKIE
 from gateway.kernel.errors import CsrfFailed, Forbidden, Unauthenticated
 from gateway.kernel.principal import Principal, Role
+from gateway.kernel.vocab import EventType, Outcome
 from gateway.state import AppState
 
 
@@ -51,8 +52,8 @@ async def _refuse(state: AppState, request: Request, reason: str) -> Unauthentic
         detail: dict[str, object] = {"reason": reason, "path": request.url.path}
         await state.audit.append(
             EventIn(
-                event_type="auth.failed",
-                outcome="refused",
+                event_type=EventType.AUTH_FAILED,
+                outcome=Outcome.REFUSED,
                 status_code=401,
                 error_code="invalid_api_key",
                 detail=detail | ({"repeats": repeats} if repeats else {}),
@@ -80,8 +81,8 @@ async def audit_forbidden(
 ) -> None:
     await state.audit.append(
         EventIn(
-            event_type="auth.forbidden",
-            outcome="refused",
+            event_type=EventType.AUTH_FORBIDDEN,
+            outcome=Outcome.REFUSED,
             status_code=403,
             error_code="forbidden",
             user_email=principal.email,

@@ -17,6 +17,7 @@ import click
 
 from gateway.kernel.config import CONFIG_ENV, config_option, config_path, settings_from
 from gateway.kernel.settings import Settings
+from gateway.kernel.vocab import EventType, Outcome
 
 _LAZY = {
     "redact": "redaction.cli:redact",
@@ -151,8 +152,8 @@ async def _create_key(
             new = await apikeys.create(session=session, user=user, name=name, expires_at=expires)
         await AuditWriter(sessions).append(
             EventIn(
-                event_type="key.created",
-                outcome="ok",
+                event_type=EventType.KEY_CREATED,
+                outcome=Outcome.OK,
                 user_email=email,
                 department=department,
                 role=role,

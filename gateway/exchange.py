@@ -17,6 +17,7 @@ from audit.chain import EventIn
 from audit.intents import INTERRUPTED
 from gateway.kernel.errors import KakehashiError
 from gateway.kernel.principal import Principal
+from gateway.kernel.vocab import ErrorCode, EventType, Outcome
 from policies.quota import Reservation, Settled
 from policies.resolve import ResolvedPolicy
 
@@ -44,7 +45,7 @@ class Exchange:
     usage: dict[str, int] = field(default_factory=dict)
     redactions: dict[str, int] = field(default_factory=dict)
     detail: dict[str, Any] = field(default_factory=dict)
-    outcome: str = "error"
+    outcome: str = Outcome.ERROR
     status: int = 500
     error_code: str | None = None
 
@@ -56,11 +57,19 @@ class Exchange:
         if isinstance(exc, KakehashiError):
             self.outcome, self.status, self.error_code = "refused", exc.status, exc.code
             if exc.status >= 500:
-                self.outcome = "error"
+                self.outcome = Outcome.ERROR
         elif isinstance(exc, anyio.get_cancelled_exc_class() | GeneratorExit):
-            self.outcome, self.status, self.error_code = "cancelled", 499, "client_disconnected"
+            self.outcome, self.status, self.error_code = (
+                Outcome.CANCELLED,
+                499,
+                ErrorCode.CLIENT_DISCONNECTED,
+            )
         else:
-            self.outcome, self.status, self.error_code = "error", 500, "internal_error"
+            self.outcome, self.status, self.error_code = (
+                Outcome.ERROR,
+                500,
+                ErrorCode.INTERNAL_ERROR,
+            )
 
     def intent(self) -> EventIn:
         """The event as it stands just before the provider call: what the audit log keeps if
@@ -75,7 +84,7 @@ class Exchange:
             "quota_unchecked": self.hold is not None and self.hold.unchecked,
         }
         return EventIn(
-            event_type="chat.completion",
+            event_type=EventType.CHAT_COMPLETION,
             outcome=self.outcome,
             status_code=self.status,
             error_code=self.error_code,

@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 from audit.chain import EventIn
+from gateway.kernel.vocab import Outcome
 
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
@@ -65,7 +66,7 @@ class Metrics:
         self.tokens.labels(department, model, "prompt").inc(event.prompt_tokens)
         self.tokens.labels(department, model, "completion").inc(event.completion_tokens)
         self.cost.labels(department, model).inc(event.cost_jpy)
-        if event.outcome == "refused":
+        if event.outcome == Outcome.REFUSED:
             self.refusals.labels(department, event.error_code or "unknown").inc()
         self.latency.labels(model).observe(event.latency_ms / 1000)
 

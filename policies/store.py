@@ -12,17 +12,16 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from audit.chain import EventIn
+from gateway.kernel.events import AuditSink, EventIn
+from gateway.kernel.vocab import EventType, Outcome
 from policies.loader import PolicyInvalid, Problem, load_folder, policy_files
 from policies.model import Policy
 from policies.resolve import PolicySet
 
 log = logging.getLogger(__name__)
 
-AuditSink = Callable[[EventIn], Awaitable[object]]
 Signature = tuple[tuple[str, int, int], ...]
 
 
@@ -115,8 +114,8 @@ def _versions(policies: PolicySet) -> dict[str, str]:
 
 def _loaded(policies: PolicySet, *, source: str) -> EventIn:
     return EventIn(
-        event_type="policy.loaded",
-        outcome="ok",
+        event_type=EventType.POLICY_LOADED,
+        outcome=Outcome.OK,
         policy_version=policies.version,
         detail={"source": source, "departments": _versions(policies), "pid": os.getpid()},
     )
@@ -124,8 +123,8 @@ def _loaded(policies: PolicySet, *, source: str) -> EventIn:
 
 def _rejected(kept: PolicySet, problems: list[Problem]) -> EventIn:
     return EventIn(
-        event_type="policy.rejected",
-        outcome="refused",
+        event_type=EventType.POLICY_REJECTED,
+        outcome=Outcome.REFUSED,
         status_code=422,
         error_code="policy_invalid",
         policy_version=kept.version,

@@ -30,6 +30,7 @@ from gateway.kernel.db import make_sync_engine
 from gateway.kernel.errors import BadRequest, Unavailable
 from gateway.kernel.principal import Role
 from gateway.kernel.settings import Settings
+from gateway.kernel.vocab import EventType, Outcome
 from web.templating import render
 
 router = APIRouter(
@@ -42,20 +43,7 @@ router = APIRouter(
 _PAGE = 50
 _FILTERS = ("from", "to", "department", "user", "event_type", "outcome")
 _VERIFYING = threading.Lock()  # one chain walk at a time per process
-EVENT_TYPES = (
-    "chat.completion",
-    "auth.login",
-    "auth.login_failed",
-    "auth.logout",
-    "auth.failed",
-    "auth.forbidden",
-    "key.created",
-    "key.revoked",
-    "policy.loaded",
-    "policy.rejected",
-    "audit.purged",
-    "audit.verified",
-)
+EVENT_TYPES = tuple(EventType)
 
 
 def _filters(request: Request) -> tuple[AuditQuery, dict[str, str]]:
@@ -101,7 +89,7 @@ async def _page(request: Request, *, verified: Verification | None = None) -> Re
     before = _before_seq(request)
     rows = await list_events(request, query.filters(), before_seq=before, limit=_PAGE)
     last_check = await list_events(
-        request, search.Filters(event_type="audit.verified"), before_seq=None, limit=1
+        request, search.Filters(event_type=EventType.AUDIT_VERIFIED), before_seq=None, limit=1
     )
     context: dict[str, Any] = {
         "events": rows,
@@ -139,8 +127,8 @@ async def audit_verify(request: Request, caller: Caller) -> Response:
         )
     await state.audit.append(
         EventIn(
-            event_type="audit.verified",
-            outcome="ok" if result.ok else "tampered",
+            event_type=EventType.AUDIT_VERIFIED,
+            outcome=Outcome.OK if result.ok else "tampered",
             user_email=caller.email,
             department=caller.department,
             role=caller.role.value,

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from audit import search
 from gateway.auth import Caller, app_state, authenticate
+from gateway.kernel.vocab import ErrorCode, EventType, Outcome
 from policies.resolve import resolve
 from redaction.entities import LABELS_JA
 from web.chat import use_case_choices
@@ -26,23 +27,23 @@ router = APIRouter(tags=["history"], include_in_schema=False, dependencies=[Depe
 
 LIMIT = 100
 
-_OUTCOMES = {
-    "ok": "成功",
-    "refused": "拒否",
-    "error": "エラー",
-    "cancelled": "中断",
+_OUTCOMES: dict[str, str] = {
+    Outcome.OK: "成功",
+    Outcome.REFUSED: "拒否",
+    Outcome.ERROR: "エラー",
+    Outcome.CANCELLED: "中断",
 }
 
 
-_REASONS = {
-    "quota_exceeded": "利用上限",
-    "content_blocked": "送信できない情報を含む",
-    "model_not_allowed": "許可されていないモデル",
-    "use_case_not_allowed": "許可されていない用途",
-    "service_unavailable": "一時的に利用不可",
-    "upstream_error": "AI サービスのエラー",
-    "upstream_timeout": "AI サービスの時間切れ",
-    "client_disconnected": "途中で中断",
+_REASONS: dict[str, str] = {
+    ErrorCode.QUOTA_EXCEEDED: "利用上限",
+    ErrorCode.CONTENT_BLOCKED: "送信できない情報を含む",
+    ErrorCode.MODEL_NOT_ALLOWED: "許可されていないモデル",
+    ErrorCode.USE_CASE_NOT_ALLOWED: "許可されていない用途",
+    ErrorCode.SERVICE_UNAVAILABLE: "一時的に利用不可",
+    ErrorCode.UPSTREAM_ERROR: "AI サービスのエラー",
+    ErrorCode.UPSTREAM_TIMEOUT: "AI サービスの時間切れ",
+    ErrorCode.CLIENT_DISCONNECTED: "途中で中断",
 }
 
 _TYPE_LABELS = {kind.value: label for kind, label in LABELS_JA.items()}
@@ -89,7 +90,7 @@ def _row(event: dict[str, Any], labels: dict[str, str]) -> HistoryRow:
 async def history_page(request: Request, caller: Caller) -> Response:
     state = app_state(request)
     tz = ZoneInfo(state.settings.timezone)
-    filters = search.Filters(user=caller.email, event_type="chat.completion")
+    filters = search.Filters(user=caller.email, event_type=EventType.CHAT_COMPLETION)
     async with state.sessions() as session:
         events = await search.events(session=session, filters=filters, tz=tz, limit=LIMIT)
     policy = resolve(policies=state.policies, principal=caller).policy

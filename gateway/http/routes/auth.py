@@ -20,6 +20,7 @@ from gateway.identity import apikeys, csrf, oidc
 from gateway.identity.sessions import SESSION_COOKIE
 from gateway.kernel.errors import CsrfFailed, LoginFailed
 from gateway.kernel.principal import Principal
+from gateway.kernel.vocab import EventType, Outcome
 from gateway.state import AppState, Sso
 from web.templating import render
 
@@ -69,8 +70,8 @@ async def _audit(state: AppState, event_type: str, outcome: str, **fields: Any) 
 async def _failed(state: AppState, reason: str, status: int = 401, **detail: Any) -> LoginFailed:
     await _audit(
         state,
-        "auth.login_failed",
-        "refused",
+        EventType.AUTH_LOGIN_FAILED,
+        Outcome.REFUSED,
         status_code=status,
         error_code="login_failed",
         user_email=detail.pop("email", None),
@@ -138,8 +139,8 @@ async def login_callback(request: Request) -> Response:
         cookie = await sso.sessions.start(session=session, user=user, id_token=identity.id_token)
     await _audit(
         state,
-        "auth.login",
-        "ok",
+        EventType.AUTH_LOGIN,
+        Outcome.OK,
         user_email=email,
         department=assignment.department,
         role=assignment.role.value,
@@ -185,8 +186,8 @@ async def _unmapped(
     email = oidc.email_of(identity.claims, state.settings.oidc) or identity.email
     await _audit(
         state,
-        "auth.login_failed",
-        "refused",
+        EventType.AUTH_LOGIN_FAILED,
+        Outcome.REFUSED,
         status_code=403,
         error_code="user_not_mapped",
         user_email=email,
@@ -236,8 +237,8 @@ async def logout(request: Request) -> Response:
 async def _audit_logout(state: AppState, principal: Principal) -> None:
     await _audit(
         state,
-        "auth.logout",
-        "ok",
+        EventType.AUTH_LOGOUT,
+        Outcome.OK,
         user_email=principal.email,
         department=principal.department,
         role=principal.role.value,

@@ -31,6 +31,7 @@ from gateway.identity import apikeys
 from gateway.identity.models import ApiKey, User
 from gateway.kernel.errors import Forbidden, NotFound
 from gateway.kernel.principal import Principal, Role
+from gateway.kernel.vocab import EventType, Outcome
 from gateway.state import AppState
 
 router = APIRouter(prefix="/api", tags=["keys"], dependencies=[Depends(authenticate)])
@@ -119,8 +120,8 @@ async def create_key(
         out = _out(new.key, user.email)
     await state.audit.append(
         EventIn(
-            event_type="key.created",
-            outcome="ok",
+            event_type=EventType.KEY_CREATED,
+            outcome=Outcome.OK,
             user_email=principal.email,
             department=out.department,
             role=out.role,
@@ -153,8 +154,8 @@ async def revoke_key(
         state.keys.forget(key_id)  # other replicas within settings.api_key_cache_s
         await state.audit.append(
             EventIn(
-                event_type="key.revoked",
-                outcome="ok",
+                event_type=EventType.KEY_REVOKED,
+                outcome=Outcome.OK,
                 user_email=principal.email,
                 department=principal.department,
                 role=principal.role.value,

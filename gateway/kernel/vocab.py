@@ -1,0 +1,44 @@
+"""The closed vocabulary of the audit log, defined once: event types, outcomes and the codes
+of refusals and failures. Pages, exports and tests import these; nobody writes the strings
+again. ``StrEnum`` members are ``str``: they are stored, hashed and compared as their value.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    CHAT_COMPLETION = "chat.completion"
+    AUTH_LOGIN = "auth.login"
+    AUTH_LOGIN_FAILED = "auth.login_failed"
+    AUTH_LOGOUT = "auth.logout"
+    AUTH_FAILED = "auth.failed"
+    AUTH_FORBIDDEN = "auth.forbidden"
+    KEY_CREATED = "key.created"
+    KEY_REVOKED = "key.revoked"
+    POLICY_LOADED = "policy.loaded"
+    POLICY_REJECTED = "policy.rejected"
+    AUDIT_PURGED = "audit.purged"
+    AUDIT_VERIFIED = "audit.verified"
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    REFUSED = "refused"
+    ERROR = "error"
+    CANCELLED = "cancelled"  # the client left mid-call
+
+
+class ErrorCode(StrEnum):
+    """Codes a chat can end with (the error tree's ``code`` plus the pipeline's own)."""
+
+    QUOTA_EXCEEDED = "quota_exceeded"
+    CONTENT_BLOCKED = "content_blocked"
+    MODEL_NOT_ALLOWED = "model_not_allowed"
+    USE_CASE_NOT_ALLOWED = "use_case_not_allowed"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    UPSTREAM_ERROR = "upstream_error"
+    UPSTREAM_TIMEOUT = "upstream_timeout"
+    CLIENT_DISCONNECTED = "client_disconnected"
+    INTERNAL_ERROR = "internal_error"
