@@ -13,8 +13,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio.to_thread
+from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from audit.export import cell
 from audit.models import AuditEvent
@@ -72,6 +74,22 @@ class Filters:
         return conditions
 
 
+class AuditQuery(BaseModel):
+    """The filters as given on a URL (the API and the admin page): ``from``/``to`` local dates."""
+
+    start: date | None = Field(default=None, alias="from")
+    end: date | None = Field(default=None, alias="to")
+    department: str | None = Field(default=None, max_length=100)
+    user: str | None = Field(default=None, max_length=320)
+    event_type: str | None = Field(default=None, max_length=50)
+    outcome: str | None = Field(default=None, max_length=30)
+
+    def filters(self) -> Filters:
+        return Filters(
+            self.start, self.end, self.department, self.user, self.event_type, self.outcome
+        )
+
+
 def _shape(row: Any, tz: ZoneInfo) -> dict[str, Any]:
     out = {name: row[name] for name in FIELDS}
     out["created_at"] = out["created_at"].astimezone(tz).isoformat(timespec="seconds")
@@ -99,6 +117,29 @@ async def events(
     )
     rows = (await session.execute(query)).mappings().all()
     return [_shape(row, tz) for row in rows]
+
+
+async def list_events(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    filters: Filters,
+    tz: ZoneInfo,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """``events`` on a session of its own: what the API and the admin page call."""
+    async with sessions() as session:
+        return await events(
+            session=session, filters=filters, tz=tz, before_seq=before_seq, limit=limit
+        )
+
+
+async def export_csv(
+    *, sessions: async_sessionmaker[AsyncSession], filters: Filters, tz: ZoneInfo, limit: int
+) -> bytes:
+    """The newest ``limit`` matching events as CSV, built in a worker thread."""
+    rows = await list_events(sessions=sessions, filters=filters, tz=tz, limit=limit)
+    return await anyio.to_thread.run_sync(to_csv, rows)
 
 
 def to_csv(rows: list[dict[str, Any]]) -> bytes:

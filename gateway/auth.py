@@ -93,6 +93,12 @@ async def audit_forbidden(
     )
 
 
+def refusals(request: Request, principal: Principal) -> Callable[..., Awaitable[None]]:
+    """``audit_forbidden`` bound to this request and caller: what a service calls to record
+    a refusal without seeing the request (``gateway.identity.keys.Refuse``)."""
+    return partial(audit_forbidden, app_state(request), request, principal)
+
+
 async def _from_session(state: AppState, request: Request, cookie: str) -> Principal:
     if state.sso is None:
         raise await _refuse(state, request, "browser sessions are not enabled")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from audit.reports import KpiSource
 from audit.writer import AuditWriter
 from gateway.identity.keycache import KeyCache
 from gateway.identity.oidc import OidcClient
@@ -59,3 +61,6 @@ class AppState:
     # Failed credentials audited per client and reason at most once per window (a script with
     # a wrong key, a scanner): the repeats are counted on the next event, not each one written.
     auth_failures: Throttle = field(default_factory=Throttle)
+
+    def kpi_source(self) -> KpiSource:
+        return KpiSource(self.sessions, self.policies, ZoneInfo(self.settings.timezone))

@@ -2,7 +2,7 @@
 ``POST /admin/audit/verify`` (check the hash chain now).
 
 Admins only; managers and staff get an audited 403 like on ``/api/audit``. Listing goes
-through the same function as ``/api/audit`` (``gateway.http.routes.audit.list_events``), so the
+through the same service as ``/api/audit`` (``audit.search.list_events``), so the
 page never shows prompt text either. Verification walks the whole chain (about 15 s for a
 year of 200k events): it runs in a worker thread on a connection of its own, so the event loop
 stays free, one walk at a time per process (a second click meanwhile gets 503). Each run is
@@ -25,7 +25,6 @@ from audit import search
 from audit.chain import EventIn
 from audit.verify import Verification, checkpoint_key, verify
 from gateway.auth import Caller, app_state, authenticate, require_role
-from gateway.http.routes.audit import AuditQuery, list_events
 from gateway.kernel.db import make_sync_engine
 from gateway.kernel.errors import BadRequest, Unavailable
 from gateway.kernel.principal import Role
@@ -46,11 +45,11 @@ _VERIFYING = threading.Lock()  # one chain walk at a time per process
 EVENT_TYPES = tuple(EventType)
 
 
-def _filters(request: Request) -> tuple[AuditQuery, dict[str, str]]:
+def _filters(request: Request) -> tuple[search.AuditQuery, dict[str, str]]:
     """The filter form's values; empty fields mean "any" (a browser sends them as ``x=``)."""
     given = {k: v.strip() for k in _FILTERS if (v := request.query_params.get(k, "")).strip()}
     try:
-        return AuditQuery.model_validate(given), given
+        return search.AuditQuery.model_validate(given), given
     except ValidationError as exc:
         problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
         raise BadRequest(
@@ -87,9 +86,13 @@ async def _page(request: Request, *, verified: Verification | None = None) -> Re
     state = app_state(request)
     query, given = _filters(request)
     before = _before_seq(request)
-    rows = await list_events(request, query.filters(), before_seq=before, limit=_PAGE)
-    last_check = await list_events(
-        request, search.Filters(event_type=EventType.AUDIT_VERIFIED), before_seq=None, limit=1
+    tz = ZoneInfo(state.settings.timezone)
+    rows = await search.list_events(
+        sessions=state.sessions, filters=query.filters(), tz=tz, before_seq=before, limit=_PAGE
+    )
+    verified_only = search.Filters(event_type=EventType.AUDIT_VERIFIED)
+    last_check = await search.list_events(
+        sessions=state.sessions, filters=verified_only, tz=tz, limit=1
     )
     context: dict[str, Any] = {
         "events": rows,
@@ -128,7 +131,7 @@ async def audit_verify(request: Request, caller: Caller) -> Response:
     await state.audit.append(
         EventIn(
             event_type=EventType.AUDIT_VERIFIED,
-            outcome=Outcome.OK if result.ok else "tampered",
+            outcome=Outcome.OK if result.ok else Outcome.TAMPERED,
             user_email=caller.email,
             department=caller.department,
             role=caller.role.value,

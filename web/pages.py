@@ -19,8 +19,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from gateway.auth import Caller, app_state, authenticate
-from gateway.http.routes.keys import KeyOut, create_key, list_keys, revoke_key
+from gateway.auth import Caller, app_state, authenticate, refusals
+from gateway.identity import keys
 from gateway.identity.models import User
 from gateway.kernel.errors import BadRequest
 from gateway.kernel.principal import Role
@@ -38,8 +38,8 @@ async def home(request: Request, caller: Caller) -> Response:
 
 async def _keys_page(request: Request, caller: Caller, new_key: str | None = None) -> Response:
     async with app_state(request).sessions() as session:
-        own: list[KeyOut] = await list_keys(session=session, user_id=caller.user_id)
-        every = await list_keys(session=session) if caller.role is Role.ADMIN else None
+        own = await keys.list_keys(session=session, user_id=caller.user_id)
+        every = await keys.list_keys(session=session) if caller.role is Role.ADMIN else None
     context = {"own_keys": own, "all_keys": every, "new_key": new_key}
     return render(request, "keys.html", context, status_code=201 if new_key else 200)
 
@@ -61,9 +61,11 @@ async def keys_create(
         raise BadRequest(
             "有効期限は 1〜365 日で指定してください。", "Expiry must be 1 to 365 days."
         )
-    new = await create_key(
-        state=app_state(request),
-        request=request,
+    state = app_state(request)
+    new = await keys.create_key(
+        sessions=state.sessions,
+        audit=state.audit.append,
+        refuse=refusals(request, caller),
         principal=caller,
         name=name.strip(),
         days=int(days) if days else None,
@@ -73,5 +75,13 @@ async def keys_create(
 
 @router.post("/keys/{key_id}/revoke")
 async def keys_revoke(request: Request, caller: Caller, key_id: int) -> Response:
-    await revoke_key(state=app_state(request), request=request, principal=caller, key_id=key_id)
+    state = app_state(request)
+    await keys.revoke_key(
+        sessions=state.sessions,
+        audit=state.audit.append,
+        cache=state.keys,
+        refuse=refusals(request, caller),
+        principal=caller,
+        key_id=key_id,
+    )
     return RedirectResponse("/keys", status_code=303)

@@ -15,8 +15,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from audit.kpi import Kpis, period_of
+from audit.reports import department_kpis, weekly_kpis
 from gateway.auth import DepartmentScope, app_state, authenticate
-from gateway.http.routes.kpi import department_kpis, today, weekly_kpis
 from gateway.kernel.errors import BadRequest
 from gateway.state import AppState
 from web import charts
@@ -59,7 +59,7 @@ def _charts(k: Kpis, weeks: list[Kpis]) -> dict[str, Any]:
 
 def _month(value: str | None, state: AppState) -> date:
     if not value:
-        return today(state).replace(day=1)
+        return state.kpi_source().today().replace(day=1)
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
         raise BadRequest(
             "month は YYYY-MM の形式で指定してください (例: 2026-11)。",
@@ -71,11 +71,12 @@ def _month(value: str | None, state: AppState) -> date:
 @router.get("/dashboard")
 async def dashboard(request: Request, department: DepartmentScope) -> Response:
     state = app_state(request)
-    k = await department_kpis(state=state, department=department, kind="month", day=None)
+    source = state.kpi_source()
+    k = await department_kpis(source=source, department=department, kind="month", day=None)
     month = k.period
     # The trial's weeks when the department runs one (its whole course so far), else the month's.
     start = min(k.trial.start, month.start) if k.trial else month.start
-    weeks = await weekly_kpis(state=state, department=department, start=start, end=month.end)
+    weeks = await weekly_kpis(source=source, department=department, start=start, end=month.end)
     # The per-week card shows this week's row of the same series the CSV exports (one source).
     context = {
         "k": k,
@@ -92,10 +93,11 @@ async def monthly_report(
 ) -> Response:
     state = app_state(request)
     first = _month(month, state)
-    k = await department_kpis(state=state, department=department, kind="month", day=first)
+    source = state.kpi_source()
+    k = await department_kpis(source=source, department=department, kind="month", day=first)
     period = period_of("month", first)
     weeks = await weekly_kpis(
-        state=state, department=department, start=period.start, end=period.end
+        source=source, department=department, start=period.start, end=period.end
     )
-    context = {"k": k, "weeks": weeks, "month": first.strftime("%Y-%m"), "today": today(state)}
+    context = {"k": k, "weeks": weeks, "month": first.strftime("%Y-%m"), "today": source.today()}
     return render(request, "report.html", context | _charts(k, weeks))

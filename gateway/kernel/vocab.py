@@ -28,6 +28,7 @@ class Outcome(StrEnum):
     REFUSED = "refused"
     ERROR = "error"
     CANCELLED = "cancelled"  # the client left mid-call
+    TAMPERED = "tampered"  # an audit chain check found a broken event
 
 
 class ErrorCode(StrEnum):
