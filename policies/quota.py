@@ -21,16 +21,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 
 from gateway.kernel.errors import BadRequest, QuotaExceeded, Unavailable
 from policies.model import Limit, Policy, Quotas, Windows
-
-if TYPE_CHECKING:
-    from policies.pending import PendingSettles
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +78,21 @@ class Decision:
 
 class StoreUnavailable(Exception):
     """The quota store did not answer (Redis down, timeout)."""
+
+
+class SettleKeeper(Protocol):
+    """Keeps a settle the store refused until it takes it (``policies.pending``)."""
+
+    async def keep(
+        self,
+        *,
+        hold_id: str,
+        buckets: Sequence[Bucket],
+        reserved: Sequence[int],
+        actual: Sequence[int],
+        now_ms: int,
+        error: Exception,
+    ) -> None: ...
 
 
 class QuotaStore(Protocol):
@@ -257,7 +269,7 @@ class Ledger:
         on_store_error: OnStoreError = "refuse",
         jpy_per_usd: float = 150.0,
         clock: Callable[[], datetime] = _now,
-        pending: PendingSettles | None = None,
+        pending: SettleKeeper | None = None,
     ) -> None:
         """``pending``: where settles that fail are kept until the store takes them; None
         only logs them (the in-process store, which does not fail)."""

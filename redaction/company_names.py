@@ -26,6 +26,7 @@ from redaction.lexicon import (
     ORG_SUFFIXES,
     STRONG_COMPANY_SUFFIXES,
 )
+from redaction.morpheme import Morpheme
 from redaction.name_tokens import (
     COMPANY,
     CONNECTORS,
@@ -42,7 +43,6 @@ from redaction.name_tokens import (
     nounish,
     properish,
 )
-from redaction.nlp import Morpheme
 
 _CASE_PARTICLES = frozenset("のがにとはもを")
 

@@ -15,6 +15,7 @@ from redaction.lexicon import (
     NOT_COMPANY_ACRONYMS,
     NOT_NAMES,
 )
+from redaction.morpheme import Morpheme
 from redaction.name_tokens import (
     COMPANY,
     CONNECTORS,
@@ -30,7 +31,6 @@ from redaction.name_tokens import (
     properish,
     titled,
 )
-from redaction.nlp import Morpheme
 
 
 def chains(run: list[Morpheme], company_context: bool) -> list[NameSpan]:

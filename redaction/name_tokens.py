@@ -18,7 +18,7 @@ from redaction.lexicon import (
     NOT_NAMES,
     PERSON_SUFFIXES,
 )
-from redaction.nlp import Morpheme
+from redaction.morpheme import Morpheme
 
 PERSON = "PERSON"
 COMPANY = "COMPANY"

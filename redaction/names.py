@@ -38,6 +38,7 @@ from redaction.lexicon import (
     LEGAL_FORM_RE,
     PERSON_SUFFIXES,
 )
+from redaction.morpheme import Morpheme
 from redaction.name_tokens import (
     CONNECTORS,
     PERSON,
@@ -48,7 +49,6 @@ from redaction.name_tokens import (
     nounish,
     properish,
 )
-from redaction.nlp import Morpheme
 from redaction.person_names import people
 
 

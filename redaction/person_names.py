@@ -10,6 +10,7 @@ from redaction.lexicon import (
     NAME_STOPS,
     PERSON_SUFFIXES,
 )
+from redaction.morpheme import Morpheme
 from redaction.name_tokens import (
     CONNECTORS,
     PERSON,
@@ -21,7 +22,6 @@ from redaction.name_tokens import (
     properish,
     titled,
 )
-from redaction.nlp import Morpheme
 
 
 def people(run: list[Morpheme]) -> list[NameSpan]:
