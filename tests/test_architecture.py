@@ -25,9 +25,7 @@ def test_every_part_of_gateway_has_a_layer() -> None:
     """A new module or package under gateway/ must be placed in the layers contract, or the
     contract would not constrain it."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    [layers] = [
-        c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"
-    ]
+    [layers] = [c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
     named = {name.strip() for layer in layers["layers"] for name in layer.split("|")}
     parts = {
         f"gateway.{path.stem if path.is_file() else path.name}"
