@@ -13,7 +13,7 @@ touch digits, underscores or dots (``user_timestamp``, example.com), everyday wo
 
 Works on the (normalised) text directly; Latin words in Japanese text are included, so a
 name such as Olivia Grantさん is found here too. ``english_stretches`` tells the Japanese
-rules which stretches of text are English prose, which they leave to this module.
+rules which stretches of text are English prose (``redaction.english_text``).
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from redaction.english_lexicon import (
     COMPANY_WORDS,
     TITLES,
-    calendar_word,
     given,
     lexicon,
     ordinary,
@@ -34,12 +32,9 @@ from redaction.english_lexicon import (
     wordy,
     zipf,
 )
+from redaction.english_text import Word, adjacent, words
 from redaction.name_tokens import COMPANY, PERSON, NameSpan
 
-# A word: letters with inner apostrophes or hyphens; not part of an identifier, a number, an
-# address or a domain (user_timestamp, gpt-4o, example.com, @handle).
-_WORD = re.compile(r"(?<![A-Za-z0-9_@/.\-])[A-Za-z](?:[A-Za-z'’\-]*[A-Za-z])?(?![A-Za-z0-9_@/])")
-_MID_SENTENCE_BEFORE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789,;&)'’/")
 _GREETINGS = frozenset(
     ["Dear", "Hi", "Hello", "Hey", "Morning", "Afternoon", "Evening", "Thanks", "Thank", "Cheers"]
 )
@@ -80,61 +75,6 @@ _MAX_NAME_WORDS = 3
 # Zipf frequency under which a capitalised word before an industry word is a name part.
 _RARE_WORD = 3.5
 _MAX_COMPANY_WORDS = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Word:
-    text: str
-    start: int
-    end: int
-    line: int
-    sentence_start: bool
-    title_line: bool
-
-    @property
-    def capitalised(self) -> bool:
-        t = self.text
-        return t[0].isupper() and any(c.islower() for c in t) and not calendar_word(t)
-
-    @property
-    def acronym(self) -> bool:
-        return len(self.text) > 1 and self.text.isupper()
-
-
-def words(text: str) -> list[Word]:
-    out: list[Word] = []
-    lines = _line_starts(text)
-    titles = _title_lines(text)
-    line = 0
-    for m in _WORD.finditer(text):
-        while line + 1 < len(lines) and lines[line + 1] <= m.start():
-            line += 1
-        j = m.start() - 1
-        while j >= 0 and text[j] in " \t":
-            j -= 1
-        start = j < 0 or text[j].lower() not in _MID_SENTENCE_BEFORE
-        out.append(Word(m.group(), m.start(), m.end(), line, start, line in titles))
-    return out
-
-
-def _line_starts(text: str) -> list[int]:
-    return [0] + [m.end() for m in re.finditer("\n", text)]
-
-
-def _title_lines(text: str) -> set[int]:
-    """Lines in Title Case (headings, agendas, attendee lists): most longer words capitalised."""
-    found = set()
-    for i, line in enumerate(text.split("\n")):
-        long = re.findall(r"[A-Za-z]{4,}", line)
-        if len(long) >= 3 and sum(w[0].isupper() for w in long) >= 0.75 * len(long):
-            found.add(i)
-    return found
-
-
-def _adjacent(text: str, a: Word, b: Word) -> bool:
-    """b follows a within one name: one space, or an initial's full stop and a space."""
-    gap = text[a.end : b.start]
-    return gap == " " or (gap == ". " and len(a.text) == 1)
 
 
 def _name_part(w: Word) -> bool:
@@ -248,9 +188,7 @@ def _span(run: Sequence[Word], score: float, rule: str) -> NameSpan:
 
 def _following(text: str, ws: list[Word], i: int, limit: int) -> list[Word]:
     run = [ws[i]]
-    while (
-        len(run) < limit and i + len(run) < len(ws) and _adjacent(text, run[-1], ws[i + len(run)])
-    ):
+    while len(run) < limit and i + len(run) < len(ws) and adjacent(text, run[-1], ws[i + len(run)]):
         run.append(ws[i + len(run)])
     return run
 
@@ -262,7 +200,7 @@ def _name_run(text: str, ws: list[Word], i: int) -> list[Word] | None:
     first = ws[i]
     if not first.capitalised or (
         i > 0
-        and _adjacent(text, ws[i - 1], first)
+        and adjacent(text, ws[i - 1], first)
         and ws[i - 1].capitalised
         and not ordinary(ws[i - 1].text)
     ):
@@ -365,12 +303,12 @@ def _in_longer_name(text: str, ws: list[Word], i: int) -> bool:
     """Aurora Hub, Grant Application, Southeast Asia: part of a longer capitalised name."""
     w = ws[i]
     nxt = ws[i + 1] if i + 1 < len(ws) else None
-    if nxt is not None and _adjacent(text, w, nxt) and nxt.capitalised:
+    if nxt is not None and adjacent(text, w, nxt) and nxt.capitalised:
         return True
     prev = ws[i - 1] if i > 0 else None
     return (
         prev is not None
-        and _adjacent(text, prev, w)
+        and adjacent(text, prev, w)
         and prev.capitalised
         and not (prev.sentence_start and ordinary(prev.text))
     )
@@ -422,32 +360,3 @@ def _longest(spans: list[NameSpan]) -> list[NameSpan]:
         if all(span.end <= k.start or span.start >= k.end for k in kept):
             kept.append(span)
     return sorted(kept, key=lambda s: s.start)
-
-
-_MIN_STRETCH_WORDS = 2
-_EVERYDAY_SHARE = 0.75
-_EMBEDDED_EVERYDAY_WORDS = 2
-# Runs of text without Japanese script, full-width forms or Japanese punctuation.
-_NOT_JAPANESE = re.compile(r"[^\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
-
-
-def english_stretches(text: str) -> list[tuple[int, int]]:
-    """Stretches of English prose: runs of text without Japanese script that hold two
-    lower-case everyday words, or (in a text with no Japanese at all) two words or more, one
-    of them a lower-case everyday word or most of them everyday words or acronyms (Usage
-    Review, Roadmap, Open Questions). Japanese rules leave them to this module; a Latin name
-    inside Japanese text (Kiva Systemsを, Swan and Hunter社, TOKYO FMの) stays theirs."""
-    out: list[tuple[int, int]] = []
-    for m in _NOT_JAPANESE.finditer(text):
-        found = re.findall(r"[A-Za-z]+", m.group())
-        everyday = sum(w.islower() and len(w) > 1 and ordinary(w) for w in found)
-        if m.start() > 0 or m.end() < len(text):
-            english = everyday >= _EMBEDDED_EVERYDAY_WORDS
-        else:
-            english = len(found) >= _MIN_STRETCH_WORDS and (
-                everyday > 0
-                or sum(ordinary(w) or w.isupper() for w in found) >= _EVERYDAY_SHARE * len(found)
-            )
-        if english:
-            out.append((m.start(), m.end()))
-    return out

@@ -99,7 +99,7 @@ class SudachiArtifacts(NlpArtifacts):
     @cached_property
     def names(self) -> list[Any]:
         """Name spans, computed once per text for every recognizer that wants them."""
-        from redaction.english_names import english_stretches
+        from redaction.english_text import english_stretches
         from redaction.names import find_names
 
         # English prose is the English rules' (``english_names``): Sudachi reads English

@@ -99,3 +99,26 @@ def test_words_beside_names_are_kept(redactor: Redactor, text: str, words: list[
     for word in words:
         start = text.index(word)
         assert not any(s < start + len(word) and e > start for s, e in spans), word
+
+
+# (word, reads as an everyday word): the lexicon behind the rules, from published data.
+WORDS = [
+    ("Current", True),
+    ("Marks", True),
+    ("Said", True),
+    ("Thursday", True),
+    ("Online", True),
+    ("English", True),
+    ("Grant", True),  # a given name too, but mostly the word
+    ("Olivia", False),
+    ("James", False),
+    ("Pinecrest", False),
+    ("Watanabe", False),
+]
+
+
+@pytest.mark.parametrize(("word", "everyday"), WORDS)
+def test_lexicon_tells_words_from_names(word: str, everyday: bool) -> None:
+    from redaction.english_lexicon import ordinary
+
+    assert ordinary(word) is everyday
