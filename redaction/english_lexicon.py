@@ -197,12 +197,13 @@ def ordinary(word: str) -> bool:
     if word in lex.calendar:
         return True
     frequency = zipf(low)
-    if (low in lex.dictionary or _stem(low) in lex.dictionary) and (
-        frequency >= _COMMON_DICTIONARY_WORD
-    ):
+    listed = given(word) or surname(word)
+    # Names are not inflected forms: James is not the plural of "jam".
+    in_dictionary = low in lex.dictionary or (not listed and _stem(low) in lex.dictionary)
+    if in_dictionary and frequency >= _COMMON_DICTIONARY_WORD:
         return not (given(word) and frequency < _WORDY_NAME)
     # Frequent proper nouns that no one is named (English, British, Google) read as words.
-    return frequency >= _FREQUENT_WORD and not (given(word) or surname(word))
+    return frequency >= _FREQUENT_WORD and not listed
 
 
 def given(word: str) -> bool:

@@ -39,6 +39,7 @@ FOUND = [
     ("Our partner Daventry Plastics GmbH agreed.", [(T.COMPANY, "Daventry Plastics GmbH")]),
     ("Tom, can you check the numbers?", [(T.PERSON, "Tom")]),
     ("I think Mark said the deadline moved.", [(T.PERSON, "Mark")]),
+    ("Please send the draft to James by Friday.", [(T.PERSON, "James")]),
     (
         "Attendees: Priscilla Oyelaran, Dmitri Volkonsky\nPriscilla will send the notes.",
         [(T.PERSON, "Priscilla Oyelaran"), (T.PERSON, "Dmitri Volkonsky"), (T.PERSON, "Priscilla")],
@@ -104,11 +105,11 @@ def test_words_beside_names_are_kept(redactor: Redactor, text: str, words: list[
 # (word, reads as an everyday word): the lexicon behind the rules, from published data.
 WORDS = [
     ("Current", True),
-    ("Marks", True),
+    ("Systems", True),
     ("Said", True),
     ("Thursday", True),
     ("Online", True),
-    ("English", True),
+    ("British", True),
     ("Grant", True),  # a given name too, but mostly the word
     ("Olivia", False),
     ("James", False),
