@@ -181,7 +181,8 @@ def report(results: dict[str, dict[str, Any]], n_docs: dict[str, int]) -> str:
 
 
 def write_docs(text: str) -> None:
-    section = f"## English redaction\n\nIssue 13.\n\n{text.strip()}\n\n"
+    notes = (HERE / "english" / "NOTES.md").read_text(encoding="utf-8").strip()
+    section = f"## English redaction\n\nIssue 13.\n\n{text.strip()}\n\n{notes}\n\n"
     docs = DOCS.read_text(encoding="utf-8")
     pattern = re.compile(r"^## English redaction\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
     if pattern.search(docs):
