@@ -26,6 +26,8 @@ from functools import cache, lru_cache
 # A given name counts up to these ranks (the tails of the census lists hold words such as
 # "China" and "Paris" given to a handful of people).
 _MAX_GIVEN_RANK = 1500
+# Surnames up to this rank are names whatever else they are (Smith, Brown, Grant).
+_COMMON_SURNAME_RANK = 2000
 # A word used this often (Zipf) that is not a listed name reads as a word: "Online", "Teams".
 _FREQUENT_WORD = 4.0
 # A dictionary word used this often reads as a word: "Current", "Logistics" (not "Castellano").
@@ -210,8 +212,18 @@ def given(word: str) -> bool:
     return word.upper() in lexicon().given and word not in lexicon().calendar
 
 
-def surname(word: str) -> bool:
-    return word.upper() in lexicon().surnames
+def surname(word: str, *, loose: bool = False) -> bool:
+    """A surname as evidence: one of the 2,000 commonest (Smith, Grant, Hughes), or a rarer
+    one that is neither a dictionary word nor frequent in English (Watanabe, Okafor) — the
+    census tail also holds America, Latin and Swarm. ``loose``: any census surname."""
+    rank = lexicon().surnames.get(word.upper())
+    if rank is None:
+        return False
+    return (
+        loose
+        or rank < _COMMON_SURNAME_RANK
+        or (zipf(word) < _FREQUENT_WORD and word.lower() not in lexicon().dictionary)
+    )
 
 
 def wordy(word: str) -> bool:

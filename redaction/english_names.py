@@ -208,16 +208,22 @@ def _name_run(text: str, ws: list[Word], i: int) -> list[Word] | None:
     if not (given(first.text) or _name_part(first)):
         return None
     run = _following(text, ws, i, _MAX_NAME_WORDS)
+    # After a given name any census surname will do (Mei Ling Tan, Tom Baker); otherwise
+    # only one that is good evidence on its own (not Latin America, Docker Swarm).
+    loose = given(first.text)
     while len(run) > 1:
         last = run[-1]
         middle = run[1:-1]
         if (
             last.capitalised
             and len(last.text) > 1
-            and (surname(last.text) or _name_part(last))
+            and (surname(last.text, loose=loose) or _name_part(last))
             and all(
                 len(m.text) == 1
-                or (m.capitalised and (given(m.text) or surname(m.text) or _name_part(m)))
+                or (
+                    m.capitalised
+                    and (given(m.text) or surname(m.text, loose=loose) or _name_part(m))
+                )
                 for m in middle
             )
             and _full_name_evidence(first, last)
@@ -229,9 +235,8 @@ def _name_run(text: str, ws: list[Word], i: int) -> list[Word] | None:
 
 
 def _full_name_evidence(first: Word, last: Word) -> bool:
-    """A given name and a surname (Tom Becker, even if both are words, but not in a heading),
-    or a listed name beside a word no dictionary has (Kenji Watanabe), or two such words."""
-    if given(first.text) and surname(last.text):
+    """A given name and a surname (Tom Becker, even if both are words), or a listed name beside a word no dictionary has (Kenji Watanabe), or two such words."""
+    if given(first.text) and surname(last.text, loose=True):
         return True
     if given(first.text) or surname(last.text):
         return _name_part(first) or _name_part(last)

@@ -40,6 +40,7 @@ FOUND = [
     ("Tom, can you check the numbers?", [(T.PERSON, "Tom")]),
     ("I think Mark said the deadline moved.", [(T.PERSON, "Mark")]),
     ("Please send the draft to James by Friday.", [(T.PERSON, "James")]),
+    ("Our contact there is Mei Ling Tan.", [(T.PERSON, "Mei Ling Tan")]),
     (
         "Attendees: Priscilla Oyelaran, Dmitri Volkonsky\nPriscilla will send the notes.",
         [(T.PERSON, "Priscilla Oyelaran"), (T.PERSON, "Dmitri Volkonsky"), (T.PERSON, "Priscilla")],
@@ -67,6 +68,9 @@ KEPT = [
     "Please update your status in Slack and move any Zoom meetings to Teams.",
     "Open Enrollment for Health Insurance closes on Friday.",
     "Answer in British English, then translate it into Japanese and Simplified Chinese.",
+    "Revenue is up in North America and Europe, flat in Latin America.",
+    "How does Kubernetes differ from Docker Swarm? Compare AWS Lambda and Google Cloud Run.",
+    "class UserService(BaseModel):\n    def get_user(self, user_id: int) -> User: ...",
     "The Master Services Agreement and the Quarterly Business Review are due in June.",
     "資料は PDF と XLSX で共有し、VLOOKUP と SUMIFS で集計してください。",
 ]
