@@ -63,16 +63,26 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
     path = config_path(config)
     if path is not None:
         os.environ[CONFIG_ENV] = str(path.resolve())
+    # The workers read their settings again: the command line's host and port reach them here
+    # (the start-up line names where they listen).
+    if host:
+        os.environ["KAKEHASHI_SERVER__HOST"] = host
+    if port:
+        os.environ["KAKEHASHI_SERVER__PORT"] = str(port)
     import uvicorn
 
+    from gateway.kernel import logs
+
+    logs.configure()
     uvicorn.run(
         "gateway.http.app:create_app_from_env",
         factory=True,
         host=host or settings.server.host,
         port=port or settings.server.port,
         workers=workers or settings.server.workers,
-        log_level="warning",
-        access_log=False,
+        log_level="info",
+        log_config=None,  # the JSON handler of gateway.kernel.logs
+        access_log=False,  # one line per chat request instead (gateway.pipeline)
     )
 
 

@@ -7,11 +7,13 @@ requests and a scrape reaches one of them; run one worker per replica when you s
 in PromQL across replicas (``sum by (department) (rate(kakehashi_requests_total[5m]))``).
 Alternatively start every worker with ``PROMETHEUS_MULTIPROC_DIR`` set to an empty folder
 (before the process starts): workers then write their values there and any scrape reports the
-sum over all workers of the host (prometheus_client's multiprocess mode).
+sum over all workers of the host (prometheus_client's multiprocess mode). The same event
+gives the one log line per chat request (``log_request``: ids and outcome, never text).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
@@ -19,6 +21,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 
 from audit.chain import EventIn
 from gateway.kernel.vocab import Outcome
+
+log = logging.getLogger("kakehashi.request")
 
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
@@ -76,3 +80,23 @@ class Metrics:
             multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
             return generate_latest(merged)
         return generate_latest(self.registry)
+
+
+def log_request(event: EventIn) -> None:
+    """One line per chat request: who, what, how it ended; never the prompt or the answer."""
+    log.info(
+        "chat request %s: %s %s",
+        event.request_id,
+        event.outcome,
+        event.status_code,
+        extra={
+            "request_id": event.request_id,
+            "outcome": event.outcome,
+            "status": event.status_code,
+            "error_code": event.error_code,
+            "department": event.department,
+            "model": event.model,
+            "latency_ms": event.latency_ms,
+            "tokens": event.prompt_tokens + event.completion_tokens,
+        },
+    )

@@ -28,6 +28,7 @@ from gateway.exchange import Exchange
 from gateway.kernel import errors
 from gateway.kernel.principal import Principal
 from gateway.kernel.settings import ModelRoute
+from gateway.metrics import log_request
 from gateway.state import AppState
 from gateway.workspace.conversations import Keep, vault_key
 from policies.quota import WARNING_HEADER, ask, bounded
@@ -71,6 +72,7 @@ async def _finish(state: AppState, ex: Exchange) -> None:
             )
         event = ex.audit_event()
         state.metrics.record(event)
+        log_request(event)
         await state.audit.append(event)
 
 

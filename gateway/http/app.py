@@ -46,6 +46,7 @@ from gateway.http.routes import (
 from gateway.identity.keycache import KeyCache
 from gateway.identity.oidc import OidcClient
 from gateway.identity.sessions import OneTimeStore, SessionStore
+from gateway.kernel import logs
 from gateway.kernel.config import config_path
 from gateway.kernel.db import is_sqlite, make_async_engine, make_sync_engine, sessionmaker
 from gateway.kernel.errors import BadRequest, KakehashiError
@@ -132,6 +133,37 @@ async def _redis(settings: Settings) -> object | None:
     return Redis.from_pool(pool)
 
 
+def _announce(settings: Settings, policies: PolicyStore) -> None:
+    """The start-up line: where to reach this process and what it enforces."""
+    server = settings.server
+    current = policies.current
+    log.info(
+        "Kakehashi ready on %s (policies %s, version %s)",
+        server.public_url or f"http://{server.host}:{server.port}",
+        policies.directory or "default_policy",
+        current.version,
+        extra={
+            "departments": sorted(current.by_department),
+            "models": [m.alias for m in settings.models],
+            "mode": settings.mode,
+        },
+    )
+
+
+async def _check_idp(oidc: OidcClient) -> None:
+    """Say at start-up, not at the first sign-in, when the company IdP cannot be reached."""
+    try:
+        await oidc.metadata()
+    except Exception as exc:  # reported, not fatal: API keys keep working without the IdP
+        log.error(
+            "the IdP %s is unreachable or answers wrongly (%s); sign-in fails until it answers",
+            oidc.issuer,
+            exc,
+        )
+    else:
+        log.info("the IdP %s answers", oidc.issuer)
+
+
 def _dev_idp(settings: Settings) -> DevIdp | None:
     """The development IdP, only in demo/test mode (settings refuse it too; this guards
     settings changed after validation)."""
@@ -214,11 +246,19 @@ def create_app(
             redaction=await _redaction(settings, redis, redactor),
             keys=KeyCache(settings.api_key_cache_s),
         )
+        _announce(settings, policies)
+        idp_check = (
+            asyncio.create_task(_check_idp(sso.oidc))
+            if sso.oidc is not None and dev_idp is None
+            else None
+        )
         if started is not None:
             started()  # the server process's switches (gateway.process); tests pass none
         try:
             yield
         finally:
+            if idp_check is not None:
+                idp_check.cancel()
             if sso.oidc is not None:
                 await sso.oidc.aclose()
             await audit.stop()
@@ -295,6 +335,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def create_app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` (used by ``kakehashi serve`` with several workers):
-    the entry point of a server process, so it also sets the process-wide switches."""
+    the entry point of a server process, so it also sets the process-wide switches and the
+    process's JSON logs."""
     process.tune()
+    logs.configure()
     return create_app(load_settings(config_path(None)), started=process.freeze_heap)

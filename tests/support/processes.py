@@ -51,12 +51,18 @@ def write_config(path: Path, values: dict[str, Any]) -> Path:
     return path
 
 
-def start_gateway_process(config: Path, *, name: str = "gateway") -> GatewayProcess:
+def start_gateway_process(
+    config: Path, *, name: str = "gateway", cli: bool = False
+) -> GatewayProcess:
+    """uvicorn with the app factory, or (``cli``) the ``kakehashi serve`` command itself."""
     port = free_port()
     log = config.parent / f"{name}-{port}.log"
     env = {**os.environ, "KAKEHASHI_CONFIG": str(config)}
     command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.http.app:create_app_from_env"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    if cli:
+        command = [sys.executable, "-m", "gateway", "serve", "--config", str(config)]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     running = GatewayProcess(config, port, log, process)

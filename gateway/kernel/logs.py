@@ -1,0 +1,49 @@
+"""Structured logs: one JSON object per line on stderr, for a log collector to read.
+
+Each record carries the time (UTC), level, logger and message, plus the fields passed as
+``extra`` (request id, outcome, status, ...). Configured once by the server process's entry
+point (``kakehashi serve``, each uvicorn worker's factory); never by an app instance, which
+tests build many times. Never put prompt or answer text in a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+# The attributes every LogRecord has; anything else on a record came from ``extra``.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",  # uvicorn's copy of the message with terminal colours
+}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_info:
+            line["error"] = self.formatException(record.exc_info)
+        return orjson.dumps(line, default=str).decode()
+
+
+def configure(level: int = logging.INFO) -> None:
+    """Send every logger's records to stderr as JSON lines (replaces earlier handlers)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []  # through the root handler, as JSON
+        logging.getLogger(name).propagate = True
