@@ -6,6 +6,7 @@ no console errors. The recording mock upstream proves the names never left."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -134,14 +135,20 @@ def test_the_workspace_from_template_to_deletion(
     )
     page.click("#chat-send")
     expect(page.locator("#chat-stop")).to_be_visible()
-    expect(page.locator(".msg-assistant").last.locator(".msg-body")).not_to_be_empty()
+    expect(page.locator(".msg-assistant[aria-busy='true'] .msg-body")).not_to_be_empty()
     page.click("#chat-stop")
     expect(page.locator(".msg-stopped")).to_be_visible()
     expect(page.locator("#chat-status")).to_have_text("停止しました。")
     page.get_by_label("モデル").select_option("mock-model")
 
-    # The conversation is saved: it comes back after a reload, names restored.
+    # The conversation is saved: it comes back after a reload, names restored. The server saves
+    # the stopped turn once it notices the browser went away (at its next piece): wait for it.
     expect(page.locator("#conversation-list li")).to_have_count(1)
+    conversation = page.evaluate("location.hash").removeprefix("#c=")
+    saved = f"{gw.base_url}/api/conversations/{conversation}"
+    deadline = time.monotonic() + 15
+    while len(page.request.get(saved).json()["messages"]) < 4 and time.monotonic() < deadline:
+        time.sleep(0.2)
     page.reload()
     expect(page.locator(".msg-user")).to_have_count(2)
     expect(page.locator(".msg-user .msg-file")).to_have_count(2)
