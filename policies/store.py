@@ -14,6 +14,8 @@ import os
 import time
 from pathlib import Path
 
+import anyio.to_thread
+
 from gateway.kernel.events import AuditSink, EventIn
 from gateway.kernel.vocab import EventType, Outcome
 from policies.loader import PolicyInvalid, Problem, load_folder, policy_files
@@ -62,11 +64,13 @@ class PolicyStore:
         if self.directory is None or time.monotonic() - self._checked < self._interval:
             return
         self._checked = time.monotonic()
-        signature = self._sign(self.directory)
+        # Stats, YAML and CSV parsing (and the versions' hashes of the customer lists) run in a
+        # worker thread: the event loop keeps serving meanwhile.
+        signature = await anyio.to_thread.run_sync(self._sign, self.directory)
         if signature in (self._signature, self._rejected):
             return
         try:
-            policies = load_folder(self.directory, fallback=self._fallback)
+            policies = await anyio.to_thread.run_sync(self._load, self.directory)
         except PolicyInvalid as exc:
             self._rejected = signature
             log.error(
@@ -79,10 +83,13 @@ class PolicyStore:
             return
         previous, self.current, self._rejected = self.current, policies, None
         # Signed again with the customer lists the new set names.
-        self._signature = self._sign(self.directory)
+        self._signature = await anyio.to_thread.run_sync(self._sign, self.directory)
         if policies.version != previous.version:
             log.info("policies reloaded from %s: version %s", self.directory, policies.version)
             await self._record(_loaded(policies, source=str(self.directory)))
+
+    def _load(self, directory: Path) -> PolicySet:
+        return load_folder(directory, fallback=self._fallback)
 
     def _sign(self, directory: Path) -> Signature:
         try:
