@@ -34,22 +34,8 @@ from gateway.workspace.conversations import Keep, vault_key
 from policies.quota import WARNING_HEADER, ask, bounded
 from policies.resolve import ResolvedPolicy, check_model, check_use_case, resolve
 from redaction.boundary import Outgoing, pseudonym, redact_request
-from redaction.errors import (
-    FieldRefused,
-    PromptTooLarge,
-    RedactionBlocked,
-    RedactionError,
-    RedactionFailed,
-)
+from redaction.errors import RedactionBlocked
 from redaction.responses import ChunkRestorer
-
-# The redaction package's refusals as the gateway's (which own status and code).
-_REFUSALS = {
-    RedactionBlocked: errors.Blocked,
-    FieldRefused: errors.BadRequest,
-    RedactionFailed: errors.Unavailable,
-    PromptTooLarge: errors.TooLarge,
-}
 
 
 def _route(state: AppState, resolved: ResolvedPolicy, ex: Exchange) -> ModelRoute:
@@ -142,10 +128,9 @@ async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Outgoi
             limiter=state.redaction.limiter,
             owner=str(ex.principal.user_id),
         )
-    except RedactionError as exc:
-        if isinstance(exc, RedactionBlocked):
-            ex.detail["blocked"] = sorted({f.type.value for f in exc.findings})
-        raise _REFUSALS[type(exc)](exc.ja, exc.en) from exc
+    except RedactionBlocked as exc:  # refusals are of the one error tree: they pass as they are
+        ex.detail["blocked"] = sorted({f.type.value for f in exc.findings})
+        raise
     ex.redactions = redacted.counts
     if ex.resolved.policy.retention.store_redacted_prompts:
         # What left the company (the boundary's output), placeholders and all.

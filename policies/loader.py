@@ -19,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from gateway.kernel.errors import PolicyError
 from policies.explain import explain
 from policies.model import Policy
 from policies.resolve import PolicySet
@@ -41,11 +42,12 @@ class Problem:
         return f"{place}:{field} {self.ja} / {self.en}"
 
 
-class PolicyInvalid(Exception):
+class PolicyInvalid(PolicyError):
     """The folder cannot be used; ``problems`` says where and why."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
+        text = "\n".join(str(p) for p in problems)
+        super().__init__(f"ポリシーを読み込めません:\n{text}", text)
         self.problems = problems
 
 

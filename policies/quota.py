@@ -76,8 +76,13 @@ class Decision:
     refused_at: int | None = None
 
 
-class StoreUnavailable(Exception):
-    """The quota store did not answer (Redis down, timeout)."""
+class StoreUnavailable(Unavailable):
+    """The quota store did not answer (Redis down, timeout); the ledger decides what the
+    request sees (``not_sent`` before the call, a kept settle after it)."""
+
+    def __init__(self, reason: str = "") -> None:
+        en = reason or "the quota store did not answer"
+        super().__init__("利用量の記録先が応答しません。", en)
 
 
 class SettleKeeper(Protocol):

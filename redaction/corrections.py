@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from gateway.kernel.errors import BadRequest
 from redaction.engine import resolve_overlaps
 from redaction.entities import LABELS_JA, Entity, EntityType
 from redaction.errors import RedactionError
@@ -55,10 +56,8 @@ class Corrected:
     dropped: tuple[Entity, ...]
 
 
-class CorrectionRefused(RedactionError):
+class CorrectionRefused(RedactionError, BadRequest):
     """A correction the policy or the text does not allow (400 for the API)."""
-
-    code = "correction_refused"
 
 
 def apply_corrections(

@@ -1,10 +1,11 @@
-"""Redaction errors. The gateway maps them in its one error module:
+"""Redaction errors: branches of the one error tree (``gateway.kernel.errors``), so they reach
+the user as they are, with their parent's status and code:
 
-    RedactionError
-    ├── RedactionBlocked   the profile blocks something that was found (400 content_blocked)
-    ├── PromptTooLarge     more text than the profile's max_prompt_chars (413 prompt_too_large)
-    ├── FieldRefused       a field the boundary cannot redact (400 field_not_redactable)
-    └── RedactionFailed    detection errored or timed out; fail closed (503)
+    RedactionError (also a KakehashiError)
+    ├── RedactionBlocked   the profile blocks something that was found (a Blocked: 400 content_blocked)
+    ├── PromptTooLarge     more text than the profile's max_prompt_chars (a TooLarge: 413)
+    ├── FieldRefused       a field the boundary cannot redact (a BadRequest: 400)
+    └── RedactionFailed    detection errored or timed out; fail closed (an Unavailable: 503)
 
 Messages are Japanese and English; a blocked message names the types found and why, never the
 values themselves (they must not reach logs).
@@ -15,8 +16,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
+from gateway.kernel.errors import BadRequest, Blocked, KakehashiError, TooLarge, Unavailable
 from redaction.entities import LABELS_JA, EntityType
 
 
@@ -31,24 +32,11 @@ class Finding:
     field: str = ""  # where in the request (``messages[2].tool_calls[0].function.arguments``)
 
 
-class RedactionError(Exception):
-    status: ClassVar[int] = 500
-    code: ClassVar[str] = "redaction_error"
-
-    def __init__(self, ja: str, en: str) -> None:
-        super().__init__(en)
-        self.ja = ja
-        self.en = en
-
-    @property
-    def message(self) -> str:
-        return f"{self.ja} / {self.en}"
+class RedactionError(KakehashiError):
+    """Any refusal or failure of the redaction stage."""
 
 
-class RedactionBlocked(RedactionError):
-    status = 400
-    code = "content_blocked"
-
+class RedactionBlocked(RedactionError, Blocked):
     def __init__(self, findings: Sequence[Finding]) -> None:
         self.findings = tuple(findings)
         counts = Counter(f.type for f in self.findings)
@@ -62,10 +50,7 @@ class RedactionBlocked(RedactionError):
         )
 
 
-class PromptTooLarge(RedactionError):
-    status = 413
-    code = "prompt_too_large"
-
+class PromptTooLarge(RedactionError, TooLarge):
     def __init__(self, *, size: int, limit: int) -> None:
         self.size = size
         self.limit = limit
@@ -77,22 +62,16 @@ class PromptTooLarge(RedactionError):
         )
 
 
-class FieldRefused(RedactionError):
+class FieldRefused(RedactionError, BadRequest):
     """A field the boundary will not send: unknown, of a kind that cannot be redacted (an
     image, audio, a file), or an identifier holding something to redact. Names the field."""
-
-    status = 400
-    code = "field_not_redactable"
 
     def __init__(self, field: str, ja: str, en: str) -> None:
         self.field = field
         super().__init__(f"送信できません（項目 {field}）: {ja}", f"Not sent ({field}): {en}")
 
 
-class RedactionFailed(RedactionError):
-    status = 503
-    code = "redaction_unavailable"
-
+class RedactionFailed(RedactionError, Unavailable):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(

@@ -28,7 +28,8 @@ from fastapi.responses import JSONResponse, Response
 from joserfc.jwk import KeySet, RSAKey
 
 from gateway.demo.data import DEMO_USERS, demo_groups
-from gateway.kernel.settings import ConfigError, Settings
+from gateway.kernel.errors import ConfigError
+from gateway.kernel.settings import Settings
 
 PREFIX = "/dev-idp"
 CLIENT_ID = "kakehashi-dev"

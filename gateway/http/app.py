@@ -49,8 +49,8 @@ from gateway.identity.sessions import OneTimeStore, SessionStore
 from gateway.kernel import logs
 from gateway.kernel.config import config_path
 from gateway.kernel.db import is_sqlite, make_async_engine, make_sync_engine, sessionmaker
-from gateway.kernel.errors import BadRequest, KakehashiError
-from gateway.kernel.settings import ConfigError, Settings, load_settings
+from gateway.kernel.errors import BadRequest, ConfigError, KakehashiError
+from gateway.kernel.settings import Settings, load_settings
 from gateway.provider import Providers
 from gateway.state import AppState, Redaction, Sso
 from policies.loader import PolicyInvalid

@@ -31,6 +31,7 @@ from joserfc.errors import (
 )
 from joserfc.jwk import KeySet
 
+from gateway.kernel.errors import LoginFailed
 from gateway.kernel.principal import Role
 from gateway.kernel.settings import OidcSettings
 
@@ -42,11 +43,12 @@ _CLOCK_SKEW_S = 60
 _JWKS_REFRESH_MIN_S = 30.0  # a forced JWKS refresh (unknown kid) at most this often
 
 
-class OidcRefused(Exception):
+class OidcRefused(LoginFailed):
     """The IdP's answer cannot be trusted; ``reason`` is a stable code for the audit log."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
+        en = f"{reason}: {detail}" if detail else reason
+        super().__init__("社内アカウントの応答を受け付けられませんでした。", en)
         self.reason = reason
         self.detail = detail
 

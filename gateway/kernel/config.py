@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from gateway.kernel.settings import ConfigError, Settings, load_settings
+from gateway.kernel.errors import ConfigError
+from gateway.kernel.settings import Settings, load_settings
 
 CONFIG_ENV = "KAKEHASHI_CONFIG"
 

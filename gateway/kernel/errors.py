@@ -1,26 +1,38 @@
-"""One error tree for the gateway; every refusal the user can see is one of these.
+"""One error tree for Kakehashi; every refusal the user can see is one of these, and every
+package raises from it (domain packages subclass it where they need their own constructor).
 
     KakehashiError (500 internal_error)
+    ├── ConfigError                                  a config that cannot be used (start-up, CLI)
+    ├── PolicyInvalid (422 policy_invalid)           policies.loader: a policy folder refused
     ├── BadRequest (400 invalid_request)
     │   ├── UnknownModel (404 model_not_found)
-    │   ├── Blocked (400 content_blocked)           redaction found something to block
-    │   └── TooLarge (413 prompt_too_large)         more text than the policy's limit
+    │   ├── Blocked (400 content_blocked)            redaction found something to block
+    │   │   └── RedactionBlocked                     redaction.errors
+    │   ├── TooLarge (413 prompt_too_large)          more text than the policy's limit
+    │   │   └── PromptTooLarge                       redaction.errors
+    │   ├── FieldRefused                             redaction.errors: a field that cannot be redacted
+    │   └── CorrectionRefused                        redaction.corrections
     ├── Unauthenticated (401 invalid_api_key)
-    │   └── LoginFailed (401 login_failed)          SSO callback refused (token, state, …)
+    │   └── LoginFailed (401 login_failed)           SSO callback refused (token, state, …)
+    │       └── OidcRefused                          gateway.identity.oidc: the IdP's answer
     ├── Forbidden (403 forbidden)
     │   ├── ModelNotAllowed (403 model_not_allowed)
     │   ├── UseCaseNotAllowed (403 use_case_not_allowed)
-    │   ├── NotProvisioned (403 user_not_mapped)    IdP user with no department mapping
+    │   ├── NotProvisioned (403 user_not_mapped)     IdP user with no department mapping
     │   └── CsrfFailed (403 csrf_failed)
     ├── NotFound (404 not_found)
     ├── QuotaExceeded (429 quota_exceeded)
     ├── Unavailable (503 service_unavailable)        fail closed: redaction, quota store
+    │   ├── RedactionFailed                          redaction.errors: detection failed
+    │   └── StoreUnavailable                         policies.quota: the quota store
     ├── UpstreamError (502 upstream_error)
     └── UpstreamTimeout (504 upstream_timeout)
 
 Each carries a Japanese and an English message (shown together), a stable ``code`` and its
-HTTP status. ``/v1/*`` renders them as OpenAI error JSON; the web renders HTML. Routes raise
-these, never ``HTTPException``.
+HTTP status; a subclass in a domain package keeps its parent's status and code, so it reaches
+the user unconverted. ``/v1/*`` renders them as OpenAI error JSON; the web renders HTML.
+Routes raise these, never ``HTTPException``. (The redaction errors also derive from
+``redaction.errors.RedactionError``, so redaction can be caught as one.)
 """
 
 from __future__ import annotations
@@ -138,3 +150,17 @@ class UpstreamError(KakehashiError):
 class UpstreamTimeout(KakehashiError):
     status = 504
     code = "upstream_timeout"
+
+
+class ConfigError(KakehashiError):
+    """A configuration that cannot be used; the message names the file and the field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, message)
+
+
+class PolicyError(KakehashiError):
+    """A policy set that cannot be used (``policies.loader.PolicyInvalid``)."""
+
+    status = 422
+    code = "policy_invalid"

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from gateway.kernel.errors import ConfigError
 from redaction.profile import RedactionProfile
 
 Mode = Literal["production", "demo", "test"]
@@ -263,10 +264,6 @@ class Settings(BaseSettings):
 
     def route(self, alias: str) -> ModelRoute | None:
         return next((m for m in self.models if m.alias == alias), None)
-
-
-class ConfigError(Exception):
-    """A configuration file that cannot be used; the message names the file and field."""
 
 
 def load_settings(path: Path | None, **overrides: Any) -> Settings:

@@ -18,8 +18,9 @@ from gateway.http.app import create_app
 from gateway.http.routes.auth import safe_next
 from gateway.identity.oidc import Assignment, admission_problem, assign
 from gateway.identity.sessions import cookie_secure
+from gateway.kernel.errors import ConfigError
 from gateway.kernel.principal import Role
-from gateway.kernel.settings import ConfigError, OidcSettings, Settings, load_settings
+from gateway.kernel.settings import OidcSettings, Settings, load_settings
 
 PROD_SECRET = "a-long-production-secret-for-tests-only-0123456789"
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.kernel.settings import ConfigError, load_settings
+from gateway.kernel.errors import ConfigError
+from gateway.kernel.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from gateway.http.app import create_app
+from gateway.kernel.errors import ConfigError
 from gateway.kernel.principal import Role
-from gateway.kernel.settings import ConfigError, Settings
+from gateway.kernel.settings import Settings
 from policies.loader import load_folder
 from tests.fixtures.gateway import RunningGateway, mock_models
 from tests.fixtures.policies import PolicyFolder

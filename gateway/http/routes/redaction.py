@@ -16,14 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from audit.chain import EventIn
 from gateway.auth import Caller, app_state
 from gateway.corrections import service as corrections
-from gateway.kernel.errors import BadRequest, TooLarge, Unavailable
+from gateway.kernel.errors import Unavailable
 from gateway.kernel.principal import Principal
 from gateway.state import AppState
 from gateway.workspace.conversations import vault_key
 from policies.resolve import resolve
-from redaction.corrections import Action, Correction, CorrectionRefused
+from redaction.corrections import Action, Correction
 from redaction.entities import EntityType
-from redaction.errors import PromptTooLarge, RedactionFailed
 from redaction.service import Preview, preview
 
 router = APIRouter(prefix="/api/redaction", tags=["redaction"])
@@ -66,23 +65,16 @@ async def preview_redaction(
     base = None
     if body.conversation_id is not None:
         base = await state.redaction.vault.get(vault_key(caller.user_id, body.conversation_id))
-    try:
-        result = await preview(
-            redactor=state.redaction.redactor,
-            text=body.text,
-            profile=profile,
-            timeout_s=state.settings.redaction_timeout_s,
-            limiter=state.redaction.limiter,
-            owner=str(caller.user_id),
-            base=base,
-            corrections=[c.correction() for c in body.corrections],
-        )
-    except CorrectionRefused as exc:
-        raise BadRequest(exc.ja, exc.en) from exc
-    except PromptTooLarge as exc:
-        raise TooLarge(exc.ja, exc.en) from exc
-    except RedactionFailed as exc:
-        raise Unavailable(exc.ja, exc.en) from exc
+    result = await preview(
+        redactor=state.redaction.redactor,
+        text=body.text,
+        profile=profile,
+        timeout_s=state.settings.redaction_timeout_s,
+        limiter=state.redaction.limiter,
+        owner=str(caller.user_id),
+        base=base,
+        corrections=[c.correction() for c in body.corrections],
+    )
     return {
         "text": result.text,
         "entities": [
