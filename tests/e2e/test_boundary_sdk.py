@@ -184,6 +184,15 @@ def test_what_cannot_be_redacted_is_refused_with_the_field_named(
             model="mock-model", messages=[{"role": "user", "content": [image]}]
         )
     assert "cannot be redacted" in caught.value.message
+    # Both bounds: the larger one is reserved and forwarded in both fields.
+    client.chat.completions.create(
+        model="mock-model",
+        messages=[{"role": "user", "content": "x"}],
+        max_tokens=10,
+        max_completion_tokens=300,
+    )
+    forwarded = upstream.requests.pop().body
+    assert (forwarded["max_tokens"], forwarded["max_completion_tokens"]) == (300, 300)
     for bad in ({"max_completion_tokens": -1}, {"n": "2"}, {"max_tokens": 1.5}):
         with pytest.raises(openai.BadRequestError):
             client.chat.completions.create(
