@@ -31,7 +31,8 @@ from gateway.kernel.settings import ModelRoute
 from gateway.metrics import log_request
 from gateway.state import AppState
 from gateway.workspace.conversations import Keep, vault_key
-from policies.quota import WARNING_HEADER, ask, bounded
+from policies.ask import ask, bounded
+from policies.quota import WARNING_HEADER
 from policies.resolve import ResolvedPolicy, check_model, check_use_case, resolve
 from redaction.boundary import Outgoing, pseudonym, redact_request
 from redaction.errors import RedactionBlocked

@@ -21,7 +21,7 @@ import anyio
 import anyio.to_thread
 
 from gateway.kernel.spool import Spool
-from policies.quota import Bucket, QuotaStore, StoreUnavailable
+from policies.quota_store import Bucket, QuotaStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Quotas: reserve before the provider call, settle after it, refund on failure.
 
 Every request touches eight buckets: (department, user) x (day, month) x (tokens, yen). One
-atomic store call reserves the request's worst case (``Ask``: every token-carrying input —
+atomic store call reserves the request's worst case (``policies.ask.Ask``: every token-carrying input —
 messages with their tool calls, ``tools``, ``functions``, ``response_format`` … — plus the
 output bound, times ``n``) in all of them or refuses it; the hold expires after
 ``hold_ttl_s`` so a crashed replica's reservation comes back by itself. Settling swaps the hold
@@ -9,8 +9,8 @@ for the actual usage; a settle the store could not take is kept in a local spool
 (``policies.pending``), and the stores charge each hold once, so a retry never charges twice. Windows follow the calendar in ``settings.timezone``. Yen are counted as integer micro-yen so sums are exact.
 
 Stores: ``MemoryStore`` (one process: the demo) in ``policies.quota_memory``, ``RedisStore``
-(several replicas) in ``policies.quota_redis``. A store that cannot answer raises ``StoreUnavailable``; the ledger
-then refuses with 503 or, if the deployment chose ``on_store_error: allow``, lets the request
+(several replicas) in ``policies.quota_redis``, both to the contract in ``policies.quota_store``.
+A store that cannot answer raises ``StoreUnavailable``; the ledger then refuses with 503 or, if the deployment chose ``on_store_error: allow``, lets the request
 through marked unchecked in the audit log and a response header - never silently unlimited.
 """
 
@@ -21,110 +21,20 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 
-from gateway.kernel.errors import BadRequest, QuotaExceeded, Unavailable
+from gateway.kernel.errors import QuotaExceeded, Unavailable
 from policies.model import Limit, Policy, Quotas, Windows
+from policies.quota_store import Bucket, Level, QuotaStore, SettleKeeper, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 MICRO = 1_000_000  # micro-yen per yen
 WARNING_HEADER = "x-kakehashi-quota-warning"
 OnStoreError = Literal["refuse", "allow"]
-
-
-GRACE_MS = 86_400_000  # counters and holds outlive their window by a day
-
-
-@dataclass(frozen=True, slots=True)
-class Bucket:
-    scope: Literal["department", "user"]
-    owner: str
-    window: Literal["day", "month"]
-    period: str  # "2026-11-22" or "2026-11"
-    unit: Literal["tokens", "yen"]
-    limit: int | None  # tokens or micro-yen; None: counted, not limited
-    resets_at: datetime
-
-    @property
-    def key(self) -> str:
-        return f"{self.scope}:{self.owner}:{self.window}:{self.period}:{self.unit}"
-
-    def amount(self, tokens: int, micro_yen: int) -> int:
-        return tokens if self.unit == "tokens" else micro_yen
-
-    @property
-    def expires_ms(self) -> int:
-        """When a store may forget this bucket's counter (epoch ms): a day after its window,
-        so the status around midnight still reads the window that just ended."""
-        return int(self.resets_at.timestamp() * 1000) + GRACE_MS
-
-
-@dataclass(frozen=True, slots=True)
-class Level:
-    used: int
-    held: int
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    admitted: bool
-    levels: tuple[Level, ...]  # after the reservation (admitted) or as found (refused)
-    refused_at: int | None = None
-
-
-class StoreUnavailable(Unavailable):
-    """The quota store did not answer (Redis down, timeout); the ledger decides what the
-    request sees (``not_sent`` before the call, a kept settle after it)."""
-
-    def __init__(self, reason: str = "") -> None:
-        en = reason or "the quota store did not answer"
-        super().__init__("利用量の記録先が応答しません。", en)
-
-
-class SettleKeeper(Protocol):
-    """Keeps a settle the store refused until it takes it (``policies.pending``)."""
-
-    async def keep(
-        self,
-        *,
-        hold_id: str,
-        buckets: Sequence[Bucket],
-        reserved: Sequence[int],
-        actual: Sequence[int],
-        now_ms: int,
-        error: Exception,
-    ) -> None: ...
-
-
-class QuotaStore(Protocol):
-    async def reserve(
-        self,
-        *,
-        hold_id: str,
-        buckets: Sequence[Bucket],
-        amounts: Sequence[int],
-        now_ms: int,
-        ttl_ms: int,
-    ) -> Decision: ...
-
-    async def settle(
-        self,
-        *,
-        hold_id: str,
-        buckets: Sequence[Bucket],
-        reserved: Sequence[int],
-        actual: Sequence[int],
-        now_ms: int,
-    ) -> bool:
-        """Swap the hold for the actual usage, once per hold: False when it was settled
-        before (the retry of a settle whose reply was lost)."""
-        ...
-
-    async def read(self, *, buckets: Sequence[Bucket], now_ms: int) -> list[Level]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,58 +46,6 @@ class Price:
 
     def micro_yen(self, prompt_tokens: int, completion_tokens: int) -> int:
         return round((prompt_tokens * self.input_yen + completion_tokens * self.output_yen) * MICRO)
-
-
-# Inputs besides the messages that the provider turns into prompt tokens.
-TOKEN_FIELDS = (
-    "tools",
-    "functions",
-    "response_format",
-    "tool_choice",
-    "function_call",
-    "prediction",
-)
-_BOUNDS = ("max_tokens", "max_completion_tokens")
-
-
-@dataclass(frozen=True, slots=True)
-class Ask:
-    """What one request may consume: ``choices`` completions of at most ``output`` tokens
-    (None: the policy's default) for a prompt of ``messages`` plus ``extra``."""
-
-    messages: list[dict[str, Any]]
-    extra: dict[str, Any]
-    choices: int
-    output: int | None
-
-
-def _positive(body: dict[str, Any], name: str) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if type(value) is not int or value < 1:
-        raise BadRequest(
-            f"{name} は 1 以上の整数で指定してください（指定値: {value!r}）。",
-            f"{name} must be an integer of at least 1 (got {value!r}).",
-        )
-    return value
-
-
-def ask(body: dict[str, Any]) -> Ask:
-    """The request's ``Ask``; a bad ``n``, ``max_tokens`` or ``max_completion_tokens`` is a 400.
-    With both bounds given the larger one is reserved (``bounded`` forwards it)."""
-    bounds = [b for b in (_positive(body, name) for name in _BOUNDS) if b is not None]
-    extra = {k: body[k] for k in TOKEN_FIELDS if body.get(k) is not None}
-    messages = body.get("messages") or []
-    return Ask(messages, extra, _positive(body, "n") or 1, max(bounds, default=None))
-
-
-def bounded(body: dict[str, Any]) -> dict[str, Any]:
-    """``body`` (checked by ``ask``) with both output bounds, when it names both, set to the
-    larger one, the one reserved: whichever the provider honours, it cannot exceed the hold."""
-    if not all(body.get(name) is not None for name in _BOUNDS):
-        return body
-    return {**body, **dict.fromkeys(_BOUNDS, max(body[name] for name in _BOUNDS))}
 
 
 @dataclass(frozen=True, slots=True)

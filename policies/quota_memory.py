@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from policies.quota import GRACE_MS, Bucket, Decision, Level
+from policies.quota_store import GRACE_MS, Bucket, Decision, Level
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 import anyio
 from redis.exceptions import RedisError
 
-from policies.quota import Bucket, Decision, Level, StoreUnavailable
+from policies.quota_store import Bucket, Decision, Level, StoreUnavailable
 
 PREFIX = "kakehashi:{kakehashi-quota}:"
 # How long a settled hold is remembered, so that a settle retried from a spool charges once.

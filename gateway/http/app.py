@@ -56,9 +56,10 @@ from gateway.state import AppState, Redaction, Sso
 from policies.loader import PolicyInvalid
 from policies.model import Policy
 from policies.pending import PendingSettles
-from policies.quota import Ledger, QuotaStore
+from policies.quota import Ledger
 from policies.quota_memory import MemoryStore
 from policies.quota_redis import RedisStore
+from policies.quota_store import QuotaStore
 from policies.store import PolicyStore
 from redaction.analysis import FairLimiter
 from redaction.engine import Redactor

@@ -16,9 +16,10 @@ import pytest
 from redis.asyncio import Redis
 
 from policies.pending import PendingSettles
-from policies.quota import Bucket, Ledger, Reservation, StoreUnavailable
+from policies.quota import Ledger, Reservation
 from policies.quota_memory import MemoryStore
 from policies.quota_redis import RedisStore
+from policies.quota_store import Bucket, StoreUnavailable
 from tests.policies.test_quota import Clock, counter, policy
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -141,7 +142,8 @@ import asyncio, os, signal, sys
 from pathlib import Path
 from redis.asyncio import Redis
 from policies.pending import PendingSettles
-from policies.quota import Ledger, StoreUnavailable
+from policies.quota import Ledger
+from policies.quota_store import StoreUnavailable
 from policies.quota_redis import RedisStore
 from tests.policies.test_pending_settles import Flaky, _request, USED
 from tests.policies.test_quota import Clock

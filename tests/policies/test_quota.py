@@ -13,9 +13,10 @@ from redis.asyncio import Redis
 
 from gateway.kernel.errors import QuotaExceeded, Unavailable
 from policies.model import Policy, Quotas
-from policies.quota import Ledger, QuotaStore
+from policies.quota import Ledger
 from policies.quota_memory import MemoryStore
 from policies.quota_redis import RedisStore
+from policies.quota_store import QuotaStore
 from tests.fixtures.services import free_port
 
 pytestmark = pytest.mark.anyio

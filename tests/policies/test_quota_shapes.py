@@ -10,8 +10,9 @@ import pytest
 from gateway.kernel.errors import BadRequest
 from gateway.kernel.settings import ModelRoute
 from gateway.provider import Providers
+from policies.ask import ask, bounded
 from policies.model import Policy, Quotas
-from policies.quota import Ledger, ask, bounded
+from policies.quota import Ledger
 from policies.quota_memory import MemoryStore
 
 pytestmark = pytest.mark.anyio
