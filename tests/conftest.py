@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.redaction",
     "tests.fixtures.policies",
     "tests.fixtures.chat",
+    "tests.fixtures.browser",
 ]

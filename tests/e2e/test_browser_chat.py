@@ -4,14 +4,13 @@ The recording mock upstream proves the raw name and phone number never left."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.fixtures.chat import SATO
+from tests.fixtures.browser import sign_in
 from tests.fixtures.oidc import SsoGateway
-from tests.support.browser import CHROMIUM_ARGS, chromium_executable
 from tests.support.mock_upstream import MockUpstream
 
 pytestmark = pytest.mark.browser
@@ -21,32 +20,6 @@ PROMPT = (
     "折り返しのお電話は 03-1234-5678 までとお伝えください。"
 )
 SECRETS = ("山田太郎", "03-1234-5678")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=chromium_executable(), args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(8000)
-    yield context.new_page()
-    context.close()
-
-
-def _sign_in(page: Page, gw: SsoGateway) -> None:
-    page.goto(f"{gw.base_url}/chat")
-    page.click("#sso-login")
-    page.check(f"input[value='{SATO}']")
-    page.click("#dev-idp-login")
-    page.wait_for_url(f"{gw.base_url}/chat")
 
 
 def test_chromium_previews_sends_streams_and_rates_an_answer(
@@ -61,7 +34,7 @@ def test_chromium_previews_sends_streams_and_rates_an_answer(
         "console",
         lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
     )
-    _sign_in(page, gw)
+    sign_in(page, gw)
     # Found by their accessible names, as a screen reader would.
     page.get_by_label("用途").select_option("email_draft")
     page.get_by_label("依頼内容").fill(PROMPT)

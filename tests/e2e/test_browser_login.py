@@ -3,33 +3,15 @@ the independent provider's password form; then creates an API key and signs out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 
 from gateway.identity.sessions import SESSION_COOKIE
 from tests.fixtures.oidc import InteropIdp, SsoGateway
-from tests.support.browser import CHROMIUM_ARGS, chromium_executable
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=chromium_executable(), args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="ja-JP")
-    yield context.new_page()
-    context.close()
 
 
 def test_chromium_signs_in_through_the_dev_idp(

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from docx import Document as new_docx
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.e2e.test_browser_chat import _sign_in
+from tests.fixtures.browser import sign_in
 from tests.fixtures.oidc import SsoGateway
-from tests.support.browser import CHROMIUM_ARGS, chromium_executable
 from tests.support.mock_upstream import MockUpstream
 
 pytestmark = pytest.mark.browser
@@ -37,24 +36,6 @@ def _docx() -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=chromium_executable(), args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10000)
-    yield context.new_page()
-    context.close()
 
 
 def _watch(page: Page) -> list[str]:
@@ -104,7 +85,7 @@ def test_the_workspace_from_template_to_deletion(
     gw = sqlite_chat_gateway_factory(default_policy={"allowed_models": ["mock-*", "drip"]})
     problems = _watch(page)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=gw.base_url)
-    _sign_in(page, gw)
+    sign_in(page, gw)
     expect(page.locator("#chat-budget")).to_contain_text("残りの予算")
     _template_and_files(page)
     _preview(page)
@@ -168,7 +149,7 @@ def test_enter_during_ime_composition_never_sends(
 ) -> None:
     gw = sqlite_chat_gateway_factory(default_policy={"allowed_models": ["mock-*"]})
     problems = _watch(page)
-    _sign_in(page, gw)
+    sign_in(page, gw)
     before = len(upstream.requests)
     page.get_by_label("依頼内容").fill("やまだ")
     # Ctrl+Enter while the IME is converting confirms the conversion: nothing is sent.
