@@ -14,12 +14,11 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-import redis
 
-from policies.quota_redis import PREFIX
 from tests.fixtures.gateway import RunningGateway
 from tests.fixtures.policies import PolicyFolder
 from tests.support.mock_upstream import MockUpstream
+from tests.support.quota import department_day
 
 pytestmark = [pytest.mark.redis]
 REQUESTS = 200
@@ -43,16 +42,6 @@ async def _burst(gw: RunningGateway, keys: list[str]) -> list[int]:
         return list(await asyncio.gather(*(one(i) for i in range(REQUESTS))))
 
 
-def _level(url: str, unit: str) -> tuple[int, int]:
-    client = redis.Redis.from_url(url)
-    try:
-        [key] = list(client.scan_iter(match=f"{PREFIX}department:営業部:day:*:{unit}"))
-        used, held = client.hmget(key, ["used", "held"])
-        return int(used or 0), int(held or 0)
-    finally:
-        client.close()
-
-
 # SQLite only: the exactness test (test_quota_exactness) runs 200 at once on PostgreSQL.
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_burst_waits_for_redis_connections_instead_of_failing(
@@ -73,7 +62,7 @@ def test_a_burst_waits_for_redis_connections_instead_of_failing(
     events = gw.wait_for_audit(REQUESTS)
     assert len(events) == REQUESTS
     assert all(e.outcome == "ok" for e in events)
-    assert _level(redis_url, "tokens") == (
+    assert department_day(redis_url, "tokens") == (
         sum(e.prompt_tokens + e.completion_tokens for e in events),
         0,
     )

@@ -19,16 +19,15 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 import yaml
 
 from gateway.kernel.settings import ModelRoute, Settings
 from gateway.migrate import upgrade
 from gateway.provider import Providers
 from policies.quota import MICRO
-from policies.quota_redis import PREFIX
 from tests.fixtures.gateway import RunningGateway
 from tests.fixtures.services import PostgresServer, _wait_port, free_port
+from tests.support.quota import department_day
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -120,16 +119,6 @@ async def _burst(bases: list[str], keys: list[str], max_tokens: int) -> list[int
         return list(await asyncio.gather(*(one(i) for i in range(REQUESTS))))
 
 
-def _redis_sum(url: str, unit: str) -> tuple[int, int]:
-    client = redis.Redis.from_url(url)
-    try:
-        [key] = list(client.scan_iter(match=f"{PREFIX}department:営業部:day:*:{unit}"))
-        used, held = client.hmget(key, ["used", "held"])
-        return int(used or 0), int(held or 0)
-    finally:
-        client.close()
-
-
 def test_two_replicas_admit_exactly_n_of_200_concurrent_requests(
     replicas: list[str], redis_url: str, upstream_url: str, tmp_path: Path
 ) -> None:
@@ -147,10 +136,10 @@ def test_two_replicas_admit_exactly_n_of_200_concurrent_requests(
     ok = [e for e in events if e.outcome == "ok"]
     refused = [e for e in events if e.error_code == "quota_exceeded"]
     assert (len(ok), len(refused), len(events)) == (N, REQUESTS - N, REQUESTS)
-    used_tokens, held_tokens = _redis_sum(redis_url, "tokens")
+    used_tokens, held_tokens = department_day(redis_url, "tokens")
     assert used_tokens == sum(e.prompt_tokens + e.completion_tokens for e in ok)
     assert used_tokens == N * _charge(upstream_url)
-    used_yen, held_yen = _redis_sum(redis_url, "yen")
+    used_yen, held_yen = department_day(redis_url, "yen")
     assert used_yen == round(sum(e.cost_jpy for e in ok) * MICRO)
     assert (held_tokens, held_yen) == (0, 0)
     print(f"\n{REQUESTS} requests over 2 replicas in {elapsed:.2f} s")  # noqa: T201
@@ -209,7 +198,7 @@ def test_every_request_shape_stays_within_the_limit_across_two_replicas(
     good = [s for i, s in enumerate(statuses) if i % len(shapes) < 3]
     assert set(bad) == {400}
     assert set(good) == {200, 429}
-    used_tokens, held_tokens = _redis_sum(redis_url, "tokens")
+    used_tokens, held_tokens = department_day(redis_url, "tokens")
     events: list[Any] = audit.audit_events("chat.completion")
     ok = [e for e in events if e.outcome == "ok"]
     assert used_tokens == sum(e.prompt_tokens + e.completion_tokens for e in ok)
