@@ -19,8 +19,8 @@ import redis
 from tests.fixtures.gateway import RunningGateway, mock_models
 from tests.fixtures.policies import PolicyFolder
 from tests.fixtures.services import _wait_port, free_port
-from tests.policies.test_burst import _level
 from tests.support.mock_upstream import MockUpstream
+from tests.support.quota import department_day
 
 pytestmark = [pytest.mark.redis, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
@@ -110,10 +110,12 @@ def test_redis_stopped_and_restarted_mid_load_charges_each_answer_once(
     ok = [e for e in events if e.outcome == "ok"]
     charged = sum(e.prompt_tokens + e.completion_tokens for e in ok)
     deadline = time.monotonic() + 20  # the kept settles are retried every 2 s
-    while _level(private_redis.url, "tokens") != (charged, 0) and time.monotonic() < deadline:
+    while (
+        department_day(private_redis.url, "tokens") != (charged, 0) and time.monotonic() < deadline
+    ):
         time.sleep(0.2)
     assert (len(ok), len(events)) == (6, 9)
-    assert _level(private_redis.url, "tokens") == (charged, 0)  # charged once, nothing held
+    assert department_day(private_redis.url, "tokens") == (charged, 0)  # charged once, nothing held
     client = redis.Redis.from_url(private_redis.url)
     try:
         assert len(list(client.scan_iter(match="*settled:*"))) == 6
