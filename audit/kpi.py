@@ -14,17 +14,16 @@ Definitions (also in docs/kpi.md, which managers read):
   of the period that have passed (``as_of``), so a half-finished month is not under-reported.
 - *Cost per hour saved*: yen charged to the quota divided by hours saved.
 
-Periods are calendar weeks (Monday first) and months in the configured time zone (Asia/Tokyo
-by default); their bounds are converted to UTC for the indexed ``created_at`` range. Every
-number is a GROUP BY in SQL; Python only looks up each use case's minutes and shapes results.
+Periods (``audit.periods``) are calendar weeks (Monday first) and months in the configured
+time zone (Asia/Tokyo by default); their bounds are converted to UTC for the indexed
+``created_at`` range. Every number is a GROUP BY in SQL; Python only looks up each use case's minutes and shapes results.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -45,59 +44,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.feedback import COPIED
 from audit.models import AuditEvent, Feedback
+from audit.periods import Period, weeks
 from gateway.kernel.vocab import EventType
 from policies.model import Policy
 from policies.resolve import PolicySource
 
-PeriodKind = Literal["week", "month"]
 _E = AuditEvent.__table__.c
 _F = Feedback.__table__.c
-
-
-@dataclass(frozen=True)
-class Period:
-    """``[start, end)`` in local dates."""
-
-    kind: PeriodKind
-    start: date
-    end: date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days
-
-    @property
-    def last(self) -> date:
-        """The last day in the period (pages print inclusive ranges)."""
-        return self.end - timedelta(days=1)
-
-    @property
-    def label(self) -> str:
-        if self.kind == "month":
-            return f"{self.start.year}年{self.start.month}月"
-        return f"{self.start.isoformat()} の週"
-
-    def utc(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
-        lo = datetime.combine(self.start, time(), tz).astimezone(UTC)
-        return lo, datetime.combine(self.end, time(), tz).astimezone(UTC)
-
-
-def period_of(kind: PeriodKind, day: date) -> Period:
-    """The week (Monday to Sunday) or calendar month containing ``day``."""
-    if kind == "week":
-        start = day - timedelta(days=day.weekday())
-        return Period("week", start, start + timedelta(days=7))
-    start = day.replace(day=1)
-    end = (start + timedelta(days=32)).replace(day=1)
-    return Period("month", start, end)
-
-
-def weeks(start: date, end: date) -> Iterator[Period]:
-    """The weeks that overlap ``[start, end)``."""
-    week = period_of("week", start)
-    while week.start < end:
-        yield week
-        week = period_of("week", week.end)
 
 
 @dataclass(frozen=True)

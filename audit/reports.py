@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from audit import export, kpi
-from audit.kpi import Kpis, PeriodKind
+from audit import export, kpi, periods
+from audit.kpi import Kpis
+from audit.periods import PeriodKind
 from gateway.kernel.errors import BadRequest
 from policies.resolve import PolicySource
 
@@ -55,7 +56,7 @@ async def department_kpis(
             session=session,
             policies=source.policies,
             department=department,
-            period=kpi.period_of(kind, day or now),
+            period=periods.period_of(kind, day or now),
             tz=source.tz,
             as_of=now,
         )
@@ -84,7 +85,7 @@ def export_range(
     if policy is not None and policy.trial is not None:
         lo, hi = policy.trial.start, policy.trial.end + timedelta(days=1)
     else:
-        month = kpi.period_of("month", source.today())
+        month = periods.period_of("month", source.today())
         lo, hi = month.start, month.end
     lo, hi = start or lo, end or hi
     if hi <= lo or (hi - lo).days > 400:

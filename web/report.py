@@ -14,7 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from audit.kpi import Kpis, period_of
+from audit.kpi import Kpis
+from audit.periods import period_of
 from audit.reports import department_kpis, weekly_kpis
 from gateway.auth import DepartmentScope, app_state, authenticate
 from gateway.kernel.errors import BadRequest

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, text, update
 
-from audit import kpi, search
+from audit import kpi, periods, search
 from audit.chain import EventIn, event_hash
 from audit.models import AuditChainHead, AuditEvent, Feedback
 from bench.overhead.report import replace_section
@@ -149,10 +149,10 @@ Query = Callable[[Any], Awaitable[object]]
 
 def queries(today: date, policy_set: PolicySet) -> dict[str, Query]:
     # The last complete month and week: full of data, like a monthly review.
-    month = kpi.period_of("month", today.replace(day=1) - timedelta(days=1))
-    week = kpi.period_of("week", today - timedelta(days=7))
+    month = periods.period_of("month", today.replace(day=1) - timedelta(days=1))
+    week = periods.period_of("week", today - timedelta(days=7))
 
-    def compute(department: str | None, period: kpi.Period) -> Query:
+    def compute(department: str | None, period: periods.Period) -> Query:
         return lambda s: kpi.compute(
             session=s,
             policies=policy_set,

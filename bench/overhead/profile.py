@@ -41,7 +41,7 @@ CATEGORIES = [
     ("SQLite in the aiosqlite thread (auth query + audit commit)", ("aiosqlite/core.py",)),
     ("audit group commit (event loop side)", ("audit/writer.py", "audit/chain.py")),
     ("API-key lookup (event loop side)", ("gateway/identity/apikeys.py", "gateway/auth.py")),
-    ("upstream call (httpx/httpcore, orjson)", ("gateway/provider.py",)),
+    ("upstream call (aiohttp, orjson)", ("gateway/provider/",)),
     ("request validation and dump (FastAPI/pydantic)", ("request_body_to_args", "_validate_", "model_dump", "pydantic")),
     ("pipeline, policy and audit event", ("gateway/pipeline.py", "policies/")),
     # SQLAlchemy's asyncio layer runs statements in greenlets, whose stacks do not show the

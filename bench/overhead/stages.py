@@ -27,7 +27,7 @@ from typing import Any
 import audit.writer
 import gateway.identity.keycache
 import gateway.pipeline
-import gateway.provider
+import gateway.provider.openai
 from gateway.http.app import create_app_from_env
 
 _stage: contextvars.ContextVar[dict[str, float] | None] = contextvars.ContextVar(
@@ -80,7 +80,7 @@ def _patch() -> None:
     cache = gateway.identity.keycache.KeyCache
     cache.principal = _timed("auth", cache.principal)  # type: ignore[method-assign,assignment]
     gateway.pipeline.chat = _timed("chat", gateway.pipeline.chat)  # type: ignore[assignment]
-    compat = gateway.provider.OpenAICompatible
+    compat = gateway.provider.openai.OpenAICompatible
     compat.complete = _timed("upstream", compat.complete)  # type: ignore[method-assign,assignment]
     append: AsyncFn = audit.writer.AuditWriter.append
     if "audit_nowait" in _WHATIF:

@@ -10,7 +10,7 @@ from datetime import date
 
 import openpyxl
 
-from audit import export, kpi
+from audit import export, periods
 from audit.kpi import Kpis, TrialProgress, UseCaseKpi
 
 TRIAL = TrialProgress(
@@ -28,7 +28,7 @@ TRIAL = TrialProgress(
 def _week(department: str | None, monday: date, **kw: object) -> Kpis:
     values: dict[str, object] = {
         "department": department,
-        "period": kpi.period_of("week", monday),
+        "period": periods.period_of("week", monday),
         "requests": 7,
         "answers": 5,
         "refused": 1,

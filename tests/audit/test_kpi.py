@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from audit import kpi
+from audit import kpi, periods
 from audit.chain import EventIn
 from audit.kpi import Kpis
 from audit.models import Feedback
@@ -24,7 +24,7 @@ from policies.model import Policy, Trial, TrialTargets, UseCase
 from policies.resolve import PolicySet
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-NOVEMBER = kpi.period_of("month", date(2026, 11, 15))
+NOVEMBER = periods.period_of("month", date(2026, 11, 15))
 SALES = "営業部"
 
 USE_CASES = {
@@ -130,7 +130,7 @@ def month_db(db_url: str) -> Iterator[str]:
     return db_url
 
 
-def compute(url: str, department: str | None, period: kpi.Period, **kw: Any) -> Kpis:
+def compute(url: str, department: str | None, period: periods.Period, **kw: Any) -> Kpis:
     async def _run() -> Kpis:
         engine = make_async_engine(url)
         try:
@@ -150,14 +150,14 @@ def compute(url: str, department: str | None, period: kpi.Period, **kw: Any) -> 
 
 
 def test_periods_are_tokyo_calendar_weeks_and_months() -> None:
-    assert kpi.Period("month", date(2026, 11, 1), date(2026, 12, 1)) == NOVEMBER
+    assert periods.Period("month", date(2026, 11, 1), date(2026, 12, 1)) == NOVEMBER
     assert NOVEMBER.utc(TOKYO) == (utc(2026, 10, 31, 15), utc(2026, 11, 30, 15))
     # 2026-11-01 is a Sunday: its week starts on Monday 26 October.
-    assert kpi.period_of("week", date(2026, 11, 1)).start == date(2026, 10, 26)
-    assert [w.start.day for w in kpi.weeks(date(2026, 11, 1), date(2026, 12, 1))] == [
+    assert periods.period_of("week", date(2026, 11, 1)).start == date(2026, 10, 26)
+    assert [w.start.day for w in periods.weeks(date(2026, 11, 1), date(2026, 12, 1))] == [
         26, 2, 9, 16, 23, 30,
     ]  # fmt: skip
-    assert kpi.period_of("month", date(2026, 12, 31)).end == date(2027, 1, 1)
+    assert periods.period_of("month", date(2026, 12, 31)).end == date(2027, 1, 1)
 
 
 def test_department_month_matches_the_hand_computed_numbers(month_db: str) -> None:

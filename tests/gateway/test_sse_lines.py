@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.provider import sse_data
+from gateway.provider.openai import sse_data
 
 BODY = (
     'data: {"choices":[{"delta":{"content":"〔会社A〕の件"}}]}\n\n'

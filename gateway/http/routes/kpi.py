@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from audit import reports
-from audit.kpi import Kpis, PeriodKind
+from audit.kpi import Kpis
+from audit.periods import PeriodKind
 from gateway.auth import DepartmentScope, app_state, authenticate
 
 router = APIRouter(prefix="/api", tags=["kpi"], dependencies=[Depends(authenticate)])

@@ -1,0 +1,84 @@
+"""Provider calls: the only package that talks to LLM providers (and, in ``via_litellm``, the
+only module importing litellm).
+
+Three implementations of one ``Provider`` protocol (``protocol``), chosen per model route here:
+
+- ``openai.OpenAICompatible``: a direct aiohttp call for endpoints that speak the OpenAI wire
+  format (``openai/*`` models without ``via_litellm``);
+- ``via_litellm.LiteLLM``: everything else (Azure, Bedrock, Anthropic, Gemini, …);
+- ``demo.DemoModel``: the clearly labelled offline model used by ``kakehashi demo``.
+
+Provider exceptions are mapped to ``gateway.kernel.errors`` in ``protocol`` and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.kernel.settings import ModelRoute
+from gateway.provider.demo import DemoModel
+from gateway.provider.openai import OpenAICompatible
+from gateway.provider.protocol import Provider
+from gateway.provider.via_litellm import LiteLLM
+
+
+class Providers:
+    """Chooses the implementation for a route; owns the shared HTTP session."""
+
+    def __init__(self) -> None:
+        self._fast = OpenAICompatible()
+        self._demo = DemoModel()
+        self._litellm: LiteLLM | None = None
+        self._prices: dict[str, tuple[float, float]] = {}
+
+    @property
+    def litellm(self) -> LiteLLM:
+        if self._litellm is None:
+            self._litellm = LiteLLM()
+        return self._litellm
+
+    def for_route(self, route: ModelRoute) -> Provider:
+        if route.provider == "demo":
+            return self._demo
+        if route.provider == "openai" and not route.via_litellm:
+            return self._fast
+        return self.litellm
+
+    def usd_per_token(self, route: ModelRoute) -> tuple[float, float]:
+        """Prices for every route, the fast path included (cached per alias)."""
+        price = self._prices.get(route.alias)
+        if price is None:
+            inp, out = route.input_usd_per_mtok, route.output_usd_per_mtok
+            if route.provider == "demo":
+                price = (0.0, 0.0)
+            elif inp is not None and out is not None:
+                price = (inp / 1e6, out / 1e6)
+            else:
+                price = self.litellm.usd_per_token(route)
+            self._prices[route.alias] = price
+        return price
+
+    def cost_usd(self, route: ModelRoute, prompt_tokens: int, completion_tokens: int) -> float:
+        per_in, per_out = self.usd_per_token(route)
+        return prompt_tokens * per_in + completion_tokens * per_out
+
+    def count_tokens(
+        self, route: ModelRoute, messages: list[dict[str, Any]], extra: dict[str, Any]
+    ) -> int:
+        """Prompt tokens as the model counts them (``extra``: tools, functions, response_format
+        …). CPU work: call it from a worker thread."""
+        if route.provider == "demo":
+            return DemoModel.prompt_tokens(messages)
+        return self.litellm.count_tokens(route, messages, extra)
+
+    def warm(self, routes: list[ModelRoute]) -> None:
+        """Load prices (and litellm, when a route needs its map) before the first request, so
+        no request blocks the event loop on a ~6 s import. Blocking: run it in a thread."""
+        for route in routes:
+            self.usd_per_token(route)
+
+    async def aclose(self) -> None:
+        await self._fast.aclose()
+        if self._litellm is not None:
+            # litellm caches aiohttp sessions per event loop; close them with ours.
+            await self._litellm.aclose()
