@@ -175,6 +175,36 @@ async def _create_key(
         await engine.dispose()
 
 
+@main.group()
+def conversations() -> None:
+    """Saved conversations (保存された会話)."""
+
+
+@conversations.command("purge")
+@config_option
+def conversations_purge(config: str | None) -> None:
+    """Delete saved conversations past their department's retention (audited); for cron when
+    the serving processes do not purge (conversation_purge_s: 0)."""
+    purged = asyncio.run(_purge_conversations(settings_from(config)))
+    click.echo(
+        f"保存期間を過ぎた会話を {purged:,} 件削除しました / "
+        f"deleted {purged:,} conversations past retention"
+    )
+
+
+async def _purge_conversations(settings: Settings) -> int:
+    from audit.writer import AuditWriter
+    from gateway.kernel.db import make_async_engine, sessionmaker
+    from gateway.workspace.expiry import purge
+
+    engine = make_async_engine(settings.database.url)
+    try:
+        sessions = sessionmaker(engine)
+        return await purge(sessions=sessions, audit=AuditWriter(sessions).append)
+    finally:
+        await engine.dispose()
+
+
 KEY_FILE = "demo-api-key.txt"
 
 

@@ -53,6 +53,7 @@ from gateway.kernel.errors import BadRequest, ConfigError, KakehashiError
 from gateway.kernel.settings import Settings, load_settings
 from gateway.provider import Providers
 from gateway.state import AppState, Redaction, Sso
+from gateway.workspace import expiry
 from policies.loader import PolicyInvalid
 from policies.model import Policy
 from policies.pending import PendingSettles
@@ -149,6 +150,17 @@ def _announce(settings: Settings, policies: PolicyStore) -> None:
             "mode": settings.mode,
         },
     )
+
+
+def _purger(state: AppState) -> asyncio.Task[None] | None:
+    """Saved conversations past retention are deleted by every serving process (issue 14)."""
+    interval = state.settings.conversation_purge_s
+    if not interval:
+        return None
+    purging = expiry.purge_every(
+        sessions=state.sessions, audit=state.audit.append, interval_s=interval
+    )
+    return asyncio.create_task(purging)
 
 
 async def _check_idp(oidc: OidcClient) -> None:
@@ -248,6 +260,7 @@ def create_app(
             keys=KeyCache(settings.api_key_cache_s),
         )
         _announce(settings, policies)
+        purger = _purger(app.state.kakehashi)
         idp_check = (
             asyncio.create_task(_check_idp(sso.oidc))
             if sso.oidc is not None and dev_idp is None
@@ -260,6 +273,10 @@ def create_app(
         finally:
             if idp_check is not None:
                 idp_check.cancel()
+            if purger is not None:
+                purger.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purger
             if sso.oidc is not None:
                 await sso.oidc.aclose()
             await audit.stop()

@@ -196,6 +196,9 @@ class Settings(BaseSettings):
     spool_fsync: bool = True
     # How long a conversation's placeholder mapping is kept (server-side only).
     redaction_vault_ttl_s: float = Field(default=8 * 3600, gt=0)
+    # How often each process deletes saved conversations past their department's retention
+    # (0: never here; run `kakehashi conversations purge` from cron instead).
+    conversation_purge_s: float = Field(default=3600.0, ge=0)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     # Bearer token for the Prometheus scraper on /metrics (admins may read it signed in too).
     metrics_token: SecretStr | None = None

@@ -21,6 +21,9 @@ class EventType(StrEnum):
     POLICY_REJECTED = "policy.rejected"
     AUDIT_PURGED = "audit.purged"
     AUDIT_VERIFIED = "audit.verified"
+    CONVERSATIONS_PURGED = "conversations.purged"  # saved conversations past retention
+    TEMPLATE_CREATED = "template.created"
+    TEMPLATE_DELETED = "template.deleted"
 
 
 class Outcome(StrEnum):

@@ -187,14 +187,6 @@ async def delete(*, session: AsyncSession, user_id: int, conversation_id: str) -
     return bool(getattr(result, "rowcount", 0))
 
 
-async def purge_expired(*, session: AsyncSession) -> int:
-    """Drop conversations past their department's retention."""
-    result = await session.execute(
-        sql_delete(Conversation).where(Conversation.expires_at <= utcnow())
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def keeper(
     *,
     sessions: async_sessionmaker[AsyncSession],

@@ -57,8 +57,7 @@ async def list_conversations(
     request: Request, caller: Caller, q: Annotated[str, Query(max_length=100)] = ""
 ) -> list[SummaryOut]:
     state = app_state(request)
-    async with state.sessions.begin() as session:
-        await conversations.purge_expired(session=session)
+    async with state.sessions() as session:  # ended ones are hidden; gateway.workspace.expiry
         found = await conversations.list_own(
             session=session, sealer=sealer(state), user_id=caller.user_id, query=q
         )
