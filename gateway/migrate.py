@@ -29,6 +29,7 @@ def drift(url: str) -> list[Any]:
     import audit.models
     import gateway.corrections.models
     import gateway.identity.models  # noqa: F401
+    import policies.versions  # noqa: F401
 
     _ = audit.models
     engine = make_sync_engine(url)

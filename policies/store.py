@@ -5,19 +5,30 @@ cheap signature of the folder (names, sizes and mtimes of the policy files and t
 lists they name); only when that changed does it read and validate the folder. A broken set is
 refused as a whole and the last good one stays in force. Each outcome is written to the audit
 log once (``policy.loaded`` / ``policy.rejected``) with the set's content hash.
+
+With ``policies_source: database`` the signature is the newest row id of ``policy_versions``
+(one indexed query per interval, so every replica sees a change made on another within
+``interval_s``); the documents are written to a local folder per content and loaded by the
+same loader.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio.to_thread
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.kernel.events import AuditSink, EventIn
 from gateway.kernel.vocab import EventType, Outcome
+from policies import versions
+from policies.documents import Document, load_documents, read_folder
 from policies.loader import PolicyInvalid, Problem, load_folder, policy_files
 from policies.model import Policy
 from policies.resolve import PolicySet
@@ -27,23 +38,40 @@ log = logging.getLogger(__name__)
 Signature = tuple[tuple[str, int, int], ...]
 
 
+@dataclass
+class PolicyDatabase:
+    """Policies kept in the database: where to read them, the folder that seeds an empty
+    database on first start, and a local folder the documents are written to for loading."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    seed: Path | None = None
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="kakehashi-policies-")))
+    last_id: int = -1
+
+
 class PolicyStore:
     def __init__(
-        self, *, directory: Path | None, fallback: Policy, interval_s: float = 1.0
+        self,
+        *,
+        directory: Path | None,
+        fallback: Policy,
+        interval_s: float = 1.0,
+        database: PolicyDatabase | None = None,
     ) -> None:
         """Reads the folder now: a broken one raises ``PolicyInvalid`` (the server must not
-        start without a policy set it can defend)."""
-        self.directory = directory
-        self._fallback = fallback
+        start without a policy set it can defend). A database is read by ``start``."""
+        self.directory = None if database is not None else directory
+        self.database = database
+        self.fallback = fallback
         self._interval = interval_s
         self._audit: AuditSink | None = None
         self._checked = time.monotonic()
         self._signature: Signature = ()
         self._rejected: Signature | None = None
         self.current = PolicySet(default=fallback, version=fallback.version())
-        if directory is not None:
-            self.current = load_folder(directory, fallback=fallback)
-            self._signature = self._sign(directory)
+        if self.directory is not None:
+            self.current = load_folder(self.directory, fallback=fallback)
+            self._signature = self._sign(self.directory)
 
     def health(self) -> str:
         """``ok``, or why the folder's current files are not in force (for ``/readyz``)."""
@@ -57,13 +85,28 @@ class PolicyStore:
     async def start(self, audit: AuditSink) -> None:
         """Record the set in force at start-up; later reloads are recorded through ``audit``."""
         self._audit = audit
-        await self._record(_loaded(self.current, source=str(self.directory or "default_policy")))
+        if self.database is not None:
+            await self._seed(self.database)
+            await self._reload_database(self.database)
+            source = "database"
+        else:
+            source = str(self.directory or "default_policy")
+        await self._record(_loaded(self.current, source=source))
 
-    async def refresh(self) -> None:
-        """Reload if the files changed; cheap when they did not."""
-        if self.directory is None or time.monotonic() - self._checked < self._interval:
+    async def refresh(self, *, now: bool = False) -> None:
+        """Reload if the files (or the database's versions) changed; cheap when they did not.
+        ``now``: skip the interval (after a change made by this process)."""
+        if not now and time.monotonic() - self._checked < self._interval:
             return
         self._checked = time.monotonic()
+        if self.database is not None:
+            async with self.database.sessions() as session:
+                newest = await versions.last_id(session)
+            if newest != self.database.last_id:
+                await self._reload_database(self.database)
+            return
+        if self.directory is None:
+            return
         # Stats, YAML and CSV parsing (and the versions' hashes of the customer lists) run in a
         # worker thread: the event loop keeps serving meanwhile.
         signature = await anyio.to_thread.run_sync(self._sign, self.directory)
@@ -88,8 +131,49 @@ class PolicyStore:
             log.info("policies reloaded from %s: version %s", self.directory, policies.version)
             await self._record(_loaded(policies, source=str(self.directory)))
 
+    async def documents(self) -> list[Document]:
+        """The documents in force in the database (database mode only)."""
+        if self.database is None:
+            return []
+        async with self.database.sessions() as session:
+            rows = await versions.current(session)
+        return [Document(r.department, r.document, r.customers) for r in rows]
+
+    async def _reload_database(self, database: PolicyDatabase) -> None:
+        async with database.sessions() as session:
+            newest = await versions.last_id(session)
+            rows = await versions.current(session)
+        documents = [Document(r.department, r.document, r.customers) for r in rows]
+        policies = await anyio.to_thread.run_sync(
+            lambda: load_documents(documents, fallback=self.fallback, root=database.root)
+        )
+        previous, self.current, database.last_id = self.current, policies, newest
+        if self._audit is not None and policies.version != previous.version:
+            log.info("policies reloaded from the database: version %s", policies.version)
+            await self._record(_loaded(policies, source="database"))
+
+    async def _seed(self, database: PolicyDatabase) -> None:
+        """An empty database takes the seed folder's documents once (the first replica to
+        start wins; the others find the rows)."""
+        if database.seed is None:
+            return
+        async with database.sessions() as session:
+            if await versions.last_id(session):
+                return
+        documents = await anyio.to_thread.run_sync(read_folder, database.seed)
+        try:
+            async with database.sessions.begin() as session:
+                session.add_all(
+                    versions.first(
+                        d, author="kakehashi", reason=f"{database.seed} から初回読み込み"
+                    )
+                    for d in documents
+                )
+        except IntegrityError:
+            log.info("policies already seeded by another replica")
+
     def _load(self, directory: Path) -> PolicySet:
-        return load_folder(directory, fallback=self._fallback)
+        return load_folder(directory, fallback=self.fallback)
 
     def _sign(self, directory: Path) -> Signature:
         try:
@@ -99,6 +183,10 @@ class PolicyStore:
         csvs = {p.redaction.customers_csv for p in self.current.by_department.values()}
         csvs.add(self.current.default.redaction.customers_csv)
         return tuple(_stat(p) for p in [*paths, *sorted(c for c in csvs if c is not None)])
+
+    async def record(self, event: EventIn) -> None:
+        """Append an event through the sink given to ``start`` (changes made by ``edits``)."""
+        await self._record(event)
 
     async def _record(self, event: EventIn) -> None:
         if self._audit is not None:

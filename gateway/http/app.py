@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from audit.intents import Intents
@@ -61,7 +62,7 @@ from policies.quota import Ledger
 from policies.quota_memory import MemoryStore
 from policies.quota_redis import RedisStore
 from policies.quota_store import QuotaStore
-from policies.store import PolicyStore
+from policies.store import PolicyDatabase, PolicyStore
 from redaction.analysis import FairLimiter
 from redaction.engine import Redactor
 from redaction.vault import MemoryVault, RedisVault, Vault
@@ -72,14 +73,18 @@ from web.templating import STATIC
 log = logging.getLogger(__name__)
 
 
-def _policies(settings: Settings) -> PolicyStore:
+def _policies(settings: Settings, engine: AsyncEngine) -> PolicyStore:
     default = settings.default_policy
     fallback = Policy(allowed_models=default.allowed_models, redaction=default.redaction)
+    database = None
+    if settings.policies_source == "database":
+        database = PolicyDatabase(sessions=sessionmaker(engine), seed=settings.policies_dir)
     try:
         return PolicyStore(
             directory=settings.policies_dir,
             fallback=fallback,
             interval_s=settings.policies_reload_s,
+            database=database,
         )
     except PolicyInvalid as exc:
         raise ConfigError(f"policies_dir: the policy folder is not valid:\n{exc}") from exc
@@ -225,8 +230,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        policies = _policies(settings)
         engine = make_async_engine(settings.database.url, echo=settings.database.echo)
+        policies = _policies(settings, engine)
         url = settings.database.url
         audit = AuditWriter(
             sessionmaker(engine),
@@ -235,7 +240,10 @@ def create_app(
             intents=Intents(settings.spool_path(), fsync=settings.spool_fsync),
         )
         audit.start()
-        await policies.start(audit.append)
+        try:
+            await policies.start(audit.append)
+        except PolicyInvalid as exc:
+            raise ConfigError(f"policies (database): the stored set is not valid:\n{exc}") from exc
         providers = Providers()
         await anyio.to_thread.run_sync(providers.warm, settings.models)
         redis = await _redis(settings)

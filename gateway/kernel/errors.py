@@ -21,6 +21,7 @@ package raises from it (domain packages subclass it where they need their own co
     │   ├── NotProvisioned (403 user_not_mapped)     IdP user with no department mapping
     │   └── CsrfFailed (403 csrf_failed)
     ├── NotFound (404 not_found)
+    ├── Conflict (409 conflict)                      a concurrent change; files-managed policies
     ├── QuotaExceeded (429 quota_exceeded)
     ├── Unavailable (503 service_unavailable)        fail closed: redaction, quota store
     │   ├── RedactionFailed                          redaction.errors: detection failed
@@ -123,6 +124,12 @@ class CsrfFailed(Forbidden):
 class NotFound(KakehashiError):
     status = 404
     code = "not_found"
+    openai_type = "invalid_request_error"
+
+
+class Conflict(KakehashiError):
+    status = 409
+    code = "conflict"
     openai_type = "invalid_request_error"
 
 

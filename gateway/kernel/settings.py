@@ -176,6 +176,11 @@ class Settings(BaseSettings):
     models: list[ModelRoute] = Field(default_factory=list)
     default_policy: DefaultPolicySettings = Field(default_factory=DefaultPolicySettings)
     policies_dir: Path | None = None
+    # Where department policies live, one source of truth either way (docs/console.md):
+    # "files": policies_dir (reviewed in git; the IT console shows them read-only);
+    # "database": edited in the IT console, every change versioned; policies_dir, when set,
+    # seeds an empty database once (``kakehashi policy import`` / ``export`` move sets).
+    policies_source: Literal["files", "database"] = "files"
     # How often the policy folder is checked for changes (0: before every request).
     policies_reload_s: float = Field(default=1.0, ge=0)
     quota: QuotaSettings = Field(default_factory=QuotaSettings)

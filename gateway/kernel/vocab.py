@@ -19,6 +19,7 @@ class EventType(StrEnum):
     KEY_REVOKED = "key.revoked"
     POLICY_LOADED = "policy.loaded"
     POLICY_REJECTED = "policy.rejected"
+    POLICY_CHANGED = "policy.changed"  # a version saved or reverted in the IT console
     AUDIT_PURGED = "audit.purged"
     AUDIT_VERIFIED = "audit.verified"
     CONVERSATIONS_PURGED = "conversations.purged"  # saved conversations past retention
