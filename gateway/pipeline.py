@@ -128,6 +128,7 @@ async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Outgoi
             timeout_s=state.settings.redaction_timeout_s,
             limiter=state.redaction.limiter,
             owner=str(ex.principal.user_id),
+            cache=state.redaction.cache,
         )
     except RedactionBlocked as exc:  # refusals are of the one error tree: they pass as they are
         ex.detail["blocked"] = sorted({f.type.value for f in exc.findings})

@@ -20,6 +20,7 @@ from gateway.provider import Providers
 from policies.quota import Ledger
 from policies.store import PolicyStore
 from redaction.analysis import FairLimiter
+from redaction.cache import AnalysisCache
 from redaction.engine import Redactor
 from redaction.vault import Vault
 
@@ -37,11 +38,13 @@ class Sso:
 @dataclass
 class Redaction:
     """The redaction stage's long-lived parts: the analyzer (built once, seconds to load), the
-    placeholder vault, and the limiter that keeps analysis off the event loop."""
+    placeholder vault, the limiter that keeps analysis off the event loop, and the cache that
+    analyses each text once."""
 
     redactor: Redactor
     vault: Vault
     limiter: FairLimiter
+    cache: AnalysisCache | None = None  # findings of texts seen before (issue 18)
 
 
 @dataclass

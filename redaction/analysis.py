@@ -1,10 +1,12 @@
 """Analysis of one request's texts: every string the request carries, in order, in one call.
 
 ``analyze_texts`` is the one way in for the request boundary, the chat service and the preview.
-The texts are analysed together, so a value split between two of them (two text parts, two
-adjacent messages, ``山田`` | ``太郎``) is found: once joined by line breaks (whole-request
-context), and once glued without a separator around each seam (a value typed across the seam).
-A finding that covers several texts is returned as one piece in each, in that text's offsets.
+Each text is analysed on its own (so its findings do not depend on the rest of the request,
+and a cache, ``redaction.cache``, serves a text seen before: the history of a conversation is
+analysed once, not on every turn), and the texts are also analysed glued without a separator
+around each seam, so a value split between two of them (two text parts, two adjacent messages,
+``山田`` | ``太郎``) is found. A finding that covers several texts is returned as one piece in
+each, in that text's offsets.
 
 Fairness and bounds: ``FairLimiter`` runs at most one analysis per owner (the user) at a time,
 in arrival order, in front of the shared capacity, so one person's large prompts queue behind
@@ -18,13 +20,14 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import anyio
 import anyio.to_thread
 
+from redaction.cache import AnalysisCache, entities_of, keep
 from redaction.engine import Redactor, resolve_overlaps
 from redaction.entities import Entity
 from redaction.errors import PromptTooLarge, RedactionError, RedactionFailed
@@ -79,20 +82,49 @@ async def analyze_texts(
     timeout_s: float,
     limiter: FairLimiter | None,
     owner: str,
+    cache: AnalysisCache | None = None,
 ) -> list[list[Entity]]:
     """Entities of each of ``texts`` (the request's strings, in request order), each list in
     that text's offsets. Raises ``PromptTooLarge`` over the profile's limit, ``RedactionFailed``
-    on any error or after ``timeout_s`` per ``TIMEOUT_CHARS`` (time queued included)."""
+    on any error or after ``timeout_s`` per ``TIMEOUT_CHARS`` still to analyse (time queued
+    included). Pieces found in ``cache`` are not analysed again; new ones are kept there."""
     size = sum(len(t) for t in texts)
     if size > profile.max_prompt_chars:
         raise PromptTooLarge(size=size, limit=profile.max_prompt_chars)
+    pieces = list(dict.fromkeys(_pieces(texts)))
+    results: dict[str, list[Entity]] = {}
+    keys: dict[str, bytes] = {}
+    if cache is not None and pieces:
+        scope = cache.scope(profile, redactor.profile_version(profile))
+        keys = {piece: cache.key(scope, piece) for piece in pieces}
+        for piece, kept in zip(pieces, await cache.get_many(list(keys.values())), strict=True):
+            if kept is not None:
+                results[piece] = entities_of(piece, kept)
+    todo = [piece for piece in pieces if piece not in results]
+    if todo:
+        fresh = await _analyze_pieces(todo, redactor, profile, timeout_s, limiter, owner)
+        results.update(fresh)
+        if cache is not None:
+            await cache.put_many({keys[piece]: keep(fresh[piece]) for piece in todo})
+    return _combine(texts, results, profile)
+
+
+async def _analyze_pieces(
+    pieces: list[str],
+    redactor: Redactor,
+    profile: RedactionProfile,
+    timeout_s: float,
+    limiter: FairLimiter | None,
+    owner: str,
+) -> dict[str, list[Entity]]:
+    size = sum(len(p) for p in pieces)
     budget = timeout_s * max(1, -(-size // TIMEOUT_CHARS))
     try:
         with anyio.fail_after(budget):
             if limiter is None:
-                return await _run(texts, redactor, profile)
+                return await _run(pieces, redactor, profile)
             async with limiter.slot(owner):
-                return await _run(texts, redactor, profile)
+                return await _run(pieces, redactor, profile)
     except TimeoutError:
         raise RedactionFailed(f"timed out after {budget:g} s") from None
     except RedactionError:
@@ -102,15 +134,15 @@ async def analyze_texts(
 
 
 async def _run(
-    texts: Sequence[str], redactor: Redactor, profile: RedactionProfile
-) -> list[list[Entity]]:
+    pieces: list[str], redactor: Redactor, profile: RedactionProfile
+) -> dict[str, list[Entity]]:
     """Analyse in a worker thread; on cancellation, flag it and wait until it has stopped."""
     cancel = threading.Event()
     finished = threading.Event()
 
-    def work() -> list[list[Entity]]:
+    def work() -> dict[str, list[Entity]]:
         try:
-            return analyze_together(texts, redactor, profile, cancelled=cancel.is_set)
+            return {p: redactor.analyze(p, profile, cancelled=cancel.is_set) for p in pieces}
         finally:
             finished.set()
 
@@ -152,29 +184,26 @@ class _Layout:
         return out
 
 
-def analyze_together(
-    texts: Sequence[str],
-    redactor: Redactor,
-    profile: RedactionProfile,
-    *,
-    cancelled: Callable[[], bool] = lambda: False,
+def _pieces(texts: Sequence[str]) -> list[str]:
+    """What is analysed: each text on its own, and the glued text around each seam."""
+    glued = "".join(texts)
+    seams = [glued[start:end] for start, end in _seam_ranges(_Layout.of(texts, ""), len(glued))]
+    return [*(t for t in texts if t.strip()), *seams]
+
+
+def _combine(
+    texts: Sequence[str], results: dict[str, list[Entity]], profile: RedactionProfile
 ) -> list[list[Entity]]:
-    """The synchronous core of ``analyze_texts`` (CPU-bound; run it in a worker thread)."""
-    found: list[list[Entity]] = [[] for _ in texts]
-
-    def add(entities: list[Entity], layout: _Layout, shift: int = 0) -> None:
-        for e in entities:
-            for k, lo, hi in layout.pieces(e.start + shift, e.end + shift):
-                found[k].append(Entity(e.type, lo, hi, texts[k][lo:hi], e.score))
-
-    lines = _Layout.of(texts, "\n")
-    add(redactor.analyze("\n".join(texts), profile, cancelled=cancelled), lines)
+    """Each text's own findings, and the pieces of those found across a seam."""
+    found: list[list[Entity]] = [list(results.get(t, ())) if t.strip() else [] for t in texts]
     glued = "".join(texts)
     seams = _Layout.of(texts, "")
     for start, end in _seam_ranges(seams, len(glued)):
-        entities = redactor.analyze(glued[start:end], profile, cancelled=cancelled)
-        crossing = [e for e in entities if len(seams.pieces(e.start + start, e.end + start)) > 1]
-        add(crossing, seams, start)
+        for e in results[glued[start:end]]:
+            pieces = seams.pieces(e.start + start, e.end + start)
+            if len(pieces) > 1:
+                for k, lo, hi in pieces:
+                    found[k].append(Entity(e.type, lo, hi, texts[k][lo:hi], e.score))
     return [
         resolve_overlaps(text, entities, first=profile.block) if entities else []
         for text, entities in zip(texts, found, strict=True)

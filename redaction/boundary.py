@@ -21,6 +21,7 @@ from typing import Any
 
 from redaction import fields
 from redaction.analysis import FairLimiter, analyze_texts
+from redaction.cache import AnalysisCache
 from redaction.engine import Redactor
 from redaction.entities import Entity
 from redaction.errors import FieldRefused, Finding, RedactionBlocked, RedactionFailed
@@ -133,10 +134,12 @@ async def redact_request(
     timeout_s: float,
     limiter: FairLimiter | None = None,
     owner: str = "",
+    cache: AnalysisCache | None = None,
 ) -> Outgoing:
     """Redact a whole Chat Completions request. Raises ``FieldRefused``, ``RedactionBlocked``,
-    ``PromptTooLarge`` or ``RedactionFailed``; ``body`` is not mutated. ``owner`` (the user)
-    queues the analysis behind the owner's own (``redaction.analysis``)."""
+        ``PromptTooLarge`` or ``RedactionFailed``; ``body`` is not mutated. ``owner`` (the user)
+        queues the analysis behind the owner's own (``redaction.analysis``); texts whose findings
+    ``cache`` holds are not analysed again."""
     out = copy.deepcopy(body)
     walk = fields.walk(out, pseudonym=pseudonym, images=profile.allow_images)
     texts = [slot.text for slot in walk.slots]
@@ -148,6 +151,7 @@ async def redact_request(
             timeout_s=timeout_s,
             limiter=limiter,
             owner=owner,
+            cache=cache,
         )
     else:  # nothing to find: skip the analyzer's thread hop (issue 2, bench/overhead)
         found = [[] for _ in texts]

@@ -8,6 +8,10 @@ non-overlapping list. It never substitutes anything (see ``redaction.service``).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import importlib.metadata
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -69,6 +73,8 @@ class Redactor:
         self._extra = list(extra_recognizers)
         self._lists: dict[tuple[Any, ...], list[Any]] = {}
         self._lock = threading.Lock()
+        extra = ",".join(sorted(type(r).__qualname__ for r in self._extra))
+        self.version = f"{_code_version()}+{extra}"  # the analysis cache's key (issue 18)
 
     @classmethod
     def build(cls, *, extra_recognizers: Sequence[Any] = ()) -> Redactor:
@@ -143,6 +149,10 @@ class Redactor:
         entities = self._allowed_removed(entities, profile)
         return resolve_overlaps(text, entities, first=profile.block)
 
+    def profile_version(self, profile: RedactionProfile) -> str:
+        """What of ``profile`` lives outside it: the version of its customer list's file."""
+        return repr(_file_version(profile.customers_csv))
+
     def _listed(self, profile: RedactionProfile) -> list[Any]:
         """Per-profile dictionary recognizers, cached by the list contents / file version."""
         from redaction.dictionary import read_customers
@@ -197,6 +207,22 @@ def _removed_spaces(text: str, mapped: MappedText) -> frozenset[int]:
         if mapped.starts[i] > mapped.ends[i - 1]
         and text[mapped.ends[i - 1] : mapped.starts[i]].isspace()
     )
+
+
+@functools.cache
+def _code_version() -> str:
+    """The analyser's version: a hash of this package's code and data and the versions of
+    the libraries it analyses with, so no cached result outlives a change of any of them."""
+    digest = hashlib.sha256()
+    libraries = ("presidio-analyzer", "sudachipy", "sudachidict-core", "wordfreq", "english-words")
+    for name in (*libraries, "names", "cleanco", "pyahocorasick"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            digest.update(f"{name}={importlib.metadata.version(name)}\0".encode())
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix not in (".pyc",):
+            digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _file_version(path: Path | None) -> tuple[str, int, int] | None:

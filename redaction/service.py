@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from redaction.analysis import FairLimiter, analyze_texts
+from redaction.cache import AnalysisCache
 from redaction.corrections import Correction, Proposal, apply_corrections
 from redaction.engine import Redactor
 from redaction.entities import Entity, EntityType
@@ -127,6 +128,7 @@ async def preview(
     owner: str = "",
     base: Mapping | None = None,
     corrections: Sequence[Correction] = (),
+    cache: AnalysisCache | None = None,
 ) -> Preview:
     """For ``POST /api/redaction/preview``: the text exactly as it would leave (in the
     conversation whose mapping is ``base``, else a new one), the spans replaced, and what would
@@ -139,6 +141,7 @@ async def preview(
         timeout_s=timeout_s,
         limiter=limiter,
         owner=owner,
+        cache=cache,
     )
     if not corrections:
         return preview_text(text, found[0], profile, base)

@@ -64,6 +64,7 @@ from policies.quota_redis import RedisStore
 from policies.quota_store import QuotaStore
 from policies.store import PolicyDatabase, PolicyStore
 from redaction.analysis import FairLimiter
+from redaction.cache import AnalysisCache, RedisResults
 from redaction.engine import Redactor
 from redaction.vault import MemoryVault, RedisVault, Vault
 from web import audit_page, chat, history, pages, report
@@ -122,7 +123,26 @@ async def _redaction(
         vault = RedisVault(redis, key.digest(), ttl)
     else:
         vault = MemoryVault(ttl)
-    return Redaction(redactor=redactor, vault=vault, limiter=FairLimiter(total=2, per_owner=1))
+    limiter = FairLimiter(total=2, per_owner=1)
+    return Redaction(redactor, vault, limiter, _analysis_cache(settings, redis, redactor))
+
+
+def _analysis_cache(
+    settings: Settings, redis: object | None, redactor: Redactor
+) -> AnalysisCache | None:
+    if settings.redaction_cache_mb == 0:
+        return None
+    secret = settings.secret_key.get_secret_value().encode()
+    shared = None
+    if redis is not None:
+        key = hashlib.sha256(b"kakehashi-analysis\0" + secret).digest()
+        shared = RedisResults(redis, key, settings.redaction_vault_ttl_s)
+    return AnalysisCache(
+        secret=secret,
+        analyser=redactor.version,
+        max_bytes=settings.redaction_cache_mb << 20,
+        shared=shared,
+    )
 
 
 async def _redis(settings: Settings) -> object | None:

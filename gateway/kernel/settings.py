@@ -185,6 +185,9 @@ class Settings(BaseSettings):
     policies_reload_s: float = Field(default=1.0, ge=0)
     quota: QuotaSettings = Field(default_factory=QuotaSettings)
     redaction_timeout_s: float = Field(default=5.0, gt=0)
+    # Memory for the findings of texts analysed before, per worker (0: none). With Redis the
+    # workers also share them there (sealed), for ``redaction_vault_ttl_s``.
+    redaction_cache_mb: int = Field(default=64, ge=0)
     # How long a valid API key is trusted without a database lookup (0: every request looks
     # it up). A revoke takes effect at once on the replica that did it, within this elsewhere.
     api_key_cache_s: float = Field(default=5.0, ge=0, le=60)

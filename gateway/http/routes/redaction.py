@@ -74,6 +74,7 @@ async def preview_redaction(
         owner=str(caller.user_id),
         base=base,
         corrections=[c.correction() for c in body.corrections],
+        cache=state.redaction.cache,
     )
     return {
         "text": result.text,
