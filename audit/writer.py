@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from audit.chain import EventIn, event_hash
 from audit.intents import Intents
 from audit.models import AuditEvent
+from gateway.kernel.errors import not_sent
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +126,14 @@ class AuditWriter:
             self._recovery = asyncio.create_task(self._recover_forever(), name="audit-recovery")
 
     async def intend(self, event: EventIn) -> None:
-        """Make ``event`` durable before its request is sent (see ``audit.intents``)."""
-        if self.intents is not None:
+        """Make ``event`` durable before its request is sent (see ``audit.intents``); a full or
+        read-only disk refuses the request (nothing is sent unrecorded)."""
+        if self.intents is None:
+            return
+        try:
             await self.intents.put(event)
+        except OSError as exc:
+            raise not_sent("監査ログの控えを書けない", "The audit spool cannot be written") from exc
 
     def idle(self) -> bool:
         """Nothing queued or being committed (tests read the log after this)."""

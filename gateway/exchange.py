@@ -71,6 +71,21 @@ class Exchange:
                 ErrorCode.INTERNAL_ERROR,
             )
 
+    def redacted(self, *, body: dict[str, Any], counts: dict[str, int]) -> None:
+        """What the redaction stage replaced; with the policy's consent, what left the company
+        (the boundary's output, placeholders and all)."""
+        self.redactions = counts
+        if self.resolved is not None and self.resolved.policy.retention.store_redacted_prompts:
+            self.detail["prompt"] = body["messages"]
+
+    def took(self, chunk: dict[str, Any]) -> None:
+        """A streamed chunk as the provider wrote it: its text, and its usage when it has one."""
+        choices = chunk.get("choices") or [{}]
+        self.answer.append(str((choices[0].get("delta") or {}).get("content") or ""))
+        if chunk.get("usage"):
+            self.usage = chunk["usage"]
+        self.streamed += 1
+
     def intent(self) -> EventIn:
         """The event as it stands just before the provider call: what the audit log keeps if
         the process dies before the request ends (``audit.intents``)."""

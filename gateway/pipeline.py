@@ -4,9 +4,9 @@
     -> resolve policy   policies.store/resolve (model and use case; the folder hot-reloads)
     -> reserve quota    policies.quota (worst case held in every bucket; 429 when over)
     -> redact           redaction.boundary (every field; fail closed: nothing is sent if it fails)
-    -> intend audit     audit.intents (the event fsync'd on local disk before sending)
+    -> intend audit     audit.writer/intents (the event fsync'd on local disk before sending)
     -> call provider    gateway.provider
-    -> restore          redaction.responses
+    -> restore          redaction.responses (a stream: gateway.relay, chunk by chunk)
     -> settle quota     policies.quota (actual usage; a refund when the call failed)
     -> audit            audit.writer
 
@@ -21,33 +21,21 @@ from functools import partial
 from typing import Any
 
 import anyio
-import orjson
 
-from gateway.corrections.service import with_approved
 from gateway.exchange import Exchange
 from gateway.kernel import errors
 from gateway.kernel.principal import Principal
 from gateway.kernel.settings import ModelRoute
+from gateway.kernel.vocab import Outcome
 from gateway.metrics import log_request
+from gateway.relay import kept, relay
 from gateway.state import AppState
 from gateway.workspace.conversations import Keep, vault_key
 from policies.ask import ask, bounded
 from policies.quota import WARNING_HEADER
-from policies.resolve import ResolvedPolicy, check_model, check_use_case, resolve
-from redaction.boundary import Outgoing, pseudonym, redact_request
+from policies.resolve import check_use_case, model_route, resolve
+from redaction.boundary import Outgoing, check_text, pseudonym, redact_request
 from redaction.errors import RedactionBlocked
-from redaction.responses import ChunkRestorer
-
-
-def _route(state: AppState, resolved: ResolvedPolicy, ex: Exchange) -> ModelRoute:
-    route = state.settings.route(ex.model)
-    if route is None:
-        raise errors.UnknownModel(
-            f"モデル {ex.model!r} はありません。/v1/models で使えるモデルを確認してください。",
-            f"The model {ex.model!r} does not exist; GET /v1/models lists yours.",
-        )
-    check_model(resolved=resolved, alias=ex.model, department=ex.principal.department)
-    return route
 
 
 async def _finish(state: AppState, ex: Exchange) -> None:
@@ -63,29 +51,19 @@ async def _finish(state: AppState, ex: Exchange) -> None:
         await state.audit.append(event)
 
 
-def _check_text(body: dict[str, Any]) -> None:
-    """JSON may escape a lone surrogate (``\\ud800``); it is no character, so neither redaction
-    nor a provider can take it: the caller's error, not the gateway's."""
-    try:
-        orjson.dumps(body)
-    except TypeError as exc:
-        raise errors.BadRequest(
-            "リクエストに Unicode として正しくない文字 (対になっていないサロゲート) が含まれています。",
-            f"The request contains text that is not valid Unicode (a lone surrogate): {exc}",
-        ) from exc
-
-
 async def _prepare(
     state: AppState, ex: Exchange, body: dict[str, Any], use_case: str | None
 ) -> ModelRoute:
     if state.audit.failing:
         raise errors.not_sent("監査ログに書き込めない", "The audit log cannot be written")
-    _check_text(body)
-    await state.policies.refresh()
+    check_text(body)
+    await state.refresh_policies()
     resolved = resolve(policies=state.policies, principal=ex.principal)
     ex.policy_version, ex.resolved = resolved.version, resolved
-    route = _route(state, resolved, ex)
     department = ex.principal.department
+    route = model_route(
+        settings=state.settings, resolved=resolved, alias=ex.model, department=department
+    )
     ex.use_case = check_use_case(resolved=resolved, use_case=use_case, department=department)
     need = ask(body)
     ex.hold = await state.quota.reserve(
@@ -110,13 +88,8 @@ async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Outgoi
     conversation = (
         vault_key(ex.principal.user_id, ex.conversation_id) if ex.conversation_id else None
     )
-    secret = state.settings.secret_key.get_secret_value()
-    async with state.sessions.begin() as session:  # names and words IT approved (issue 13)
-        profile = await with_approved(
-            session=session,
-            profile=ex.resolved.policy.redaction,
-            department=ex.principal.department,
-        )
+    # The policy's profile plus the names and words IT approved (issue 13), kept in memory.
+    profile = state.approved.apply(ex.resolved.policy.redaction, ex.principal.department)
     try:
         redacted = await redact_request(
             body=body,
@@ -124,7 +97,7 @@ async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Outgoi
             vault=state.redaction.vault,
             conversation_id=conversation,
             profile=profile,
-            pseudonym=pseudonym(secret, ex.principal.user_id),
+            pseudonym=pseudonym(state.settings.secret_key.get_secret_value(), ex.principal.user_id),
             timeout_s=state.settings.redaction_timeout_s,
             limiter=state.redaction.limiter,
             owner=str(ex.principal.user_id),
@@ -133,21 +106,8 @@ async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Outgoi
     except RedactionBlocked as exc:  # refusals are of the one error tree: they pass as they are
         ex.detail["blocked"] = sorted({f.type.value for f in exc.findings})
         raise
-    ex.redactions = redacted.counts
-    if ex.resolved.policy.retention.store_redacted_prompts:
-        # What left the company (the boundary's output), placeholders and all.
-        ex.detail["prompt"] = redacted.body["messages"]
+    ex.redacted(body=redacted.body, counts=redacted.counts)
     return redacted
-
-
-async def _intend(state: AppState, ex: Exchange) -> None:
-    """The audit event on local disk before anything is sent (``audit.intents``)."""
-    try:
-        await state.audit.intend(ex.intent())
-    except OSError as exc:  # a full or read-only disk
-        raise errors.not_sent(
-            "監査ログの控えを書けない", "The audit spool cannot be written"
-        ) from exc
 
 
 async def chat(
@@ -165,13 +125,13 @@ async def chat(
     try:
         route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)
-        await _intend(state, ex)
+        await state.audit.intend(ex.intent())  # on local disk before anything is sent
         outgoing = bounded(redacted.body)
         response = await state.providers.for_route(route).complete(route, outgoing)
         redacted.restore(response)
         ex.usage = response.get("usage") or {}
         response["model"] = route.alias
-        ex.outcome, ex.status = "ok", 200
+        ex.outcome, ex.status = Outcome.OK, 200
         return response
     except BaseException as exc:
         ex.fail(exc)
@@ -196,7 +156,7 @@ async def chat_stream(
     try:
         route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)
-        await _intend(state, ex)
+        await state.audit.intend(ex.intent())  # on local disk before anything is sent
         outgoing = bounded(redacted.body)
         upstream = aiter(state.providers.for_route(route).stream(route, outgoing))
         first = await anext(upstream)
@@ -204,65 +164,6 @@ async def chat_stream(
         ex.fail(exc)
         await _finish(state, ex)
         raise
-    relay = _relay(state, ex, route, first, upstream, redacted.stream_restorer())
-    return relay if keep is None else _kept(relay, ex, redacted, keep)
-
-
-def _sse(chunk: dict[str, Any]) -> bytes:
-    return b"data: " + orjson.dumps(chunk) + b"\n\n"
-
-
-async def _relay(
-    state: AppState,
-    ex: Exchange,
-    route: ModelRoute,
-    first: dict[str, Any],
-    upstream: AsyncIterator[dict[str, Any]],
-    restorer: ChunkRestorer,
-) -> AsyncIterator[bytes]:
-    try:
-        chunk: dict[str, Any] | None = first
-        while chunk is not None:
-            chunk["model"] = route.alias
-            ex.answer.append(_raw_text(chunk))
-            if chunk.get("usage"):
-                ex.usage = chunk["usage"]
-            ex.streamed += 1
-            for piece in restorer.chunk(chunk):
-                yield _sse(piece)
-            chunk = await anext(upstream, None)
-        for piece in restorer.end():
-            yield _sse(piece)
-        yield b"data: [DONE]\n\n"
-        ex.outcome, ex.status = "ok", 200
-    except errors.KakehashiError as exc:
-        # Headers are already sent: report in-band, as OpenAI does, and end the stream properly
-        # (clients wait for [DONE]).
-        ex.fail(exc)
-        yield _sse(exc.to_openai())
-        yield b"data: [DONE]\n\n"
-    except BaseException as exc:
-        ex.fail(exc)
-        raise
-    finally:
-        await _finish(state, ex)
-
-
-def _raw_text(chunk: dict[str, Any]) -> str:
-    choices = chunk.get("choices") or [{}]
-    return str((choices[0].get("delta") or {}).get("content") or "")
-
-
-async def _kept(
-    relay: AsyncIterator[bytes], ex: Exchange, redacted: Outgoing, keep: Keep
-) -> AsyncIterator[bytes]:
-    """The relay, then ``keep`` with the answer as it arrived (placeholders, not names); a
-    stopped answer is kept as far as it came, like the page shows it."""
-    try:
-        async for piece in relay:
-            yield piece
-    finally:
-        answer = "".join(ex.answer)
-        if ex.outcome == "ok" or (ex.outcome == "cancelled" and answer):
-            with anyio.CancelScope(shield=True):
-                await keep(redacted.body["messages"], answer, redacted.mapping)
+    restorer = redacted.stream_restorer()
+    relayed = relay(ex, route, first, upstream, restorer, finish=partial(_finish, state, ex))
+    return relayed if keep is None else kept(relayed, ex, redacted, keep)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from audit.reports import KpiSource
 from audit.writer import AuditWriter
+from gateway.corrections.approved import Approved
 from gateway.identity.keycache import KeyCache
 from gateway.identity.oidc import OidcClient
 from gateway.identity.sessions import OneTimeStore, SessionStore
@@ -56,6 +57,7 @@ class AppState:
     providers: Providers
     policies: PolicyStore  # the live set; hot-reloaded by ``refresh()``
     quota: Ledger
+    approved: Approved  # IT's approved corrections; refreshed with the policies
     redis: Any | None = None  # redis.asyncio.Redis when configured
     sso: Sso | None = None  # built by the lifespan (gateway.http.app)
     redaction: Redaction | None = None  # built by the lifespan; None refuses every chat
@@ -64,6 +66,12 @@ class AppState:
     # Failed credentials audited per client and reason at most once per window (a script with
     # a wrong key, a scanner): the repeats are counted on the next event, not each one written.
     auth_failures: Throttle = field(default_factory=Throttle)
+
+    async def refresh_policies(self) -> None:
+        """The current policy set and approved corrections, for every route that depends on
+        them (cheap: each rereads at most once per interval)."""
+        await self.policies.refresh()
+        await self.approved.refresh()
 
     def kpi_source(self) -> KpiSource:
         return KpiSource(self.sessions, self.policies, ZoneInfo(self.settings.timezone))

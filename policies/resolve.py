@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from gateway.kernel.errors import ModelNotAllowed, UseCaseNotAllowed
+from gateway.kernel.errors import ModelNotAllowed, UnknownModel, UseCaseNotAllowed
 from gateway.kernel.principal import Principal
+from gateway.kernel.settings import ModelRoute, Settings
 from policies.model import DEFAULT_USE_CASE, Policy
 
 
@@ -45,6 +46,20 @@ def check_model(*, resolved: ResolvedPolicy, alias: str, department: str) -> Non
             f"モデル {alias} は {department} のポリシーで許可されていません。情報システム部に相談してください。",
             f"Model {alias} is not allowed by the policy of {department}.",
         )
+
+
+def model_route(
+    *, settings: Settings, resolved: ResolvedPolicy, alias: str, department: str
+) -> ModelRoute:
+    """The configured route of the model a request names, if the policy allows it."""
+    route = settings.route(alias)
+    if route is None:
+        raise UnknownModel(
+            f"モデル {alias!r} はありません。/v1/models で使えるモデルを確認してください。",
+            f"The model {alias!r} does not exist; GET /v1/models lists yours.",
+        )
+    check_model(resolved=resolved, alias=alias, department=department)
+    return route
 
 
 def check_use_case(*, resolved: ResolvedPolicy, use_case: str | None, department: str) -> str:

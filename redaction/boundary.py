@@ -19,6 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from gateway.kernel.errors import BadRequest
 from redaction import fields
 from redaction.analysis import FairLimiter, analyze_texts
 from redaction.cache import AnalysisCache
@@ -32,6 +35,18 @@ from redaction.responses import ChunkRestorer, restore_response
 from redaction.service import mention_items, substitute
 from redaction.vault import Vault
 from redaction.walk import Slot
+
+
+def check_text(body: dict[str, Any]) -> None:
+    """JSON may escape a lone surrogate (``\\ud800``); it is no character, so neither redaction
+    nor a provider can take it: the caller's error, not the gateway's."""
+    try:
+        orjson.dumps(body)
+    except TypeError as exc:
+        raise BadRequest(
+            "リクエストに Unicode として正しくない文字 (対になっていないサロゲート) が含まれています。",
+            f"The request contains text that is not valid Unicode (a lone surrogate): {exc}",
+        ) from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,7 +93,7 @@ class WebChatIn(BaseModel):
 @router.get("/chat")
 async def chat_page(request: Request, caller: Caller) -> Response:
     state = app_state(request)
-    await state.policies.refresh()
+    await state.refresh_policies()
     policy = resolve(policies=state.policies, principal=caller).policy
     cases = use_case_choices(policy)
     default = DEFAULT_USE_CASE if policy.allows_use_case(DEFAULT_USE_CASE) else None

@@ -1,6 +1,7 @@
-"""Record, list and decide correction proposals; give a department's profile the approved
-names (``RedactionProfile.terms``) and allowed words (``allow``). Keyword-only functions over
-an ``AsyncSession``; the callers (routes, the pipeline) own the transaction."""
+"""Record, list and decide correction proposals. Keyword-only functions over an
+``AsyncSession``; the callers (routes) own the transaction. The approved names
+(``RedactionProfile.terms``) and allowed words (``allow``) reach the request path through
+``gateway.corrections.approved``, which keeps them in memory."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.corrections.models import RedactionProposal
 from redaction.corrections import Proposal, ProposalKind
 from redaction.entities import EntityType
-from redaction.profile import RedactionProfile
 
 
 class Status(StrEnum):
@@ -85,25 +85,3 @@ async def decide(
     row.decided_by = by
     await session.flush()
     return _out(row)
-
-
-async def with_approved(
-    *, session: AsyncSession, profile: RedactionProfile, department: str
-) -> RedactionProfile:
-    """``profile`` plus the department's approved names and allowed words."""
-    query = select(RedactionProposal.kind, RedactionProposal.entity_type, RedactionProposal.term)
-    query = query.where(
-        RedactionProposal.department == department,
-        RedactionProposal.status == Status.APPROVED.value,
-    )
-    rows = (await session.execute(query)).all()
-    if not rows:
-        return profile
-    terms = [(EntityType(t), term) for kind, t, term in rows if kind == ProposalKind.ADD_TERM]
-    allow = [term for kind, _, term in rows if kind == ProposalKind.ALLOW_TERM]
-    return profile.model_copy(
-        update={
-            "terms": tuple(dict.fromkeys([*profile.terms, *terms])),
-            "allow": tuple(dict.fromkeys([*profile.allow, *allow])),
-        }
-    )

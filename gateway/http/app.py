@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from audit.intents import Intents
 from audit.writer import AuditWriter
 from gateway import process
+from gateway.corrections.approved import Approved
 from gateway.demo.devidp import DevIdp
 from gateway.http.routes import (
     audit as audit_log,
@@ -282,6 +283,7 @@ def create_app(
             providers=providers,
             policies=policies,
             quota=ledger,
+            approved=Approved(sessionmaker(engine), interval_s=settings.policies_reload_s),
             redis=redis,
             sso=sso,
             redaction=await _redaction(settings, redis, redactor),

@@ -1,6 +1,6 @@
 """IT's side of staff corrections (``/api/redaction/proposals``, admins only): list the
 proposals and approve or reject one. An approved name or word is in the department's profile
-from the next request on (``gateway.corrections.service.with_approved``); each decision is
+from the next request on (``gateway.corrections.approved``); each decision is
 audited."""
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ async def decide_proposal(
         )
     if decided is None:
         raise NotFound("未決の提案が見つかりません。", "No such pending proposal.")
+    state.approved.invalidate()  # this replica's next request sees the decision
     await state.audit.append(
         EventIn(
             event_type="redaction.proposal_decided",

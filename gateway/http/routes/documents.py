@@ -44,7 +44,7 @@ async def extract_document(
     request: Request, caller: Caller, name: Annotated[str, Query(min_length=1, max_length=255)]
 ) -> DocumentOut:
     state = app_state(request)
-    await state.policies.refresh()
+    await state.refresh_policies()
     limits = resolve(policies=state.policies, principal=caller).policy.documents
     data = await _body(request, limits.max_bytes)
     if data is None:

@@ -67,7 +67,7 @@ async def chat_completions(request: Request, body: ChatRequest, caller: Caller) 
 @router.get("/models")
 async def list_models(request: Request, caller: Caller) -> dict[str, Any]:
     state = app_state(request)
-    await state.policies.refresh()  # the same set the chat path would use now
+    await state.refresh_policies()  # the same set the chat path would use now
     policy = resolve(policies=state.policies, principal=caller).policy
     data = [
         {

@@ -14,5 +14,5 @@ router = APIRouter(prefix="/api", tags=["quota"], dependencies=[Depends(authenti
 @router.get("/quota")
 async def quota(request: Request, caller: Caller) -> QuotaReport:
     state = app_state(request)
-    await state.policies.refresh()
+    await state.refresh_policies()
     return await report(ledger=state.quota, policies=state.policies.current, principal=caller)

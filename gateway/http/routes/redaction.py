@@ -56,12 +56,9 @@ async def preview_redaction(
     state = app_state(request)
     if state.redaction is None:
         raise Unavailable("秘匿化が利用できません。", "Redaction is unavailable.")
-    await state.policies.refresh()
+    await state.refresh_policies()
     profile = resolve(policies=state.policies, principal=caller).policy.redaction
-    async with state.sessions.begin() as session:
-        profile = await corrections.with_approved(
-            session=session, profile=profile, department=caller.department
-        )
+    profile = state.approved.apply(profile, caller.department)
     base = None
     if body.conversation_id is not None:
         base = await state.redaction.vault.get(vault_key(caller.user_id, body.conversation_id))
