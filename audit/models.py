@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.kernel.db import Base, UtcDateTime
@@ -104,3 +114,20 @@ class Feedback(Base):
     minutes_saved: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class BudgetAlert(Base):
+    """An alert threshold a department crossed in a period, claimed once (the unique key) by
+    the replica that notifies IT; the notification itself is a ``budget.alert`` audit event."""
+
+    __tablename__ = "budget_alerts"
+    __table_args__ = (
+        UniqueConstraint("department", "period", "unit", "threshold", name="uq_budget_alerts_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department: Mapped[str] = mapped_column(String(100))
+    period: Mapped[str] = mapped_column(String(10))  # 2026-12
+    unit: Mapped[str] = mapped_column(String(10))  # tokens | yen
+    threshold: Mapped[int] = mapped_column(Integer)  # percent of the monthly limit
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from audit.notify import Notifier
 from audit.reports import KpiSource
 from audit.writer import AuditWriter
 from gateway.corrections.approved import Approved
@@ -66,6 +67,8 @@ class AppState:
     # Failed credentials audited per client and reason at most once per window (a script with
     # a wrong key, a scanner): the repeats are counted on the next event, not each one written.
     auth_failures: Throttle = field(default_factory=Throttle)
+    # E-mail and webhook to IT (settings.notify): budget alerts, and whoever else tells IT.
+    notifier: Notifier = field(default_factory=Notifier)
 
     async def refresh_policies(self) -> None:
         """The current policy set and approved corrections, for every route that depends on

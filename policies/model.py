@@ -61,6 +61,11 @@ class Quotas(_Part):
     reserve_output_tokens: int = Field(default=1024, ge=1, le=1_000_000)
     # Share of a limit after which responses carry the X-Kakehashi-Quota-Warning header.
     warn_at: float = Field(default=0.8, gt=0, le=1)
+    # Shares of the department's monthly budget (tokens and yen) at which IT is notified
+    # (settings.notify: e-mail, webhook), once per threshold per month (audit.alerts).
+    alert_at: list[Annotated[float, Field(gt=0, le=2)]] = Field(
+        default_factory=lambda: [0.8, 1.0], max_length=5
+    )
 
     def limited(self) -> bool:
         limits = (w.day for w in (self.department, self.per_user))

@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.policies",
     "tests.fixtures.chat",
     "tests.fixtures.browser",
+    "tests.fixtures.notify",
 ]

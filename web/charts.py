@@ -94,3 +94,69 @@ def columns(
     return Chart(
         "columns", title, description, WIDTH, HEIGHT, bars, target_y=target_y, baseline=baseline
     )
+
+
+@dataclass(frozen=True)
+class Line:
+    """A burn-down: polylines as SVG ``points`` strings, plus where the zero line runs."""
+
+    title: str
+    description: str
+    width: int
+    height: int
+    actual: str  # remaining budget (or, with no limit, cumulative use) at each day's end
+    ideal: str  # an even burn from the limit to zero (empty without a limit)
+    forecast: str  # today to month end at the current pace
+    zero_y: float
+    axis_x: float
+    limit_text: str
+    end_text: str  # the forecast at month end, as printed
+
+
+def burndown(
+    title: str, *, cumulative: Sequence[float], days: int, limit: float | None, forecast: float,
+    unit: str,
+) -> Line:  # fmt: skip
+    """Remaining budget day by day against an even burn, and the forecast to month end.
+
+    Without a limit the chart shows cumulative use instead (nothing to burn down)."""
+    today = len(cumulative)
+    if limit is not None:
+        values = [limit, *(limit - v for v in cumulative)]
+        end = limit - forecast
+    else:
+        values = [0.0, *cumulative]
+        end = forecast
+    hi = max([*values, end, limit or 0.0]) or 1.0
+    lo = min([*values, end, 0.0])
+    baseline, top = HEIGHT - 34, 18
+    room = WIDTH - _AXIS - 10
+
+    def point(day: float, value: float) -> str:
+        x = _AXIS + day / max(1, days) * room
+        y = baseline - (value - lo) / ((hi - lo) or 1) * (baseline - top)
+        return f"{x:.1f},{y:.1f}"
+
+    actual = " ".join(point(d, v) for d, v in enumerate(values))
+    ideal = f"{point(0, limit)} {point(days, 0)}" if limit is not None else ""
+    ahead = f"{point(today, values[-1])} {point(days, end)}"
+    zero_y = float(point(0, 0).split(",")[1])
+    label = "残り" if limit is not None else "累計"
+    description = (
+        f"{label}: " + "、".join(f"{d}日 {_fmt(v, unit)}" for d, v in enumerate(values[1:], 1))
+        + f"。月末予測 {_fmt(end, unit)}"
+        + (f" (上限 {_fmt(limit, unit)})" if limit is not None else " (上限なし)")
+    )  # fmt: skip
+    return Line(
+        title,
+        description,
+        WIDTH,
+        HEIGHT,
+        actual,
+        ideal,
+        ahead,
+        zero_y,
+        _AXIS,
+        _fmt(limit, unit) if limit is not None else "上限なし",
+        _fmt(end, unit),
+    )

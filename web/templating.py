@@ -53,6 +53,8 @@ NAV: list[NavItem] = [
     NavItem("/history", "履歴"),
     NavItem("/keys", "API キー"),
     NavItem("/dashboard", "効果測定", Role.MANAGER),
+    NavItem("/budgets", "予算", Role.MANAGER),
+    NavItem("/admin/overview", "概要", Role.ADMIN),
     NavItem("/admin/audit", "監査ログ", Role.ADMIN),
 ]
 
@@ -63,6 +65,28 @@ def role_ja(role: str | None) -> str:
         return ROLE_LABELS[Role(role or "")]
     except ValueError:
         return role or ""
+
+
+# Why a request ended without an answer (``ErrorCode`` and the error tree's codes), for pages.
+REFUSALS_JA = {
+    "quota_exceeded": "利用上限の超過",
+    "content_blocked": "送信禁止の情報 (マイナンバー等)",
+    "model_not_allowed": "許可されていないモデル",
+    "model_not_found": "存在しないモデル",
+    "use_case_not_allowed": "許可されていない用途",
+    "invalid_request": "リクエストの誤り",
+    "prompt_too_large": "入力が長すぎる",
+    "service_unavailable": "一時的に利用不可",
+    "upstream_error": "プロバイダのエラー",
+    "upstream_timeout": "プロバイダの応答なし",
+    "client_disconnected": "途中で切断",
+    "internal_error": "内部エラー",
+}
+
+
+def refusal_ja(code: str) -> str:
+    """``quota_exceeded`` -> 利用上限の超過; an unknown code is shown as it is."""
+    return REFUSALS_JA.get(code, code)
 
 
 def entity_ja(kind: str) -> str:
@@ -80,10 +104,22 @@ def local_time(value: datetime | str | None, tz: str, fmt: str = "%Y-%m-%d %H:%M
     return moment.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
+def tokens(value: float | None) -> str:
+    """A token count as pages print it (the CSV has the same number without separators)."""
+    return "—" if value is None else f"{int(value):,}"
+
+
+def yen(value: float | None) -> str:
+    """Yen to the sen, as the CSV has them (without separators)."""
+    return "—" if value is None else f"{value:,.2f}"
+
+
 @cache
 def templates() -> Jinja2Templates:
     found = Jinja2Templates(directory=TEMPLATES)
-    found.env.filters.update(role_ja=role_ja, entity_ja=entity_ja)
+    found.env.filters.update(
+        role_ja=role_ja, entity_ja=entity_ja, refusal_ja=refusal_ja, tokens=tokens, yen=yen
+    )
     return found
 
 

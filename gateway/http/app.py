@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from audit import alerts, notify
 from audit.intents import Intents
 from audit.writer import AuditWriter
 from gateway import process
@@ -32,6 +33,7 @@ from gateway.http.routes import (
 )
 from gateway.http.routes import (
     auth,
+    budgets,
     conversations,
     corrections,
     documents,
@@ -69,6 +71,7 @@ from redaction.cache import AnalysisCache, RedisResults
 from redaction.engine import Redactor
 from redaction.vault import MemoryVault, RedisVault, Vault
 from web import audit_page, chat, history, pages, report
+from web import budgets as budget_pages
 from web.errors import from_status, render_error, wants_html
 from web.templating import STATIC
 
@@ -203,6 +206,21 @@ async def _check_idp(oidc: OidcClient) -> None:
         log.info("the IdP %s answers", oidc.issuer)
 
 
+def _watch_budgets(state: AppState) -> asyncio.Task[None] | None:
+    """Budget alerts to IT (audit.alerts), checked in the background on every replica."""
+    interval = state.settings.notify.alert_check_s
+    if not interval:
+        return None
+    watch = alerts.watch(
+        source=state.kpi_source(),
+        notifier=state.notifier,
+        audit=state.audit.append,
+        interval_s=interval,
+        public_url=state.settings.server.public_url,
+    )
+    return asyncio.create_task(watch)
+
+
 def _dev_idp(settings: Settings) -> DevIdp | None:
     """The development IdP, only in demo/test mode (settings refuse it too; this guards
     settings changed after validation)."""
@@ -288,9 +306,11 @@ def create_app(
             sso=sso,
             redaction=await _redaction(settings, redis, redactor),
             keys=KeyCache(settings.api_key_cache_s),
+            notifier=notify.from_settings(settings.notify),
         )
         _announce(settings, policies)
         purger = _purger(app.state.kakehashi)
+        budget_alerts = _watch_budgets(app.state.kakehashi)
         idp_check = (
             asyncio.create_task(_check_idp(sso.oidc))
             if sso.oidc is not None and dev_idp is None
@@ -301,6 +321,8 @@ def create_app(
         try:
             yield
         finally:
+            if budget_alerts is not None:
+                budget_alerts.cancel()
             if idp_check is not None:
                 idp_check.cancel()
             if purger is not None:
@@ -342,6 +364,7 @@ def create_app(
     app.include_router(documents.router)
     app.include_router(conversations.router)
     app.include_router(kpi.router)
+    app.include_router(budgets.router)
     app.include_router(metrics.router)
     app.include_router(audit_log.router)
     app.include_router(pages.router)
@@ -349,6 +372,7 @@ def create_app(
     app.include_router(audit_page.router)
     app.include_router(chat.router)
     app.include_router(history.router)
+    app.include_router(budget_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if dev_idp is not None:
         app.include_router(dev_idp.router())

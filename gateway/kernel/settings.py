@@ -159,6 +159,26 @@ class OidcSettings(_Section):
         return self.dev_idp or self.issuer is not None
 
 
+class NotifySettings(_Section):
+    """Where notifications to IT go (budget alerts, trial decisions): an e-mail through SMTP
+    and/or an incoming webhook (Teams, Slack). Secrets from the environment only:
+    ``KAKEHASHI_NOTIFY__SMTP_PASSWORD`` and ``KAKEHASHI_NOTIFY__WEBHOOK_URL`` (the URL is the
+    credential). ``alert_check_s``: how often budgets are compared with their alert thresholds
+    (0: never; each replica checks, and each alert is sent once)."""
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "kakehashi@localhost"
+    mail_to: list[str] = Field(default_factory=list)
+    webhook_url: SecretStr | None = None
+    timeout_s: float = Field(default=10.0, gt=0)
+    alert_check_s: float = Field(default=60.0, ge=0)
+
+
 class Settings(BaseSettings):
     """The whole configuration. Environment variables ``KAKEHASHI_<SECTION>__<FIELD>`` win."""
 
@@ -210,6 +230,7 @@ class Settings(BaseSettings):
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     # Bearer token for the Prometheus scraper on /metrics (admins may read it signed in too).
     metrics_token: SecretStr | None = None
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -277,6 +298,29 @@ class Settings(BaseSettings):
         return next((m for m in self.models if m.alias == alias), None)
 
 
+def _refuse_secrets(name: str, data: dict[str, Any]) -> None:
+    """Secrets never go in the reviewed file: say which variable to set instead."""
+    oidc = data.get("oidc")
+    if isinstance(oidc, dict) and "client_secret" in oidc:
+        raise ConfigError(
+            f"{name}: oidc.client_secret: secrets never go in the file; "
+            "set KAKEHASHI_OIDC__CLIENT_SECRET in the environment"
+        )
+    notify = data.get("notify")
+    for secret in ("smtp_password", "webhook_url"):
+        if isinstance(notify, dict) and secret in notify:
+            raise ConfigError(
+                f"{name}: notify.{secret}: secrets never go in the file; "
+                f"set KAKEHASHI_NOTIFY__{secret.upper()} in the environment"
+            )
+    for secret in ("secret_key", "metrics_token"):
+        if secret in data:
+            raise ConfigError(
+                f"{name}: {secret}: secrets never go in the file; "
+                f"set KAKEHASHI_{secret.upper()} in the environment"
+            )
+
+
 def load_settings(path: Path | None, **overrides: Any) -> Settings:
     """Read ``path`` (YAML), apply environment overrides, validate; raise ConfigError."""
     data: dict[str, Any] = {}
@@ -291,18 +335,7 @@ def load_settings(path: Path | None, **overrides: Any) -> Settings:
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{name}: the top level must be a mapping of sections")
         data = loaded or {}
-        oidc = data.get("oidc")
-        if isinstance(oidc, dict) and "client_secret" in oidc:
-            raise ConfigError(
-                f"{name}: oidc.client_secret: secrets never go in the file; "
-                "set KAKEHASHI_OIDC__CLIENT_SECRET in the environment"
-            )
-        for secret in ("secret_key", "metrics_token"):
-            if secret in data:
-                raise ConfigError(
-                    f"{name}: {secret}: secrets never go in the file; "
-                    f"set KAKEHASHI_{secret.upper()} in the environment"
-                )
+        _refuse_secrets(name, data)
     data.update(overrides)
     try:
         return Settings(**data)

@@ -25,6 +25,7 @@ class EventType(StrEnum):
     CONVERSATIONS_PURGED = "conversations.purged"  # saved conversations past retention
     TEMPLATE_CREATED = "template.created"
     TEMPLATE_DELETED = "template.deleted"
+    BUDGET_ALERT = "budget.alert"  # a department crossed an alert threshold; IT was notified
 
 
 class Outcome(StrEnum):
