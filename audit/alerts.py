@@ -166,8 +166,9 @@ async def watch(
     public_url: str | None = None,
 ) -> None:
     """``check`` every ``interval_s`` until cancelled (the app lifespan's background task).
-    A failed check is logged and tried again next time: alerts must not stop the gateway."""
-    while True:
+    A failed check is logged and tried again next time: alerts must not stop the gateway.
+    ``interval_s`` 0: no checks."""
+    while interval_s:
         await anyio.sleep(interval_s)
         try:
             await check(source=source, notifier=notifier, audit=audit, public_url=public_url)

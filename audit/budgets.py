@@ -26,8 +26,8 @@ import jpholiday
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audit.kpi import period_of
 from audit.models import AuditEvent
+from audit.periods import period_of
 from audit.reports import KpiSource
 from gateway.kernel.vocab import EventType
 from policies.model import Limit, Policy

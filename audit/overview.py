@@ -21,8 +21,9 @@ from typing import Literal
 from sqlalchemy import func, select
 
 from audit.budgets import BudgetReport, usage
-from audit.kpi import Kpis, compute, period_of
+from audit.kpi import Kpis, compute
 from audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
+from audit.periods import period_of
 from audit.reports import KpiSource
 from gateway.kernel.clock import aware
 from gateway.kernel.vocab import ErrorCode, EventType, Outcome

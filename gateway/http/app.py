@@ -206,16 +206,13 @@ async def _check_idp(oidc: OidcClient) -> None:
         log.info("the IdP %s answers", oidc.issuer)
 
 
-def _watch_budgets(state: AppState) -> asyncio.Task[None] | None:
+def _watch_budgets(state: AppState) -> asyncio.Task[None]:
     """Budget alerts to IT (audit.alerts), checked in the background on every replica."""
-    interval = state.settings.notify.alert_check_s
-    if not interval:
-        return None
     watch = alerts.watch(
         source=state.kpi_source(),
         notifier=state.notifier,
         audit=state.audit.append,
-        interval_s=interval,
+        interval_s=state.settings.notify.alert_check_s,
         public_url=state.settings.server.public_url,
     )
     return asyncio.create_task(watch)
@@ -321,8 +318,7 @@ def create_app(
         try:
             yield
         finally:
-            if budget_alerts is not None:
-                budget_alerts.cancel()
+            budget_alerts.cancel()
             if idp_check is not None:
                 idp_check.cancel()
             if purger is not None:

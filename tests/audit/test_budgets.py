@@ -113,7 +113,8 @@ def test_use_today_and_this_month_against_limits(db_url: str) -> None:
     assert sales.share("day", "yen") == 0.085
     assert sales.share("day", "tokens") is None  # no daily token limit
     assert sales.forecast == budgets.Use(round(3800 * 19 / 2), round(39.75 * 19 / 2, 2))
-    assert ga.month == budgets.Use(100, 3.0) and ga.month_limit.yen is None
+    assert ga.month == budgets.Use(100, 3.0)
+    assert ga.month_limit.yen is None
     people = {(u.department, u.user): u for u in r.users}
     assert people[(SALES, "a@x.jp")].month == budgets.Use(3000, 30.0)  # case folded
     assert people[(SALES, "a@x.jp")].today == budgets.Use(0, 0.0)
@@ -135,7 +136,8 @@ def test_the_csv_has_the_reports_numbers(sqlite_url: str) -> None:
     assert body.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     sales = next(row for row in rows if row["区分"] == "部署" and row["部署"] == SALES)
-    assert sales["今月の円"] == "39.75" and sales["今月の上限円"] == "100.00"
+    assert sales["今月の円"] == "39.75"
+    assert sales["今月の上限円"] == "100.00"
     assert sales["月末予測円"] == f"{round(39.75 * 19 / 2, 2):.2f}"
     assert sales["今日の上限トークン"] == ""  # no limit: empty, not 0
     person = next(row for row in rows if row["利用者"] == "b@x.jp")
@@ -195,7 +197,8 @@ def test_alerts_reach_mail_and_webhook_once_per_threshold(
     assert seen[0].detail["channels"] == {"email": "ok", "webhook": "ok"}
 
     assert _check(db_url, notifier, seen) == []  # once per threshold and month
-    assert len(smtp_server.messages) == 2 and len(webhook_receiver.posts) == 2
+    assert len(smtp_server.messages) == 2
+    assert len(webhook_receiver.posts) == 2
 
 
 def test_an_alert_no_channel_took_is_audited_and_tried_again(

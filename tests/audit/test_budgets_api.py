@@ -50,7 +50,8 @@ def csv_rows(response: httpx.Response) -> list[dict[str, str]]:
 
 def _numbers(line: dict[str, Any]) -> dict[str, str]:
     """A JSON line as the CSV prints it."""
-    def cell(v: float | None) -> str:  # fmt: skip
+
+    def cell(v: float | None) -> str:
         return "" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
 
     return {
@@ -101,7 +102,8 @@ def test_budgets_json_csv_ledger_and_overview_agree(
     lines = {(d["department"], d["user"]): d for d in report["departments"] + report["users"]}
     sales = lines[(SALES, None)]
     spent = sum(e.cost_jpy for e in events if e.department == SALES)
-    assert spent > 0 and sales["month"]["yen"] == round(spent, 2)
+    assert spent > 0
+    assert sales["month"]["yen"] == round(spent, 2)
     assert sales["month"]["tokens"] == sum(
         e.prompt_tokens + e.completion_tokens for e in events if e.department == SALES
     )
@@ -138,7 +140,8 @@ def test_budgets_json_csv_ledger_and_overview_agree(
     ]
     assert len(webhook_receiver.posts) == 1
     [alert] = gw.audit_events("budget.alert")
-    assert alert.department == SALES and alert.detail["channels"] == {
+    assert alert.department == SALES
+    assert alert.detail["channels"] == {
         "email": "ok",
         "webhook": "ok",
     }
