@@ -28,7 +28,8 @@ def drift(url: str) -> list[Any]:
     """Differences between the migrated database and the models (empty when in sync)."""
     import audit.models
     import gateway.corrections.models
-    import gateway.identity.models  # noqa: F401
+    import gateway.identity.models
+    import gateway.workspace.models  # noqa: F401
     import policies.versions  # noqa: F401
 
     _ = audit.models

@@ -118,10 +118,12 @@ async def chat(
     conversation_id: str | None = None,
     use_case: str | None = None,
     reply_headers: dict[str, str] | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A non-streaming completion; returns the OpenAI response body. ``reply_headers`` receives
-    headers for the response (the quota warning)."""
+    headers for the response (the quota warning); ``detail`` goes into the audit event."""
     ex = Exchange(principal, str(body["model"]), conversation_id, reply_headers=reply_headers)
+    ex.detail.update(detail or {})
     try:
         route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)
@@ -149,10 +151,12 @@ async def chat_stream(
     use_case: str | None = None,
     reply_headers: dict[str, str] | None = None,
     keep: Keep | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> AsyncIterator[bytes]:
     """A streaming completion. Errors before the first chunk raise (a proper HTTP status);
     the returned iterator yields SSE bytes and settles and records the outcome when it ends."""
     ex = Exchange(principal, str(body["model"]), conversation_id, reply_headers=reply_headers)
+    ex.detail.update(detail or {})
     try:
         route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)

@@ -80,6 +80,11 @@ class UseCase(_Part):
     minutes_saved: float = Field(ge=0, le=480)
     template: PromptTemplate | None = None
 
+    @property
+    def label_ja(self) -> str:
+        """Labels read "日本語 / English"; pages show the Japanese half."""
+        return self.label.split(" / ", 1)[0].strip() or self.label
+
 
 def _standard_use_cases() -> dict[str, UseCase]:
     return {

@@ -8,6 +8,7 @@ describes, validates and fills templates; it must not know about HTTP or provide
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Annotated, Literal
 
@@ -67,6 +68,50 @@ class PromptTemplate(BaseModel):
         if missing:
             raise ValueError(f"未入力の項目があります: {'、'.join(missing)} / missing: {missing}")
         return self.prompt.format_map({f.name: values.get(f.name, "").strip() for f in self.fields})
+
+
+# A slot as managers write it in the page: {宛先} or {トーン|丁寧|簡潔} (a choice).
+_SLOT = re.compile(r"\{([^{}|\n]{1,50})((?:\|[^{}|\n]{1,50}){0,20})\}")
+
+
+def from_text(text: str) -> PromptTemplate:
+    """A template from a prompt written with Japanese slots: ``{宛先}`` becomes a field to
+    fill, ``{トーン|丁寧|簡潔}`` a choice; the same label twice is one field. Other braces are
+    kept as written. Raises ``ValueError`` (a message for the person) when there is no slot."""
+    fields: dict[str, TemplateField] = {}
+    prompt: list[str] = []
+    end = 0
+    for slot in _SLOT.finditer(text):
+        prompt.append(_literal(text[end : slot.start()]))
+        label, choices = slot.group(1).strip(), [c.strip() for c in slot.group(2).split("|")[1:]]
+        if label not in fields:
+            name = f"f{len(fields) + 1}"
+            more: dict[str, object] = {"kind": "select", "options": choices} if choices else {}
+            fields[label] = _field(name, label, **({"kind": "textarea"} | more))
+        prompt.append("{" + fields[label].name + "}")
+        end = slot.end()
+    prompt.append(_literal(text[end:]))
+    if not fields:
+        raise ValueError(
+            "依頼文に {宛先} のような入力欄が 1 つもありません / "
+            "the prompt has no field such as {宛先}"
+        )
+    return PromptTemplate(fields=list(fields.values()), prompt="".join(prompt))
+
+
+def to_text(template: PromptTemplate) -> str:
+    """The prompt as a manager wrote it (``from_text``'s inverse), to show in the page."""
+    slots = {f.name: "{" + "|".join([f.label, *f.options]) + "}" for f in template.fields}
+    out = []
+    for literal, slot, _, _ in string.Formatter().parse(template.prompt):
+        out.append(literal)
+        if slot is not None:
+            out.append(slots[slot])
+    return "".join(out)
+
+
+def _literal(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _field(name: str, label: str, **more: object) -> TemplateField:

@@ -10,7 +10,7 @@ provider): it relays the OpenAI SSE with placeholders already restored and the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
@@ -18,9 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway import pipeline
 from gateway.auth import Caller, app_state, authenticate
+from gateway.kernel.errors import NotFound
 from gateway.kernel.principal import Principal
 from gateway.state import AppState
-from gateway.workspace import conversations
+from gateway.workspace import conversations, templates
 from gateway.workspace.documents import SUPPORTED
 from gateway.workspace.sealing import Sealer
 from policies.model import DEFAULT_USE_CASE, Policy
@@ -43,11 +44,6 @@ class Choice:
     hint: str = ""
 
 
-def _label_ja(label: str) -> str:
-    """Policy labels read "日本語 / English"; the page shows the Japanese half."""
-    return label.split(" / ", 1)[0].strip() or label
-
-
 def model_choices(*, state: AppState, policy: Policy) -> list[Choice]:
     return [
         Choice(m.alias, m.alias, m.description)
@@ -58,7 +54,7 @@ def model_choices(*, state: AppState, policy: Policy) -> list[Choice]:
 
 def use_case_choices(policy: Policy) -> list[Choice]:
     return [
-        Choice(name, _label_ja(case.label), f"1 回あたり約 {case.minutes_saved:g} 分の短縮")
+        Choice(name, case.label_ja, f"1 回あたり約 {case.minutes_saved:g} 分の短縮")
         for name, case in policy.use_cases.items()
     ]
 
@@ -78,6 +74,8 @@ class WebChatIn(BaseModel):
     model: str = Field(min_length=1, max_length=100)
     use_case: str | None = Field(default=None, max_length=50)
     conversation_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    # The template the prompt was made from: a use case's own (its name) or a shared one (t12).
+    template: str | None = Field(default=None, max_length=50, pattern=r"^[a-z0-9_]+$")
     messages: Annotated[list[Turn], Field(min_length=1, max_length=MAX_TURNS)]
 
     @model_validator(mode="after")
@@ -88,6 +86,46 @@ class WebChatIn(BaseModel):
                 f" / the conversation is too long (at most {MAX_TOTAL_CHARS:,} characters)"
             )
         return self
+
+
+async def _templates(state: AppState, caller: Principal, policy: Policy) -> list[dict[str, Any]]:
+    """The templates the page offers: each use case's own, then the department's and the
+    company's shared ones (``gateway.workspace.templates``)."""
+    offered = [
+        {"key": name, "use_case": name, "title": "標準", **case.template.model_dump()}
+        for name, case in policy.use_cases.items()
+        if case.template is not None
+    ]
+    async with state.sessions() as session:
+        shared = await templates.visible(
+            session=session, principal=caller, use_cases=policy.use_cases
+        )
+    return offered + [
+        {
+            "key": t.key,
+            "use_case": t.use_case,
+            "title": f"{t.department or '全社'}: {t.title}",
+            **t.template.model_dump(),
+        }
+        for t in shared
+    ]
+
+
+async def _use_case(state: AppState, caller: Principal, body: WebChatIn) -> str | None:
+    """A request made from a template is counted under the template's use case, whatever the
+    page says; a shared template must be one the caller may use."""
+    if body.template is None:
+        return body.use_case
+    if not body.template.startswith("t"):
+        return body.template  # a use case's own template: the pipeline checks the use case
+    async with state.sessions() as session:
+        shared = await templates.find_visible(session=session, principal=caller, key=body.template)
+    if shared is None:
+        raise NotFound(
+            "そのテンプレートは使えません (削除されたか、ほかの部署のものです)。",
+            "No such template for you (deleted, or another department's).",
+        )
+    return shared.use_case
 
 
 @router.get("/chat")
@@ -103,11 +141,7 @@ async def chat_page(request: Request, caller: Caller) -> Response:
         "default_use_case": default or (cases[0].value if cases else ""),
         "max_chars": MAX_CHARS,
         "entity_labels": {kind.value: label for kind, label in LABELS_JA.items()},
-        "templates": {
-            name: case.template.model_dump()
-            for name, case in policy.use_cases.items()
-            if case.template is not None
-        },
+        "templates": await _templates(state, caller, policy),
         "accept": ",".join(f".{kind}" for kind in SUPPORTED),
         "accept_label": " ".join(f".{kind}" for kind in SUPPORTED),
         "max_mb": f"{policy.documents.max_bytes / 1024 / 1024:g}",
@@ -117,7 +151,9 @@ async def chat_page(request: Request, caller: Caller) -> Response:
     return render(request, "chat.html", context)
 
 
-def _keeper(state: AppState, caller: Principal, body: WebChatIn) -> conversations.Keep | None:
+def _keeper(
+    state: AppState, caller: Principal, body: WebChatIn, use_case: str | None
+) -> conversations.Keep | None:
     """Saves the conversation after each answer, unless the department's policy says not to."""
     retention = resolve(policies=state.policies, principal=caller).policy.retention
     if not retention.store_conversations:
@@ -129,7 +165,7 @@ def _keeper(state: AppState, caller: Principal, body: WebChatIn) -> conversation
         user_id=caller.user_id,
         conversation_id=body.conversation_id,
         title=first,
-        use_case=body.use_case,
+        use_case=use_case,
         keep_days=retention.days,
     )
 
@@ -138,6 +174,7 @@ def _keeper(state: AppState, caller: Principal, body: WebChatIn) -> conversation
 async def web_chat(request: Request, body: WebChatIn, caller: Caller) -> Response:
     headers: dict[str, str] = {}  # the pipeline adds the request id and the quota warning
     state = app_state(request)
+    use_case = await _use_case(state, caller, body)
     chunks = await pipeline.chat_stream(
         state=state,
         principal=caller,
@@ -147,9 +184,10 @@ async def web_chat(request: Request, body: WebChatIn, caller: Caller) -> Respons
             "messages": [turn.model_dump() for turn in body.messages],
         },
         conversation_id=body.conversation_id,
-        use_case=body.use_case,
+        use_case=use_case,
         reply_headers=headers,
-        keep=_keeper(state, caller, body),
+        keep=_keeper(state, caller, body, use_case),
+        detail={"template": body.template} if body.template else None,
     )
     return StreamingResponse(
         chunks,

@@ -52,6 +52,7 @@ NAV: list[NavItem] = [
     NavItem("/chat", "チャット"),
     NavItem("/history", "履歴"),
     NavItem("/keys", "API キー"),
+    NavItem("/templates", "テンプレート", Role.MANAGER),
     NavItem("/dashboard", "効果測定", Role.MANAGER),
     NavItem("/budgets", "予算", Role.MANAGER),
     NavItem("/admin/overview", "概要", Role.ADMIN),

@@ -46,6 +46,7 @@ from gateway.http.routes import (
     openai_api,
     quota,
     redaction,
+    templates,
 )
 from gateway.identity.keycache import KeyCache
 from gateway.identity.oidc import OidcClient
@@ -70,7 +71,7 @@ from redaction.analysis import FairLimiter
 from redaction.cache import AnalysisCache, RedisResults
 from redaction.engine import Redactor
 from redaction.vault import MemoryVault, RedisVault, Vault
-from web import audit_page, chat, history, pages, report
+from web import audit_page, chat, history, pages, report, task_templates
 from web import budgets as budget_pages
 from web.errors import from_status, render_error, wants_html
 from web.templating import STATIC
@@ -359,6 +360,7 @@ def create_app(
     app.include_router(feedback.router)
     app.include_router(documents.router)
     app.include_router(conversations.router)
+    app.include_router(templates.router)
     app.include_router(kpi.router)
     app.include_router(budgets.router)
     app.include_router(metrics.router)
@@ -369,6 +371,7 @@ def create_app(
     app.include_router(chat.router)
     app.include_router(history.router)
     app.include_router(budget_pages.router)
+    app.include_router(task_templates.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if dev_idp is not None:
         app.include_router(dev_idp.router())

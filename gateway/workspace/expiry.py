@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import anyio
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from audit.chain import EventIn
+from gateway.kernel.events import AuditSink, EventIn
 from gateway.kernel.vocab import EventType, Outcome
 from gateway.workspace.models import Conversation
 
 log = logging.getLogger(__name__)
-AuditSink = Callable[[EventIn], Awaitable[None]]
 
 
 async def purge(

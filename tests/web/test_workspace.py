@@ -75,8 +75,10 @@ def test_the_policy_limits_the_size_of_an_attachment(
 def test_the_chat_page_carries_the_templates_of_its_use_cases(gw: SsoGateway) -> None:
     with signed_in(gw) as client:
         page = client.get("/chat").text
-    templates = json.loads(re.search(r"data-templates='([^']*)'", page).group(1))  # type: ignore[union-attr]
+    offered = json.loads(re.search(r"data-templates='([^']*)'", page).group(1))  # type: ignore[union-attr]
+    templates = {t["key"]: t for t in offered}
     assert set(templates) == {"email_draft", "summary", "minutes", "manual_draft"}
+    assert {t["use_case"] for t in offered} == set(templates)
     assert [f["label"] for f in templates["email_draft"]["fields"]] == ["宛先", "目的", "トーン"]
     assert [f["label"] for f in templates["minutes"]["fields"]] == ["文字起こし", "形式"]
     assert 'accept=".txt,.md,.csv,.docx,.pdf,.vtt,.srt,.xlsx"' in page

@@ -47,6 +47,7 @@
   var busy = false;
   var controller = null;
   var list = null;
+  var templates = null;
 
   function newId() {
     var bytes = new Uint8Array(16);
@@ -239,7 +240,7 @@
         method: "POST", headers: K.headers("text/event-stream"), credentials: "same-origin",
         signal: controller.signal,
         body: JSON.stringify({ model: el.model.value, use_case: el.useCase.value || null,
-          conversation_id: conversationId, messages: turns })
+          template: templates.used(), conversation_id: conversationId, messages: turns })
       });
       if (!response.ok) {
         showError(await errorText(response));
@@ -357,6 +358,7 @@
       return;
     }
     show(newId(), []);
+    templates.reset();
     if (store === "browser") {
       K.localConversation.clear();
     } else {
@@ -389,8 +391,9 @@
       event.preventDefault();
     }
   });
-  K.templates({
-    select: el.useCase, data: JSON.parse(root.getAttribute("data-templates") || "{}"),
+  templates = K.templates({
+    select: el.useCase, data: JSON.parse(root.getAttribute("data-templates") || "[]"),
+    choice: $("chat-template-choice"), pick: $("chat-template-pick"),
     box: $("chat-template"), title: $("chat-template-name"), fields: $("chat-template-fields"),
     fillButton: $("chat-template-fill"), prompt: el.prompt, onError: showError
   });

@@ -137,19 +137,24 @@
     return node;
   }
 
-  /* Task templates: the use case's fields; 「依頼文を作る」 fills the prompt box with them. */
+  /* Task templates: the use case's own and the shared ones (the department's, the company's)
+   * are offered in a second select; 「依頼文を作る」 fills the prompt box with the chosen one's
+   * fields, and ``used()`` names it for the request (the server counts it under its use case). */
   K.templates = function (opts) {
     var current = null;
+    var used = null;
 
-    function show() {
-      var name = opts.select.value;
-      current = opts.data[name] || null;
+    function choose() {
+      var key = opts.choice.value;
+      current = opts.data.filter(function (t) { return t.key === key; })[0] || null;
+      used = null;
       opts.fields.textContent = "";
       opts.box.hidden = !current;
       if (!current) {
         return;
       }
-      opts.title.textContent = opts.select.options[opts.select.selectedIndex].textContent;
+      opts.title.textContent = opts.select.options[opts.select.selectedIndex].textContent +
+        " (" + current.title + ")";
       current.fields.forEach(function (field) {
         var label = document.createElement("label");
         label.className = "template-field";
@@ -158,6 +163,19 @@
         opts.fields.appendChild(label);
         opts.fields.appendChild(fieldInput(field));
       });
+    }
+
+    function offer() {
+      var mine = opts.data.filter(function (t) { return t.use_case === opts.select.value; });
+      opts.choice.textContent = "";
+      mine.forEach(function (t) {
+        var option = document.createElement("option");
+        option.value = t.key;
+        option.textContent = t.title;
+        opts.choice.appendChild(option);
+      });
+      opts.pick.hidden = mine.length === 0;
+      choose();
     }
 
     function fill() {
@@ -174,15 +192,24 @@
         opts.onError("未入力の項目があります: " + missing.join("、"));
         return;
       }
-      /* {name} slots, as policies/templates.py fills them; values are never re-read as slots. */
-      opts.prompt.value = current.prompt.replace(/\{([a-z][a-z0-9_]*)\}/g, function (slot, key) {
-        return Object.prototype.hasOwnProperty.call(values, key) ? values[key] : slot;
-      });
+      /* {name} slots and {{ }} braces, as policies/templates.py fills them; values are never
+       * re-read as slots. */
+      opts.prompt.value = current.prompt.replace(/\{\{|\}\}|\{([a-z][a-z0-9_]*)\}/g,
+        function (slot, key) {
+          if (!key) { return slot.charAt(0); }
+          return Object.prototype.hasOwnProperty.call(values, key) ? values[key] : slot;
+        });
+      used = current.key;
       opts.prompt.focus();
     }
 
-    opts.select.addEventListener("change", show);
+    opts.select.addEventListener("change", offer);
+    opts.choice.addEventListener("change", choose);
     opts.fillButton.addEventListener("click", fill);
-    show();
+    offer();
+    return {
+      used: function () { return used; },
+      reset: function () { used = null; }
+    };
   };
 })(window.Kakehashi = window.Kakehashi || {});
