@@ -25,7 +25,7 @@ async def _page(
     request: Request, caller: Principal, *, error: str = "", form: dict[str, str] | None = None
 ) -> Response:
     state = app_state(request)
-    await state.policies.refresh()
+    await state.refresh_policies()
     admin = caller.role is Role.ADMIN
     async with state.sessions() as session:
         shared = await templates.managed(session=session, principal=caller)

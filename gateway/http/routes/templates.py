@@ -60,7 +60,7 @@ def _out(shared: templates.Shared) -> TemplateOut:
 @router.get("")
 async def list_templates(request: Request, caller: Caller) -> list[TemplateOut]:
     state = app_state(request)
-    await state.policies.refresh()
+    await state.refresh_policies()
     allowed = resolve(policies=state.policies, principal=caller).policy.use_cases
     async with state.sessions() as session:
         found = await templates.visible(session=session, principal=caller, use_cases=allowed)
@@ -70,7 +70,7 @@ async def list_templates(request: Request, caller: Caller) -> list[TemplateOut]:
 @router.post("", status_code=201)
 async def create_template(request: Request, caller: Caller, body: TemplateIn) -> TemplateOut:
     state = app_state(request)
-    await state.policies.refresh()
+    await state.refresh_policies()
     shared = await templates.create(
         sessions=state.sessions,
         audit=state.audit.append,
