@@ -29,6 +29,7 @@ def drift(url: str) -> list[Any]:
     import audit.models
     import gateway.corrections.models
     import gateway.identity.models
+    import gateway.trials.models
     import gateway.workspace.models  # noqa: F401
     import policies.versions  # noqa: F401
 

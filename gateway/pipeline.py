@@ -64,7 +64,12 @@ async def _prepare(
     route = model_route(
         settings=state.settings, resolved=resolved, alias=ex.model, department=department
     )
-    ex.use_case = check_use_case(resolved=resolved, use_case=use_case, department=department)
+    ex.use_case = check_use_case(
+        resolved=resolved,
+        use_case=use_case,
+        department=department,
+        today=state.kpi_source().today(),
+    )
     need = ask(body)
     ex.hold = await state.quota.reserve(
         policy=resolved.policy,

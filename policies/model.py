@@ -12,7 +12,7 @@ import hashlib
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
@@ -79,6 +79,12 @@ class UseCase(_Part):
     label: str = Field(min_length=1, max_length=100)
     minutes_saved: float = Field(ge=0, le=480)
     template: PromptTemplate | None = None
+    # Last day (local, inclusive) it may be used: a trial stopped at review closes its tasks
+    # at the trial's end date, not at once (issue 16).
+    until: date | None = None
+
+    def open_on(self, day: date | None) -> bool:
+        return self.until is None or day is None or day <= self.until
 
     @property
     def label_ja(self) -> str:
@@ -114,6 +120,8 @@ class DocumentLimits(_Part):
 class TrialTargets(_Part):
     hours_saved_per_week: float | None = Field(default=None, ge=0)
     active_user_share: float | None = Field(default=None, ge=0, le=1)
+    satisfaction: float | None = Field(default=None, ge=1, le=5)  # mean rating 1-5
+    cost_per_hour_saved: float | None = Field(default=None, ge=0)  # yen, at most
 
 
 class Trial(_Part):
@@ -123,6 +131,9 @@ class Trial(_Part):
     end: date
     eligible_users: int = Field(ge=1)
     targets: TrialTargets = Field(default_factory=TrialTargets)
+    # Who and what the trial covers (written by an approved proposal; optional by hand).
+    people: list[str] = Field(default_factory=list, max_length=5000)
+    tasks: list[UseCaseId] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Trial:
@@ -131,6 +142,13 @@ class Trial(_Part):
                 f"end ({self.end}) is before start ({self.start}) / 終了日が開始日より前です"
             )
         return self
+
+
+class KpiRules(_Part):
+    """How the KPIs count. ``unrated``: whether an answer nobody rated counts as adopted
+    (its minutes saved added) or not; the review page shows both figures either way."""
+
+    unrated: Literal["adopted", "not_adopted"] = "adopted"
 
 
 class Retention(_Part):
@@ -153,14 +171,17 @@ class Policy(_Part):
     trial: Trial | None = None
     documents: DocumentLimits = Field(default_factory=DocumentLimits)
     retention: Retention = Field(default_factory=Retention)
+    kpi: KpiRules = Field(default_factory=KpiRules)
 
     _version: str | None = PrivateAttr(default=None)
 
     def allows_model(self, alias: str) -> bool:
         return any(fnmatch.fnmatchcase(alias, pattern) for pattern in self.allowed_models)
 
-    def allows_use_case(self, use_case: str) -> bool:
-        return use_case in self.use_cases
+    def allows_use_case(self, use_case: str, *, on: date | None = None) -> bool:
+        """``on``: today (local); a use case past its ``until`` date is closed."""
+        known = self.use_cases.get(use_case)
+        return known is not None and known.open_on(on)
 
     def version(self) -> str:
         """Content hash recorded with every audit event decided under this policy.

@@ -7,6 +7,7 @@ message staff can act on; nothing here reads files (``policies.store`` does).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from gateway.kernel.errors import ModelNotAllowed, UnknownModel, UseCaseNotAllowed
@@ -62,10 +63,13 @@ def model_route(
     return route
 
 
-def check_use_case(*, resolved: ResolvedPolicy, use_case: str | None, department: str) -> str:
-    """The request's use case (``chat`` when it names none), if the policy allows it."""
+def check_use_case(
+    *, resolved: ResolvedPolicy, use_case: str | None, department: str, today: date | None = None
+) -> str:
+    """The request's use case (``chat`` when it names none), if the policy allows it
+    (``today``: local date, for use cases closed after a stopped trial's end)."""
     name = (use_case or DEFAULT_USE_CASE).strip()
-    if resolved.policy.allows_use_case(name):
+    if resolved.policy.allows_use_case(name, on=today):
         return name
     allowed = ", ".join(sorted(resolved.policy.use_cases)) or "(なし / none)"
     raise UseCaseNotAllowed(

@@ -56,6 +56,7 @@ NAV: list[NavItem] = [
     NavItem("/dashboard", "効果測定", Role.MANAGER),
     NavItem("/budgets", "予算", Role.MANAGER),
     NavItem("/admin/overview", "概要", Role.ADMIN),
+    NavItem("/trials", "トライアル", Role.MANAGER),
     NavItem("/admin/audit", "監査ログ", Role.ADMIN),
 ]
 

@@ -71,7 +71,7 @@ from redaction.analysis import FairLimiter
 from redaction.cache import AnalysisCache, RedisResults
 from redaction.engine import Redactor
 from redaction.vault import MemoryVault, RedisVault, Vault
-from web import audit_page, chat, history, pages, report, task_templates
+from web import audit_page, chat, history, pages, report, task_templates, trials
 from web import budgets as budget_pages
 from web.errors import from_status, render_error, wants_html
 from web.templating import STATIC
@@ -372,6 +372,7 @@ def create_app(
     app.include_router(history.router)
     app.include_router(budget_pages.router)
     app.include_router(task_templates.router)
+    app.include_router(trials.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if dev_idp is not None:
         app.include_router(dev_idp.router())

@@ -21,7 +21,7 @@ package raises from it (domain packages subclass it where they need their own co
     │   ├── NotProvisioned (403 user_not_mapped)     IdP user with no department mapping
     │   └── CsrfFailed (403 csrf_failed)
     ├── NotFound (404 not_found)
-    ├── Conflict (409 conflict)                      a concurrent change; files-managed policies
+    ├── Conflict (409 conflict)                      a concurrent change, or a state that forbids it
     ├── QuotaExceeded (429 quota_exceeded)
     ├── Unavailable (503 service_unavailable)        fail closed: redaction, quota store
     │   ├── RedactionFailed                          redaction.errors: detection failed

@@ -26,6 +26,11 @@ class EventType(StrEnum):
     TEMPLATE_CREATED = "template.created"
     TEMPLATE_DELETED = "template.deleted"
     BUDGET_ALERT = "budget.alert"  # a department crossed an alert threshold; IT was notified
+    TRIAL_PROPOSED = "trial.proposed"
+    TRIAL_SUBMITTED = "trial.submitted"
+    TRIAL_SENT_BACK = "trial.sent_back"
+    TRIAL_APPROVED = "trial.approved"
+    TRIAL_DECIDED = "trial.decided"
 
 
 class Outcome(StrEnum):
@@ -48,3 +53,34 @@ class ErrorCode(StrEnum):
     UPSTREAM_TIMEOUT = "upstream_timeout"
     CLIENT_DISCONNECTED = "client_disconnected"
     INTERNAL_ERROR = "internal_error"
+
+
+class TrialStage(StrEnum):
+    """Where a trial is: a proposal under review, or approved (running) and later stopped."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    SENT_BACK = "sent_back"
+    RESUBMITTED = "resubmitted"
+    APPROVED = "approved"
+    STOPPED = "stopped"
+
+
+class TrialAction(StrEnum):
+    """One step of a trial's history."""
+
+    DRAFTED = "drafted"
+    SUBMITTED = "submitted"
+    SENT_BACK = "sent_back"
+    RESUBMITTED = "resubmitted"
+    APPROVED = "approved"
+    DECIDED = "decided"
+
+
+class TrialDecision(StrEnum):
+    """What the final decision-maker records at a monthly review."""
+
+    CONTINUE = "continue"
+    EXPAND = "expand"
+    CHANGE = "change"
+    STOP = "stop"

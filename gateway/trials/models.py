@@ -1,0 +1,46 @@
+"""The trial tables: one row per trial (its current stage and proposal) and one per step
+(every submission, send-back, approval and decision, with the proposal as it was then).
+Steps are appended, never updated or deleted: they are the trial's versioned history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.kernel.db import Base, UtcDateTime
+
+
+class TrialRow(Base):
+    __tablename__ = "trials"
+    __table_args__ = (Index("ix_trials_department_stage", "department", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department: Mapped[str] = mapped_column(String(100))
+    stage: Mapped[str] = mapped_column(String(20))  # gateway.kernel.vocab.TrialStage
+    version: Mapped[int] = mapped_column(Integer)  # steps so far
+    proposal: Mapped[dict[str, Any]] = mapped_column(JSON)  # gateway.trials.proposal.Proposal
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class TrialStep(Base):
+    __tablename__ = "trial_steps"
+    __table_args__ = (Index("ix_trial_steps_trial_id_version", "trial_id", "version", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))  # gateway.kernel.vocab.TrialAction
+    decision: Mapped[str | None] = mapped_column(String(20))  # TrialDecision, for a decision
+    stage: Mapped[str] = mapped_column(String(20))  # the stage after this step
+    actor: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text)
+    proposal: Mapped[dict[str, Any]] = mapped_column(JSON)
+    policy_version: Mapped[str | None] = mapped_column(String(64))
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)  # the KPIs a decision was made on
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

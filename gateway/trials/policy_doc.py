@@ -1,0 +1,96 @@
+"""A trial's effect on its department's policy: the document an approval or a decision
+writes, saved through the one policy-editing service (``policies.edits``), which checks it like
+``kakehashi policy check``, versions it (who, when, why, diff), audits ``policy.changed`` and
+loads it. With ``policies_source: files`` that service refuses (the files are the source):
+the approval then says so and changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import yaml
+
+from gateway.trials.proposal import Proposal
+from policies.edits import save_department_policy
+from policies.store import PolicyStore
+
+
+async def read_document(*, store: PolicyStore, department: str) -> dict[str, Any]:
+    """The department's own document as a mapping ({} when it has none yet)."""
+    for document in await store.documents():
+        if document.department == department:
+            data = yaml.safe_load(document.text) or {}
+            return dict(data) if isinstance(data, dict) else {}
+    return {}
+
+
+def _trial_section(proposal: Proposal) -> dict[str, Any]:
+    t = proposal.targets
+    targets = {
+        "hours_saved_per_week": t.hours_saved_per_week,
+        "active_user_share": t.active_share,
+        "satisfaction": t.satisfaction,
+        "cost_per_hour_saved": t.cost_per_hour_saved,
+    }
+    return {
+        "start": proposal.start,
+        "end": proposal.end,
+        "eligible_users": len(proposal.people),
+        "people": list(proposal.people),
+        "tasks": list(proposal.tasks),
+        "targets": {k: v for k, v in targets.items() if v is not None},
+    }
+
+
+def approved(*, current: dict[str, Any], department: str, proposal: Proposal) -> dict[str, Any]:
+    """The department's document with the trial in force: its dates, people, tasks and
+    targets, the monthly budget in yen, and IT's models and blocked types when IT set them."""
+    doc = dict(current)
+    doc["department"] = department
+    doc.setdefault("description", f"生成 AI トライアル: {proposal.purpose[:80]}")
+    if proposal.models is not None:
+        doc["allowed_models"] = list(proposal.models)
+    quotas = dict(doc.get("quotas") or {})
+    dept = dict(quotas.get("department") or {})
+    month = dict(dept.get("month") or {})
+    month["yen"] = proposal.budget_yen
+    dept["month"] = month
+    day = dict(dept.get("day") or {})
+    if isinstance(day.get("yen"), int | float) and day["yen"] > proposal.budget_yen:
+        day["yen"] = proposal.budget_yen  # a day's limit may not exceed the month's
+        dept["day"] = day
+    quotas["department"] = dept
+    doc["quotas"] = quotas
+    if proposal.block is not None:
+        doc["redaction"] = dict(doc.get("redaction") or {}) | {"block": list(proposal.block)}
+    doc["trial"] = _trial_section(proposal)
+    use_cases = dict(doc.get("use_cases") or {})
+    for task in proposal.tasks:  # reopened if an earlier stop had closed them
+        if isinstance(use_cases.get(task), dict):
+            use_cases[task] = {k: v for k, v in use_cases[task].items() if k != "until"}
+    if use_cases:
+        doc["use_cases"] = use_cases
+    return doc
+
+
+def stopped(*, current: dict[str, Any], proposal: Proposal, last_day: date) -> dict[str, Any]:
+    """The trial's tasks close after ``last_day`` (the trial's end): ``until`` on each."""
+    doc = dict(current)
+    use_cases = dict(doc.get("use_cases") or {})
+    for task in proposal.tasks:
+        use_cases[task] = dict(use_cases.get(task) or {}) | {"until": last_day}
+    doc["use_cases"] = use_cases
+    return doc
+
+
+async def save(
+    *, store: PolicyStore, department: str, document: dict[str, Any], author: str, reason: str
+) -> str:
+    """Check, version, audit (``policy.changed``) and load the department's new document
+    through the one policy-editing service; returns the version the trial step records."""
+    change = await save_department_policy(
+        store=store, department=department, document=document, author=author, reason=reason
+    )
+    return f"v{change.number}"

@@ -1,0 +1,343 @@
+"""The trial's proposal and review: a department manager drafts and submits, IT sends it back
+with a comment or approves it (possibly changing models, budget and blocked types), and the
+approval writes the department's policy. Every step is a versioned row, an audit event and a
+notification.
+
+Keyword-only functions, no ``Request``: the pages and the JSON routes are thin callers. Role
+rules live here (a manager proposes for their own department only; only IT admins review),
+each refusal recorded through ``desk.refuse``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.kernel.clock import utcnow
+from gateway.kernel.errors import Conflict, Forbidden, NotFound
+from gateway.kernel.events import AuditSink, EventIn
+from gateway.kernel.principal import Principal, Role
+from gateway.kernel.vocab import EventType, Outcome, TrialAction, TrialDecision, TrialStage
+from gateway.trials import policy_doc
+from gateway.trials.models import TrialRow, TrialStep
+from gateway.trials.proposal import Proposal
+from policies.store import PolicyStore
+
+log = logging.getLogger(__name__)
+
+EDITABLE = (TrialStage.DRAFT, TrialStage.SENT_BACK)
+UNDER_REVIEW = (TrialStage.SUBMITTED, TrialStage.RESUBMITTED)
+
+
+class Refuse(Protocol):
+    """Record an audited refusal of the current caller (``gateway.auth.refusals``)."""
+
+    def __call__(self, reason: str, **detail: object) -> Awaitable[None]: ...
+
+
+Notify = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+async def log_only(subject: str, detail: dict[str, Any]) -> None:
+    """The notification call point until the shared notifier (e-mail/webhook, the budgets
+    work) is on main: the step is in the audit log and the server log meanwhile."""
+    log.info("trial notification: %s", subject, extra={"trial": detail})
+
+
+@dataclass(frozen=True)
+class Desk:
+    """What the trial services need from the running gateway."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    audit: AuditSink
+    policies: PolicyStore
+    refuse: Refuse
+    notify: Notify = log_only
+
+
+class TrialOut(BaseModel):
+    id: int
+    department: str
+    stage: TrialStage
+    version: int
+    proposal: Proposal
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class StepOut(BaseModel):
+    version: int
+    action: TrialAction
+    decision: TrialDecision | None
+    stage: TrialStage
+    actor: str
+    role: str
+    comment: str
+    proposal: Proposal
+    policy_version: str | None
+    figures: dict[str, Any]
+    created_at: datetime
+
+
+def trial_out(row: TrialRow) -> TrialOut:
+    return TrialOut.model_validate(row, from_attributes=True)
+
+
+def _deny_ja(reason: str) -> Forbidden:
+    return Forbidden(reason, "You may not do this with this trial (role or department).")
+
+
+async def require(desk: Desk, ok: bool, why: str, **detail: object) -> None:
+    if not ok:
+        await desk.refuse(f"trial: {why}", **detail)
+        raise _deny_ja(
+            {
+                "propose": "トライアルを提案できるのは、その部署の部門管理者だけです。",
+                "review": "トライアルを承認・差し戻しできるのは情シス管理者だけです。",
+                "read": "ほかの部署のトライアルは見られません。",
+            }[why]
+        )
+
+
+def may_read(principal: Principal, department: str) -> bool:
+    if principal.role is Role.ADMIN:
+        return True
+    return principal.role is Role.MANAGER and principal.department == department
+
+
+def may_propose(principal: Principal, department: str) -> bool:
+    return principal.role.at_least(Role.MANAGER) and principal.department == department
+
+
+async def load(session: AsyncSession, trial_id: int) -> TrialRow:
+    row = await session.get(TrialRow, trial_id, with_for_update=True)
+    if row is None:
+        raise NotFound("トライアルが見つかりません。", "No such trial.")
+    return row
+
+
+async def step(
+    *,
+    desk: Desk,
+    session: AsyncSession,
+    row: TrialRow,
+    principal: Principal,
+    action: TrialAction,
+    comment: str = "",
+    decision: TrialDecision | None = None,
+    policy_version: str | None = None,
+    figures: dict[str, Any] | None = None,
+) -> TrialOut:
+    """Append a step (the history is the versioned record), audit it and notify."""
+    now = utcnow()
+    row.version += 1
+    row.updated_at = now
+    session.add(
+        TrialStep(
+            trial_id=row.id,
+            version=row.version,
+            action=action.value,
+            decision=decision.value if decision else None,
+            stage=row.stage,
+            actor=principal.email,
+            role=principal.role.value,
+            comment=comment,
+            proposal=row.proposal,
+            policy_version=policy_version,
+            figures=figures or {},
+            created_at=now,
+        )
+    )
+    await session.flush()
+    out = trial_out(row)
+    detail = {
+        "trial": row.id,
+        "version": row.version,
+        "stage": row.stage,
+        "action": action.value,
+        "decision": decision.value if decision else None,
+        "comment": comment[:500],
+        "policy_version": policy_version,
+    }
+    await desk.audit(
+        EventIn(
+            event_type=_EVENTS[action],
+            outcome=Outcome.OK,
+            user_email=principal.email,
+            department=row.department,
+            role=principal.role.value,
+            policy_version=policy_version,
+            detail=detail,
+        )
+    )
+    await desk.notify(f"トライアル #{row.id} ({row.department}): {action.value}", detail)
+    return out
+
+
+_EVENTS = {
+    TrialAction.DRAFTED: EventType.TRIAL_PROPOSED,
+    TrialAction.SUBMITTED: EventType.TRIAL_SUBMITTED,
+    TrialAction.RESUBMITTED: EventType.TRIAL_SUBMITTED,
+    TrialAction.SENT_BACK: EventType.TRIAL_SENT_BACK,
+    TrialAction.APPROVED: EventType.TRIAL_APPROVED,
+    TrialAction.DECIDED: EventType.TRIAL_DECIDED,
+}
+
+
+async def propose(
+    *, desk: Desk, principal: Principal, department: str, proposal: Proposal, submit: bool
+) -> TrialOut:
+    """A new proposal (a draft, or submitted at once) by the department's manager."""
+    await require(desk, may_propose(principal, department), "propose", department=department)
+    now = utcnow()
+    clean = proposal.model_copy(update={"models": None, "block": None})  # IT's fields
+    async with desk.sessions.begin() as session:
+        row = TrialRow(
+            department=department,
+            stage=(TrialStage.SUBMITTED if submit else TrialStage.DRAFT).value,
+            version=0,
+            proposal=clean.model_dump(mode="json"),
+            created_by=principal.email,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        await session.flush()
+        action = TrialAction.SUBMITTED if submit else TrialAction.DRAFTED
+        return await step(desk=desk, session=session, row=row, principal=principal, action=action)
+
+
+async def edit(
+    *, desk: Desk, principal: Principal, trial_id: int, proposal: Proposal, submit: bool
+) -> TrialOut:
+    """Change a draft or a sent-back proposal; ``submit`` sends it (again) to IT."""
+    async with desk.sessions.begin() as session:
+        row = await load(session, trial_id)
+        await require(desk, may_propose(principal, row.department), "propose", trial=trial_id)
+        if row.stage not in EDITABLE:
+            raise Conflict(
+                "提出済み・承認済みのトライアルは編集できません。",
+                "Only a draft or a sent-back proposal can be edited.",
+            )
+        was_sent_back = row.stage == TrialStage.SENT_BACK
+        row.proposal = proposal.model_copy(update={"models": None, "block": None}).model_dump(
+            mode="json"
+        )
+        action = TrialAction.DRAFTED
+        if submit:
+            action = TrialAction.RESUBMITTED if was_sent_back else TrialAction.SUBMITTED
+            row.stage = (TrialStage.RESUBMITTED if was_sent_back else TrialStage.SUBMITTED).value
+        return await step(desk=desk, session=session, row=row, principal=principal, action=action)
+
+
+def _under_review(row: TrialRow) -> None:
+    if row.stage not in UNDER_REVIEW:
+        raise Conflict(
+            "審査できるのは提出済みのトライアルだけです。",
+            "Only a submitted proposal can be reviewed.",
+        )
+
+
+async def send_back(*, desk: Desk, principal: Principal, trial_id: int, comment: str) -> TrialOut:
+    """IT returns the proposal to the department with what to change."""
+    await require(desk, principal.role is Role.ADMIN, "review", trial=trial_id)
+    if not comment.strip():
+        raise _missing_comment()
+    async with desk.sessions.begin() as session:
+        row = await load(session, trial_id)
+        _under_review(row)
+        row.stage = TrialStage.SENT_BACK.value
+        return await step(
+            desk=desk,
+            session=session,
+            row=row,
+            principal=principal,
+            action=TrialAction.SENT_BACK,
+            comment=comment.strip(),
+        )
+
+
+def _missing_comment() -> Conflict:
+    return Conflict(
+        "差し戻しには、何を直すかのコメントが必要です。",
+        "Sending back needs a comment saying what to change.",
+    )
+
+
+async def approve(
+    *,
+    desk: Desk,
+    principal: Principal,
+    trial_id: int,
+    comment: str,
+    models: list[str] | None,
+    budget_yen: int | None,
+    block: list[str] | None,
+) -> TrialOut:
+    """IT approves, possibly changing the models, the budget and the blocked types; the
+    department's policy is written first (a policy the folder check refuses approves nothing)."""
+    await require(desk, principal.role is Role.ADMIN, "review", trial=trial_id)
+    async with desk.sessions.begin() as session:
+        row = await load(session, trial_id)
+        _under_review(row)
+        changes: dict[str, Any] = {"models": models, "block": block}
+        if budget_yen is not None:
+            changes["budget_yen"] = budget_yen
+        proposal = Proposal.model_validate(row.proposal).model_copy(update=changes)
+        proposal = Proposal.model_validate(proposal.model_dump())  # IT's values validated too
+        current = await policy_doc.read_document(store=desk.policies, department=row.department)
+        document = policy_doc.approved(
+            current=current, department=row.department, proposal=proposal
+        )
+        version = await policy_doc.save(
+            store=desk.policies,
+            department=row.department,
+            document=document,
+            author=principal.email,
+            reason=f"トライアル #{row.id} 承認: {comment.strip()}"[:500],
+        )
+        row.stage = TrialStage.APPROVED.value
+        row.proposal = proposal.model_dump(mode="json")
+        return await step(
+            desk=desk,
+            session=session,
+            row=row,
+            principal=principal,
+            action=TrialAction.APPROVED,
+            comment=comment.strip(),
+            policy_version=version,
+        )
+
+
+async def listing(
+    *, sessions: async_sessionmaker[AsyncSession], department: str | None
+) -> list[TrialOut]:
+    """Trials of ``department`` (None: every department), newest first."""
+    query = select(TrialRow).order_by(TrialRow.id.desc()).limit(500)
+    if department is not None:
+        query = query.where(TrialRow.department == department)
+    async with sessions() as session:
+        return [trial_out(r) for r in (await session.scalars(query)).all()]
+
+
+async def history(
+    *, desk: Desk, principal: Principal, trial_id: int
+) -> tuple[TrialOut, list[StepOut]]:
+    """A trial and its steps, for whoever may read its department."""
+    async with desk.sessions() as session:
+        row = await session.get(TrialRow, trial_id)
+        if row is None:
+            raise NotFound("トライアルが見つかりません。", "No such trial.")
+        await require(desk, may_read(principal, row.department), "read", trial=trial_id)
+        steps = await session.scalars(
+            select(TrialStep).where(TrialStep.trial_id == trial_id).order_by(TrialStep.version)
+        )
+        return trial_out(row), [StepOut.model_validate(s, from_attributes=True) for s in steps]
