@@ -7,6 +7,7 @@ roles and departments (audited refusals) and owns every state change.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from audit.notify import Message, Notifier
 from gateway.auth import Caller, app_state, authenticate, refusals
 from gateway.kernel.errors import BadRequest, Forbidden
 from gateway.kernel.principal import Principal, Role
@@ -59,7 +61,12 @@ def desk(request: Request, caller: Principal) -> Desk:
         audit=state.audit.append,
         policies=state.policies,
         refuse=refusals(request, caller),
+        notify=partial(_notify, state.notifier),
     )
+
+
+async def _notify(notifier: Notifier, subject: str, body: str) -> None:
+    await notifier.send(Message(subject=subject, body=body))
 
 
 def _number(form: FormData, name: str, scale: float = 1) -> float | None:

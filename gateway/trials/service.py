@@ -42,13 +42,12 @@ class Refuse(Protocol):
     def __call__(self, reason: str, **detail: object) -> Awaitable[None]: ...
 
 
-Notify = Callable[[str, dict[str, Any]], Awaitable[None]]
+Notify = Callable[[str, str], Awaitable[None]]  # subject, body (plain text)
 
 
-async def log_only(subject: str, detail: dict[str, Any]) -> None:
-    """The notification call point until the shared notifier (e-mail/webhook, the budgets
-    work) is on main: the step is in the audit log and the server log meanwhile."""
-    log.info("trial notification: %s", subject, extra={"trial": detail})
+async def log_only(subject: str, body: str) -> None:
+    """For callers without the notifier (CLI, tests of the service alone)."""
+    log.info("trial notification: %s", subject, extra={"body": body})
 
 
 @dataclass(frozen=True)
@@ -178,8 +177,19 @@ async def step(
             detail=detail,
         )
     )
-    await desk.notify(f"トライアル #{row.id} ({row.department}): {action.value}", detail)
     return out
+
+
+async def tell(desk: Desk, trial: TrialOut, steps_comment: str = "") -> None:
+    """E-mail/webhook after the step is committed (never inside the transaction)."""
+    subject = f"[架け橋] トライアル #{trial.id} {trial.department}: {trial.stage.value}"
+    body = (
+        f"部署: {trial.department}\n段階: {trial.stage.value} (版 {trial.version})\n"
+        f"目的: {trial.proposal.purpose}\n期間: {trial.proposal.start} 〜 {trial.proposal.end}\n"
+        + (f"コメント: {steps_comment}\n" if steps_comment else "")
+        + f"詳細: /trials/{trial.id}"
+    )
+    await desk.notify(subject, body)
 
 
 _EVENTS = {
@@ -212,7 +222,9 @@ async def propose(
         session.add(row)
         await session.flush()
         action = TrialAction.SUBMITTED if submit else TrialAction.DRAFTED
-        return await step(desk=desk, session=session, row=row, principal=principal, action=action)
+        out = await step(desk=desk, session=session, row=row, principal=principal, action=action)
+    await tell(desk, out)
+    return out
 
 
 async def edit(
@@ -235,7 +247,9 @@ async def edit(
         if submit:
             action = TrialAction.RESUBMITTED if was_sent_back else TrialAction.SUBMITTED
             row.stage = (TrialStage.RESUBMITTED if was_sent_back else TrialStage.SUBMITTED).value
-        return await step(desk=desk, session=session, row=row, principal=principal, action=action)
+        out = await step(desk=desk, session=session, row=row, principal=principal, action=action)
+    await tell(desk, out)
+    return out
 
 
 def _under_review(row: TrialRow) -> None:
@@ -255,7 +269,7 @@ async def send_back(*, desk: Desk, principal: Principal, trial_id: int, comment:
         row = await load(session, trial_id)
         _under_review(row)
         row.stage = TrialStage.SENT_BACK.value
-        return await step(
+        out = await step(
             desk=desk,
             session=session,
             row=row,
@@ -263,6 +277,8 @@ async def send_back(*, desk: Desk, principal: Principal, trial_id: int, comment:
             action=TrialAction.SENT_BACK,
             comment=comment.strip(),
         )
+    await tell(desk, out, comment.strip())
+    return out
 
 
 def _missing_comment() -> Conflict:
@@ -306,7 +322,7 @@ async def approve(
         )
         row.stage = TrialStage.APPROVED.value
         row.proposal = proposal.model_dump(mode="json")
-        return await step(
+        out = await step(
             desk=desk,
             session=session,
             row=row,
@@ -315,6 +331,8 @@ async def approve(
             comment=comment.strip(),
             policy_version=version,
         )
+    await tell(desk, out, comment.strip())
+    return out
 
 
 async def listing(
