@@ -84,13 +84,12 @@ class PolicyStore:
 
     async def start(self, audit: AuditSink) -> None:
         """Record the set in force at start-up; later reloads are recorded through ``audit``."""
-        self._audit = audit
+        source = str(self.directory or "default_policy")
         if self.database is not None:
             await self._seed(self.database)
-            await self._reload_database(self.database)
+            await self._reload_database(self.database)  # no sink yet: a broken set raises
             source = "database"
-        else:
-            source = str(self.directory or "default_policy")
+        self._audit = audit
         await self._record(_loaded(self.current, source=source))
 
     async def refresh(self, *, now: bool = False) -> None:
@@ -144,9 +143,23 @@ class PolicyStore:
             newest = await versions.last_id(session)
             rows = await versions.current(session)
         documents = [Document(r.department, r.document, r.customers) for r in rows]
-        policies = await anyio.to_thread.run_sync(
-            lambda: load_documents(documents, fallback=self.fallback, root=database.root)
-        )
+        try:
+            policies = await anyio.to_thread.run_sync(
+                lambda: load_documents(documents, fallback=self.fallback, root=database.root)
+            )
+        except PolicyInvalid as exc:
+            if self._audit is None:
+                raise  # at start-up: the server must not start without a set it can defend
+            # Saved versions were checked; this one fails here (another gateway version, a
+            # changed fallback): keep the last good set, like a broken folder.
+            database.last_id = newest
+            self._rejected = (("database", newest, 0),)
+            log.error(
+                "policies in the database refused; keeping %s:\n%s", self.current.version, exc
+            )
+            await self._record(_rejected(self.current, exc.problems))
+            return
+        self._rejected = None
         previous, self.current, database.last_id = self.current, policies, newest
         if self._audit is not None and policies.version != previous.version:
             log.info("policies reloaded from the database: version %s", policies.version)

@@ -58,6 +58,7 @@ NAV: list[NavItem] = [
     NavItem("/admin/overview", "概要", Role.ADMIN),
     NavItem("/trials", "トライアル", Role.MANAGER),
     NavItem("/admin/audit", "監査ログ", Role.ADMIN),
+    NavItem("/admin/policies", "ポリシー", Role.ADMIN),
 ]
 
 

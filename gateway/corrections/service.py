@@ -11,9 +11,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.corrections.models import RedactionProposal
+from gateway.kernel.errors import NotFound
+from gateway.kernel.events import AuditSink, EventIn
+from gateway.kernel.principal import Principal
 from redaction.corrections import Proposal, ProposalKind
 from redaction.entities import EntityType
 
@@ -85,3 +88,31 @@ async def decide(
     row.decided_by = by
     await session.flush()
     return _out(row)
+
+
+async def decide_and_audit(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    audit: AuditSink,
+    proposal_id: int,
+    approve: bool,
+    by: Principal,
+) -> ProposalOut:
+    """An admin's decision, stored and audited (the JSON API and the IT console page)."""
+    async with sessions.begin() as session:
+        decided = await decide(
+            session=session, proposal_id=proposal_id, approve=approve, by=by.email
+        )
+    if decided is None:
+        raise NotFound("未決の提案が見つかりません。", "No such pending proposal.")
+    await audit(
+        EventIn(
+            event_type="redaction.proposal_decided",
+            outcome="ok",
+            user_email=by.email,
+            department=decided.department,
+            role=by.role.value,
+            detail={"proposal": decided.id, "status": decided.status.value, "kind": decided.kind},
+        )
+    )
+    return decided

@@ -71,8 +71,9 @@ from redaction.analysis import FairLimiter
 from redaction.cache import AnalysisCache, RedisResults
 from redaction.engine import Redactor
 from redaction.vault import MemoryVault, RedisVault, Vault
-from web import audit_page, chat, history, pages, report, task_templates, trials
+from web import audit_page, chat, dictionaries, history, pages, report, task_templates, trials
 from web import budgets as budget_pages
+from web import console as policy_pages
 from web.errors import from_status, render_error, wants_html
 from web.templating import STATIC
 
@@ -368,6 +369,8 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(report.router)
     app.include_router(audit_page.router)
+    app.include_router(policy_pages.router)
+    app.include_router(dictionaries.router)
     app.include_router(chat.router)
     app.include_router(history.router)
     app.include_router(budget_pages.router)

@@ -10,11 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict
 
-from audit.chain import EventIn
 from gateway.auth import Admin, app_state
 from gateway.corrections import service
 from gateway.corrections.service import ProposalOut, Status
-from gateway.kernel.errors import NotFound
 
 router = APIRouter(prefix="/api/redaction/proposals", tags=["redaction"])
 
@@ -44,21 +42,12 @@ async def decide_proposal(
     proposal_id: Annotated[int, Path(ge=1)],
 ) -> ProposalOut:
     state = app_state(request)
-    async with state.sessions.begin() as session:
-        decided = await service.decide(
-            session=session, proposal_id=proposal_id, approve=body.approve, by=caller.email
-        )
-    if decided is None:
-        raise NotFound("未決の提案が見つかりません。", "No such pending proposal.")
-    state.approved.invalidate()  # this replica's next request sees the decision
-    await state.audit.append(
-        EventIn(
-            event_type="redaction.proposal_decided",
-            outcome="ok",
-            user_email=caller.email,
-            department=decided.department,
-            role=caller.role.value,
-            detail={"proposal": decided.id, "status": decided.status.value, "kind": decided.kind},
-        )
+    decided = await service.decide_and_audit(
+        sessions=state.sessions,
+        audit=state.audit.append,
+        proposal_id=proposal_id,
+        approve=body.approve,
+        by=caller,
     )
+    state.approved.invalidate()  # this replica's next request sees the decision
     return decided
