@@ -83,6 +83,10 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
         log_level="info",
         log_config=None,  # the JSON handler of gateway.kernel.logs
         access_log=False,  # one line per chat request instead (gateway.pipeline)
+        # uvicorn kills a worker that does not answer its 5 s health ping; a worker importing
+        # the gateway and building the analyser on a busy machine takes longer, and was killed
+        # and restarted forever (issue 18).
+        timeout_worker_healthcheck=120,
     )
 
 

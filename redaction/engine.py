@@ -82,6 +82,7 @@ class Redactor:
         recognizers) are added to the built-in ones — tests use it to inject failures."""
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
+        from redaction.context import LinearContextEnhancer
         from redaction.nlp import SudachiNlpEngine
 
         nlp_engine = SudachiNlpEngine(languages=[LANGUAGE])
@@ -90,7 +91,10 @@ class Redactor:
         for recognizer in [*_recognizers(), *extra_recognizers]:
             registry.add_recognizer(recognizer)
         analyzer = AnalyzerEngine(
-            registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE]
+            registry=registry,
+            nlp_engine=nlp_engine,
+            supported_languages=[LANGUAGE],
+            context_aware_enhancer=LinearContextEnhancer(),
         )
         redactor = cls(analyzer)
         # Warm both rule sets (the English lexicon loads with the first English text).

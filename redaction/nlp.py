@@ -85,6 +85,8 @@ class SudachiArtifacts(NlpArtifacts):
     ):
         self.morphemes = morphemes
         self.text = text
+        self._language = language
+        self._keywords: list[str] | None = None
         super().__init__(
             entities=[],
             # Presidio's context enhancer only iterates tokens and takes len() of each, so
@@ -95,6 +97,22 @@ class SudachiArtifacts(NlpArtifacts):
             nlp_engine=engine,
             language=language,
         )
+
+    @staticmethod
+    def set_keywords(nlp_engine: Any, lemmas: list[str], language: str) -> Any:  # noqa: ARG004
+        """Deferred: only the context enhancer reads the keywords, and only for the few
+        findings of recognizers with context words (``keywords`` computes them then)."""
+        return None
+
+    @property
+    def keywords(self) -> list[str]:
+        if self._keywords is None:
+            self._keywords = NlpArtifacts.set_keywords(self.nlp_engine, self.lemmas, self._language)
+        return self._keywords
+
+    @keywords.setter
+    def keywords(self, value: list[str] | None) -> None:
+        self._keywords = value
 
     @cached_property
     def names(self) -> list[Any]:
@@ -126,6 +144,9 @@ class SudachiArtifacts(NlpArtifacts):
 def chunks(text: str, limit: int = MAX_CHUNK_BYTES) -> Iterator[tuple[int, str]]:
     """(offset, piece) pieces of at most ``limit`` UTF-8 bytes, cut at a line or sentence end
     when there is one in the second half of the piece."""
+    if text and (len(text) * 4 <= limit or len(text.encode()) <= limit):
+        yield 0, text  # the usual case: one piece (a UTF-8 character is at most 4 bytes)
+        return
     start = 0
     while start < len(text):
         end = start

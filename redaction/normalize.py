@@ -79,6 +79,20 @@ def normalize(text: str) -> MappedText:
     """NFKC per character cluster, invisible characters removed, known evasions undone
     (``redaction.evasions``: digit separators, kanji digits, markup, obfuscated e-mail), and
     whitespace between two Japanese characters removed ("山田　太郎" -> "山田太郎")."""
+    view = _one_per_character(text) or _per_cluster(text)
+    undo(view)
+    keep = _drop_spaces_inside_japanese(view.chars)
+    if all(keep):
+        return MappedText("".join(view.chars), tuple(view.starts), tuple(view.ends), len(text))
+    return MappedText(
+        "".join(c for c, k in zip(view.chars, keep, strict=True) if k),
+        tuple(s for s, k in zip(view.starts, keep, strict=True) if k),
+        tuple(e for e, k in zip(view.ends, keep, strict=True) if k),
+        len(text),
+    )
+
+
+def _per_cluster(text: str) -> View:
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -88,15 +102,44 @@ def normalize(text: str) -> MappedText:
             chars.append(ch)
             starts.append(begin)
             ends.append(end)
-    view = View(chars, starts, ends)
-    undo(view)
-    keep = _drop_spaces_inside_japanese(view.chars)
-    return MappedText(
-        "".join(c for c, k in zip(view.chars, keep, strict=True) if k),
-        tuple(s for s, k in zip(view.starts, keep, strict=True) if k),
-        tuple(e for e, k in zip(view.ends, keep, strict=True) if k),
-        len(text),
-    )
+    return View(chars, starts, ends)
+
+
+# Per character: its NFKC form ("" if invisible) and whether it joins the character before it
+# (a combining mark). Bounded: a text of rare characters cannot grow it without limit.
+_CHARACTERS: dict[str, tuple[str, bool]] = {}
+
+
+def _character(ch: str) -> tuple[str, bool]:
+    found = _CHARACTERS.get(ch)
+    if found is None:
+        joins = bool(unicodedata.combining(ch) or ch in _COMBINING_EXTRA) and ch not in _INVISIBLE
+        found = ("" if ch in _INVISIBLE else unicodedata.normalize("NFKC", ch), joins)
+        if len(_CHARACTERS) < 65_536:
+            _CHARACTERS[ch] = found
+    return found
+
+
+def _one_per_character(text: str) -> View | None:
+    """``_per_cluster`` for the usual text, where every cluster is one character (no
+    combining mark after the first character); None for any other text."""
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for i, ch in enumerate(text):
+        form, joins = _character(ch)
+        if joins and i:
+            return None
+        if len(form) == 1:
+            chars.append(form)
+            starts.append(i)
+            ends.append(i + 1)
+        else:
+            for c in form:
+                chars.append(c)
+                starts.append(i)
+                ends.append(i + 1)
+    return View(chars, starts, ends)
 
 
 def _drop_spaces_inside_japanese(chars: list[str]) -> list[bool]:

@@ -152,16 +152,34 @@ def start_mock(fleet: Fleet) -> Server:
     return server
 
 
-def _kakehashi_config(fleet: Fleet, mock: Server, port: int) -> Path:
+def start_redis(fleet: Fleet) -> Server:
+    """A throw-away redis-server (no persistence) for the shared quota store and caches."""
+    port = free_port()
+    cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+           "--appendonly", "no", "--dir", str(fleet.workdir)]  # fmt: skip
+    server = fleet.spawn("redis", cmd, env=base_env(), base_url=f"redis://127.0.0.1:{port}/0")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return server
+        time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+def _kakehashi_config(
+    fleet: Fleet, mock: Server, port: int, name: str, overrides: dict[str, Any]
+) -> Path:
     config = {
         "mode": "production",
-        "database": {"url": f"sqlite:///{fleet.workdir / 'kakehashi.db'}"},
+        "database": {"url": f"sqlite:///{fleet.workdir / f'{name}.db'}"},
         "server": {"host": "127.0.0.1", "port": port, "workers": fleet.workers},
         "models": [{"alias": MODEL, "model": f"openai/{MODEL}", "api_base": mock.base_url}],
         # Redaction off, as issue 2 asks: nothing to redact or block (the analyzer returns at once).
         "default_policy": {"allowed_models": ["*"], "redaction": {"redact": [], "block": []}},
+        **overrides,
     }
-    path = fleet.workdir / "kakehashi.yaml"
+    path = fleet.workdir / f"{name}.yaml"
     path.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
     return path
 
@@ -172,10 +190,13 @@ def kakehashi_env() -> dict[str, str]:
     return env
 
 
-def prepare_kakehashi(fleet: Fleet, mock: Server) -> tuple[Path, int, str, dict[str, str]]:
-    """Config, port, API key and environment for a Kakehashi on a migrated SQLite database."""
+def prepare_kakehashi(
+    fleet: Fleet, mock: Server, *, name: str = "kakehashi", overrides: dict[str, Any] | None = None
+) -> tuple[Path, int, str, dict[str, str]]:
+    """Config, port, API key and environment for a Kakehashi on a migrated SQLite database;
+    ``overrides``: top-level config keys replaced (redaction on, Redis, the cache)."""
     port = free_port()
-    config = _kakehashi_config(fleet, mock, port)
+    config = _kakehashi_config(fleet, mock, port, name, overrides or {})
     env = kakehashi_env()
     cli = str(Path(sys.executable).parent / "kakehashi")
     subprocess.run(
@@ -190,14 +211,14 @@ def prepare_kakehashi(fleet: Fleet, mock: Server) -> tuple[Path, int, str, dict[
     return config, port, created.stdout.strip().splitlines()[0], env
 
 
-def start_kakehashi(fleet: Fleet, mock: Server) -> Server:
-    config, port, token, env = prepare_kakehashi(fleet, mock)
+def start_kakehashi(
+    fleet: Fleet, mock: Server, *, name: str = "kakehashi", overrides: dict[str, Any] | None = None
+) -> Server:
+    config, port, token, env = prepare_kakehashi(fleet, mock, name=name, overrides=overrides)
     cli = str(Path(sys.executable).parent / "kakehashi")
     cmd = [cli, "serve", "--config", str(config), "--workers", str(fleet.workers)]
-    server = fleet.spawn(
-        "kakehashi", cmd, env=env, base_url=f"http://127.0.0.1:{port}/v1", token=token
-    )
-    wait_ready(server, f"http://127.0.0.1:{port}/healthz", timeout=180)
+    server = fleet.spawn(name, cmd, env=env, base_url=f"http://127.0.0.1:{port}/v1", token=token)
+    wait_ready(server, f"http://127.0.0.1:{port}/healthz", timeout=600)
     return server
 
 
