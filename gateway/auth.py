@@ -25,7 +25,13 @@ from fastapi import Depends, Request
 from audit.chain import EventIn
 from gateway.identity import apikeys, csrf
 from gateway.identity.sessions import SESSION_COOKIE
-from gateway.kernel.errors import CsrfFailed, Forbidden, Unauthenticated
+from gateway.kernel.errors import (
+    AccountDisabled,
+    CsrfFailed,
+    Forbidden,
+    Unauthenticated,
+    account_disabled,
+)
 from gateway.kernel.principal import Principal, Role
 from gateway.kernel.vocab import EventType, Outcome
 from gateway.state import AppState
@@ -44,9 +50,15 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-async def _refuse(state: AppState, request: Request, reason: str) -> Unauthenticated:
+async def _refuse(
+    state: AppState,
+    request: Request,
+    reason: str,
+    refusal: Unauthenticated | AccountDisabled | None = None,
+) -> Unauthenticated | AccountDisabled:
     """A credential was offered and failed: audited (throttled per client and reason)."""
     client = request.client.host if request.client else "?"
+    error = refusal or _unauthenticated(request)
     repeats = state.auth_failures.admit(client, reason)
     if repeats is not None:
         detail: dict[str, object] = {"reason": reason, "path": request.url.path}
@@ -54,12 +66,12 @@ async def _refuse(state: AppState, request: Request, reason: str) -> Unauthentic
             EventIn(
                 event_type=EventType.AUTH_FAILED,
                 outcome=Outcome.REFUSED,
-                status_code=401,
-                error_code="invalid_api_key",
+                status_code=error.status,
+                error_code=error.code,
                 detail=detail | ({"repeats": repeats} if repeats else {}),
             )
         )
-    return _unauthenticated(request)
+    return error
 
 
 def _unauthenticated(request: Request) -> Unauthenticated:
@@ -103,6 +115,8 @@ async def _from_session(state: AppState, request: Request, cookie: str) -> Princ
     if state.sso is None:
         raise await _refuse(state, request, "browser sessions are not enabled")
     resolved = await state.sso.sessions.resolve(cookie)
+    if resolved.disabled:
+        raise await _refuse(state, request, resolved.reason, account_disabled())
     if resolved.principal is None:
         raise await _refuse(state, request, resolved.reason)
     problem = await csrf.verify(state.settings.secret_key.get_secret_value(), request)
@@ -125,7 +139,10 @@ async def authenticate(request: Request) -> Principal:
     state = app_state(request)
     token = _bearer(request)
     if token is not None:
-        principal = await state.keys.principal(token, partial(_find_key, state))
+        try:
+            principal = await state.keys.principal(token, partial(_find_key, state))
+        except AccountDisabled as exc:
+            raise await _refuse(state, request, "account disabled", exc) from None
         if principal is None:
             raise await _refuse(state, request, "unknown, revoked or expired key")
     elif request.headers.get("authorization"):

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from gateway.identity import cli as identity_cli
 from gateway.kernel.config import CONFIG_ENV, config_option, config_path, settings_from
 from gateway.kernel.settings import Settings
 from gateway.kernel.vocab import EventType, Outcome
@@ -23,6 +24,7 @@ _LAZY = {
     "redact": "redaction.cli:redact",
     "policy": "policies.cli:policy",
     "audit": "audit.cli:audit",
+    "users": "gateway.identity.cli:users",
 }
 
 
@@ -117,6 +119,10 @@ def db_upgrade(config: str | None) -> None:
 @main.group()
 def keys() -> None:
     """API keys."""
+
+
+keys.add_command(identity_cli.keys_list)
+keys.add_command(identity_cli.keys_revoke)
 
 
 @keys.command("create")

@@ -59,6 +59,7 @@ NAV: list[NavItem] = [
     NavItem("/trials", "トライアル", Role.MANAGER),
     NavItem("/admin/audit", "監査ログ", Role.ADMIN),
     NavItem("/admin/policies", "ポリシー", Role.ADMIN),
+    NavItem("/admin/people", "利用者", Role.ADMIN),
 ]
 
 

@@ -44,10 +44,13 @@ from gateway.http.routes import (
     me,
     metrics,
     openai_api,
+    people,
     quota,
     redaction,
     templates,
+    scim,
 )
+from gateway.identity.epoch import PeopleEpoch
 from gateway.identity.keycache import KeyCache
 from gateway.identity.oidc import OidcClient
 from gateway.identity.sessions import OneTimeStore, SessionStore
@@ -74,6 +77,7 @@ from redaction.vault import MemoryVault, RedisVault, Vault
 from web import audit_page, chat, dictionaries, history, pages, report, task_templates, trials
 from web import budgets as budget_pages
 from web import console as policy_pages
+from web import people as people_page
 from web.errors import from_status, render_error, wants_html
 from web.templating import STATIC
 
@@ -304,7 +308,7 @@ def create_app(
             redis=redis,
             sso=sso,
             redaction=await _redaction(settings, redis, redactor),
-            keys=KeyCache(settings.api_key_cache_s),
+            keys=KeyCache(settings.api_key_cache_s, people=PeopleEpoch(redis)),
             notifier=notify.from_settings(settings.notify),
         )
         _announce(settings, policies)
@@ -357,6 +361,8 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(me.router)
     app.include_router(keys.router)
+    app.include_router(people.router)
+    app.include_router(scim.router)
     app.include_router(quota.router)
     app.include_router(feedback.router)
     app.include_router(documents.router)
@@ -371,6 +377,7 @@ def create_app(
     app.include_router(audit_page.router)
     app.include_router(policy_pages.router)
     app.include_router(dictionaries.router)
+    app.include_router(people_page.router)
     app.include_router(chat.router)
     app.include_router(history.router)
     app.include_router(budget_pages.router)

@@ -13,6 +13,11 @@ that moment queued behind a lookup of its own: sixteen serialised lookups at con
 the p99 of bench/overhead (issue 2). A revoke through this process drops the key at once and
 voids the lookups in flight; a revoke elsewhere (another replica, the database) is seen within
 ``ttl_s``.
+
+An entry holds the owner's department and role as they were when it was looked up, so each is
+stored under the people epoch of that moment (``gateway.identity.epoch``) and trusted only
+while the epoch is unchanged: a person disabled, moved or demoted anywhere is looked up again on
+their next request (issue 15).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gateway.identity.apikeys import Found, hash_token
+from gateway.identity.epoch import PeopleEpoch
+from gateway.kernel.errors import KakehashiError
 from gateway.kernel.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -38,68 +45,105 @@ class _Entry:
     refresh_at: float  # monotonic: look the key up again (in the background) from here
     until: float  # monotonic: never trusted after this
     expires: datetime | None  # the key's own expiry
+    epoch: str  # the people epoch the owner's state was read under
 
-    def valid(self, now: float) -> bool:
-        return now < self.until and (self.expires is None or self.expires > datetime.now(UTC))
+    def valid(self, now: float, epoch: str) -> bool:
+        return (
+            now < self.until
+            and epoch == self.epoch
+            and (self.expires is None or self.expires > datetime.now(UTC))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Flight:
+    epoch: str
+    task: asyncio.Task[Principal | None]
 
 
 class KeyCache:
     """Valid API keys seen in the last ``ttl_s`` seconds (0: every request looks its key up)."""
 
-    def __init__(self, ttl_s: float = 5.0, max_entries: int = 10_000) -> None:
+    def __init__(
+        self, ttl_s: float = 5.0, max_entries: int = 10_000, *, people: PeopleEpoch | None = None
+    ) -> None:
         self._ttl = ttl_s
         self._max = max_entries
+        self._people = people or PeopleEpoch()
         self._entries: dict[str, _Entry] = {}
-        self._flights: dict[str, asyncio.Task[Principal | None]] = {}
-        self._epoch = 0  # bumped by forget(): lookups begun before a revoke cache nothing
+        self._flights: dict[str, _Flight] = {}
+        self._revokes = 0  # bumped by forget(): lookups begun before a revoke cache nothing
 
     async def principal(self, token: str, lookup: Lookup) -> Principal | None:
-        """The principal behind ``token`` (None: unknown, revoked or expired)."""
+        """The principal behind ``token`` (None: unknown, revoked or expired); raises
+        ``AccountDisabled`` when its owner is disabled (from ``lookup``, never cached)."""
         digest = hash_token(token)
+        epoch = await self._people.current()
         entry = self._entries.get(digest)
         now = time.monotonic()
-        if entry is not None and entry.valid(now):
+        if entry is not None and entry.valid(now, epoch):
             if now >= entry.refresh_at and digest not in self._flights:
-                self._fly(digest, token, lookup)
+                self._fly(digest, token, lookup, epoch)
             return entry.principal
-        flight = self._flights.get(digest) or self._fly(digest, token, lookup)
+        flight = self._flights.get(digest)
+        # A lookup begun under an older epoch may have read the person before the change.
+        task = flight.task if flight and flight.epoch == epoch else None
+        task = task or self._fly(digest, token, lookup, epoch)
         # Shielded: a client that goes away must not cancel the lookup others are waiting on.
-        return await asyncio.shield(flight)
+        return await asyncio.shield(task)
 
     def forget(self, key_id: int) -> None:
         """Drop a revoked key now, and void lookups in flight that may have read it as valid."""
-        self._epoch += 1
+        self._revokes += 1
         for digest in [d for d, e in self._entries.items() if e.principal.key_id == key_id]:
             del self._entries[digest]
 
-    def _put(self, digest: str, principal: Principal, expires: datetime | None) -> None:
-        if self._ttl <= 0:
+    async def people_changed(self) -> None:
+        """A person was disabled, enabled, moved or given another role (committed already):
+        every replica looks its keys up again (``gateway.identity.epoch``)."""
+        await self._people.bump()
+
+    def _put(self, digest: str, found: Found, epoch: str) -> None:
+        if self._ttl <= 0 or found is None:
             return
         if len(self._entries) >= self._max:
             self._entries.clear()  # rare: bounded memory beats an LRU's bookkeeping here
         now = time.monotonic()
-        self._entries[digest] = _Entry(principal, now + self._ttl / 2, now + self._ttl, expires)
+        principal, expires = found
+        self._entries[digest] = _Entry(
+            principal, now + self._ttl / 2, now + self._ttl, expires, epoch
+        )
 
-    def _fly(self, digest: str, token: str, lookup: Lookup) -> asyncio.Task[Principal | None]:
-        task = asyncio.get_running_loop().create_task(self._look(digest, token, lookup))
-        self._flights[digest] = task
+    def _fly(
+        self, digest: str, token: str, lookup: Lookup, epoch: str
+    ) -> asyncio.Task[Principal | None]:
+        task = asyncio.get_running_loop().create_task(self._look(digest, token, lookup, epoch))
+        self._flights[digest] = _Flight(epoch, task)
         task.add_done_callback(lambda done: self._landed(digest, done))
         return task
 
-    async def _look(self, digest: str, token: str, lookup: Lookup) -> Principal | None:
-        epoch = self._epoch
-        found = await lookup(token)
+    async def _look(self, digest: str, token: str, lookup: Lookup, epoch: str) -> Principal | None:
+        revokes = self._revokes
+        try:
+            found = await lookup(token)
+        except KakehashiError:  # a refusal (a disabled owner): nothing of it may be served
+            self._entries.pop(digest, None)
+            raise
         if found is None:
             self._entries.pop(digest, None)
             return None
-        if epoch == self._epoch:
-            self._put(digest, *found)
+        if revokes == self._revokes:
+            self._put(digest, found, epoch)
         return found[0]
 
     def _landed(self, digest: str, task: asyncio.Task[Principal | None]) -> None:
-        if self._flights.get(digest) is task:
+        flight = self._flights.get(digest)
+        if flight is not None and flight.task is task:
             del self._flights[digest]
-        if not task.cancelled() and (exc := task.exception()) is not None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None and not isinstance(exc, KakehashiError):
             # Waiters (if any) get the error themselves; a background refresh keeps the entry
             # until it is no longer trusted, then requests look the key up again.
             log.warning("API-key lookup failed: %s", exc)

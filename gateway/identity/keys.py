@@ -56,7 +56,8 @@ class OwnedKey:
     owner_id: int
 
 
-def _out(key: ApiKey, email: str) -> KeyOut:
+def _out(key: ApiKey, owner: User) -> KeyOut:
+    """The key as it acts now: its owner's current department and role (issue 15)."""
     expires, revoked = key.expires_at, key.revoked_at
     status = "revoked" if revoked else "active"
     if not revoked and expires is not None and expires <= utcnow():
@@ -65,9 +66,9 @@ def _out(key: ApiKey, email: str) -> KeyOut:
         id=key.id,
         name=key.name,
         prefix=key.prefix,
-        user_email=email,
-        department=key.department,
-        role=key.role,
+        user_email=owner.email,
+        department=owner.department,
+        role=owner.role,
         created_at=key.created_at,
         expires_at=expires,
         revoked_at=revoked,
@@ -78,20 +79,18 @@ def _out(key: ApiKey, email: str) -> KeyOut:
 async def list_keys(
     *, session: AsyncSession, user_id: int | None = None, department: str | None = None
 ) -> list[KeyOut]:
-    query = select(ApiKey, User.email).join(User, User.id == ApiKey.user_id).order_by(ApiKey.id)
+    query = select(ApiKey, User).join(User, User.id == ApiKey.user_id).order_by(ApiKey.id)
     if user_id is not None:
         query = query.where(ApiKey.user_id == user_id)
     if department is not None:
-        query = query.where(ApiKey.department == department)
-    return [_out(key, email) for key, email in (await session.execute(query)).all()]
+        query = query.where(User.department == department)
+    return [_out(key, owner) for key, owner in (await session.execute(query)).all()]
 
 
-async def _load(session: AsyncSession, key_id: int) -> tuple[ApiKey, str]:
+async def _load(session: AsyncSession, key_id: int) -> tuple[ApiKey, User]:
     row = (
         await session.execute(
-            select(ApiKey, User.email)
-            .join(User, User.id == ApiKey.user_id)
-            .where(ApiKey.id == key_id)
+            select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.id == key_id)
         )
     ).first()
     if row is None:
@@ -101,8 +100,8 @@ async def _load(session: AsyncSession, key_id: int) -> tuple[ApiKey, str]:
 
 async def get_key(*, session: AsyncSession, key_id: int) -> OwnedKey:
     """One key and its owner's id (the caller checks who may read it); ``NotFound`` if none."""
-    key, email = await _load(session, key_id)
-    return OwnedKey(_out(key, email), key.user_id)
+    key, owner = await _load(session, key_id)
+    return OwnedKey(_out(key, owner), key.user_id)
 
 
 async def create_key(
@@ -127,7 +126,7 @@ async def create_key(
         if user is None:
             raise NotFound("利用者が見つかりません。", "User not found.")
         new = await apikeys.create(session=session, user=user, name=name, expires_at=expires)
-        out = _out(new.key, user.email)
+        out = _out(new.key, user)
     await audit(
         EventIn(
             event_type=EventType.KEY_CREATED,
@@ -157,10 +156,10 @@ async def revoke_key(
 ) -> KeyOut:
     """Owners revoke their own keys; IT admins any key. Refusals are audited."""
     async with sessions.begin() as session:
-        key, email = await _load(session, key_id)
+        key, owner = await _load(session, key_id)
         allowed = key.user_id == principal.user_id or principal.role is Role.ADMIN
         revoked = allowed and await apikeys.revoke(session=session, key_id=key_id)
-        out = _out(key, email)
+        out = _out(key, owner)
     if not allowed:
         await refuse("not owner", key_id=key_id)
         raise Forbidden(
@@ -175,7 +174,30 @@ async def revoke_key(
                 user_email=principal.email,
                 department=principal.department,
                 role=principal.role.value,
-                detail={"key_id": key_id, "prefix": key.prefix, "owner": email},
+                detail={"key_id": key_id, "prefix": key.prefix, "owner": owner.email},
+            )
+        )
+    return out
+
+
+async def revoke_for_it(
+    *, sessions: async_sessionmaker[AsyncSession], audit: AuditSink, key_id: int, by: str
+) -> KeyOut:
+    """Revoke any key outside a request (the CLI: whoever runs it is IT); audited like a
+    revoke from the web. The caller makes running gateways forget it (the people epoch)."""
+    async with sessions.begin() as session:
+        key, owner = await _load(session, key_id)
+        revoked = await apikeys.revoke(session=session, key_id=key_id)
+        out = _out(key, owner)
+    if revoked:
+        await audit(
+            EventIn(
+                event_type=EventType.KEY_REVOKED,
+                outcome=Outcome.OK,
+                user_email=owner.email,
+                department=owner.department,
+                role=owner.role,
+                detail={"key_id": key_id, "prefix": key.prefix, "owner": owner.email, "by": by},
             )
         )
     return out

@@ -38,6 +38,7 @@ class Resolved:
 
     principal: Principal | None
     reason: str = ""
+    disabled: bool = False  # the person was disabled (a 403 that says so, not a sign-in page)
 
 
 @dataclass(frozen=True)
@@ -102,14 +103,17 @@ class SessionStore:
         async with self._db.begin() as session:
             row = (
                 await session.execute(
-                    select(WebSession, User.email, User.department, User.role)
+                    select(WebSession, User)
                     .join(User, User.id == WebSession.user_id)
                     .where(WebSession.token_hash == _hash(secret))
                 )
             ).first()
             if row is None:
                 return Resolved(None, "unknown or ended session")
-            web, email, department, role = row
+            web, user = row
+            if user.disabled_at is not None or user.deleted_at is not None:
+                # Kept (each request says why it is refused); an enable ends these sessions.
+                return Resolved(None, "account disabled", disabled=True)
             now = datetime.now(UTC)
             age = (now - web.created_at).total_seconds()
             idle = (now - web.last_seen_at).total_seconds()
@@ -123,9 +127,9 @@ class SessionStore:
         return Resolved(
             Principal(
                 user_id=web.user_id,
-                email=email,
-                department=department,
-                role=Role(role),
+                email=user.email,
+                department=user.department,
+                role=Role(user.role),
                 auth_method="session",
             )
         )

@@ -19,6 +19,7 @@ package raises from it (domain packages subclass it where they need their own co
     │   ├── ModelNotAllowed (403 model_not_allowed)
     │   ├── UseCaseNotAllowed (403 use_case_not_allowed)
     │   ├── NotProvisioned (403 user_not_mapped)     IdP user with no department mapping
+    │   ├── AccountDisabled (403 account_disabled)   IT or the IdP disabled the person
     │   └── CsrfFailed (403 csrf_failed)
     ├── NotFound (404 not_found)
     ├── Conflict (409 conflict)                      a concurrent change, or a state that forbids it
@@ -115,6 +116,20 @@ class LoginFailed(Unauthenticated):
 
 class NotProvisioned(Forbidden):
     code = "user_not_mapped"
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
+
+
+def account_disabled() -> AccountDisabled:
+    """The one refusal of a disabled person, whatever the credential (key, session, sign-in)."""
+    return AccountDisabled(
+        "このアカウントは情シスにより無効化されています。API キーとログインは使えません。"
+        "心当たりがなければ情シスに連絡してください。",
+        "This account has been disabled by IT: its API keys and sign-in are refused. "
+        "Contact your IT department if this is unexpected.",
+    )
 
 
 class CsrfFailed(Forbidden):

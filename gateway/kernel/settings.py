@@ -231,6 +231,9 @@ class Settings(BaseSettings):
     # Bearer token for the Prometheus scraper on /metrics (admins may read it signed in too).
     metrics_token: SecretStr | None = None
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    # Bearer token of the IdP's SCIM provisioning client (Entra ID, Okta) on /scim/v2; tokens
+    # made by `kakehashi scim token` (stored hashed) work too.
+    scim_token: SecretStr | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -278,6 +281,7 @@ class Settings(BaseSettings):
         for name, secret, least in (
             ("secret_key", self.secret_key, 32),
             ("metrics_token", self.metrics_token, 24),
+            ("scim_token", self.scim_token, 24),
         ):
             if secret is not None and len(secret.get_secret_value()) < least:
                 raise ValueError(
@@ -313,7 +317,7 @@ def _refuse_secrets(name: str, data: dict[str, Any]) -> None:
                 f"{name}: notify.{secret}: secrets never go in the file; "
                 f"set KAKEHASHI_NOTIFY__{secret.upper()} in the environment"
             )
-    for secret in ("secret_key", "metrics_token"):
+    for secret in ("secret_key", "metrics_token", "scim_token"):
         if secret in data:
             raise ConfigError(
                 f"{name}: {secret}: secrets never go in the file; "

@@ -17,6 +17,11 @@ class EventType(StrEnum):
     AUTH_FORBIDDEN = "auth.forbidden"
     KEY_CREATED = "key.created"
     KEY_REVOKED = "key.revoked"
+    USER_DISABLED = "user.disabled"
+    USER_ENABLED = "user.enabled"
+    USER_CHANGED = "user.changed"  # department or role changed (sign-in, SCIM)
+    USER_PROVISIONED = "user.provisioned"  # created by the IdP's provisioning client (SCIM)
+    SCIM_TOKEN_CREATED = "scim.token_created"  # noqa: S105 - an event name
     POLICY_LOADED = "policy.loaded"
     POLICY_REJECTED = "policy.rejected"
     POLICY_CHANGED = "policy.changed"  # a version saved or reverted in the IT console

@@ -7,7 +7,6 @@ that refuses leaves an audit event (``auth.login_failed``); success leaves ``aut
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,9 +15,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from audit.chain import EventIn
 from gateway.auth import app_state
-from gateway.identity import apikeys, csrf, oidc
+from gateway.identity import csrf, oidc, people
 from gateway.identity.sessions import SESSION_COOKIE
-from gateway.kernel.errors import CsrfFailed, LoginFailed
+from gateway.kernel.errors import AccountDisabled, CsrfFailed, LoginFailed
 from gateway.kernel.principal import Principal
 from gateway.kernel.vocab import EventType, Outcome
 from gateway.state import AppState, Sso
@@ -127,16 +126,25 @@ async def login_callback(request: Request) -> Response:
     if assignment is None:
         return await _unmapped(state, sso, request, identity, problem or "unmapped")
     email = oidc.email_of(identity.claims, settings) or ""
-    async with state.sessions.begin() as session:
-        user = await apikeys.upsert_user(
-            session=session,
-            email=email,
-            department=assignment.department,
-            role=assignment.role,
-            display_name=identity.name,
-        )
-        user.last_login_at = datetime.now(UTC)
-        cookie = await sso.sessions.start(session=session, user=user, id_token=identity.id_token)
+    try:
+        async with state.sessions.begin() as session:
+            done = await people.sign_in(
+                session=session,
+                email=email,
+                department=assignment.department,
+                role=assignment.role,
+                display_name=identity.name,
+            )
+            cookie = await sso.sessions.start(
+                session=session, user=done.user, id_token=identity.id_token
+            )
+    except AccountDisabled as exc:
+        await _failed(state, "account_disabled", status=403, email=email)
+        raise exc from None
+    # The groups moved the person or changed their role: their existing keys follow.
+    await people.announce_change(
+        audit=state.audit.append, cache=state.keys, done=done, by="idp", via="sign-in"
+    )
     await _audit(
         state,
         EventType.AUTH_LOGIN,
