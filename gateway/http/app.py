@@ -47,8 +47,8 @@ from gateway.http.routes import (
     people,
     quota,
     redaction,
-    templates,
     scim,
+    templates,
 )
 from gateway.identity.epoch import PeopleEpoch
 from gateway.identity.keycache import KeyCache
