@@ -2,7 +2,7 @@
 members and the provisioning client's hashed tokens).
 
 Revision ID: 0010_people
-Revises: 0009_task_templates
+Revises: 20261203_trials
 Create Date: 2026-12-03 06:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_people"
-down_revision: str | None = "0009_task_templates"
+down_revision: str | None = "20261203_trials"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
