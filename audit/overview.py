@@ -119,7 +119,7 @@ async def _providers(source: KpiSource, models: list[str], now: datetime) -> lis
     query = (
         select(_E.model, failed, answered, func.count(), func.max(_E.created_at))
         .where(_E.event_type == EventType.CHAT_COMPLETION, _E.created_at >= now - HEALTH_WINDOW)
-        .where(_E.model.is_not(None))
+        .where(_E.model.is_not(None), _E.outcome != Outcome.REFUSED)  # never reached it
         .group_by(_E.model, failed, answered)
     )
     async with source.sessions() as session:

@@ -157,6 +157,8 @@ def burndown(
         ahead,
         zero_y,
         _AXIS,
-        _fmt(limit, unit) if limit is not None else "上限なし",
-        _fmt(end, unit),
+        f"上限 {_fmt(limit, unit)}" if limit is not None else "上限なし (累計)",
+        f"月末の残り (予測) {_fmt(end, unit)}"
+        if limit is not None
+        else f"月末予測 {_fmt(end, unit)}",
     )
