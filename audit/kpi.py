@@ -7,8 +7,10 @@ Definitions (also in docs/kpi.md, which managers read):
   request since the trial started. Both are compared with the trial's ``eligible_users``.
 - An answer is *accepted* unless its owner rated it down (rating 1-2 or 👎) and did not copy
   it (the chat page's copy button records ``answer.copied``: a copied answer was used).
-  Unrated answers count as accepted: most people never rate, and the monthly review shows the
-  rating counts beside the estimate so the reader can judge.
+  Whether an answer nobody rated or copied counts as accepted is the department policy's
+  ``kpi.unrated`` (``adopted``, the default, or ``not_adopted``); both figures are computed
+  (``hours_saved_all`` and ``hours_saved_rated``) and the review page shows them side by side
+  with the share of answers rated, so the reader sees how much the estimate leans on them.
 - *Minutes saved* of an accepted answer: the minutes its owner reported, else the use case's
   ``minutes_saved`` from the department's policy. *Hours saved per week* divides by the weeks
   of the period that have passed (``as_of``), so a half-finished month is not under-reported.
@@ -59,8 +61,20 @@ class UseCaseKpi:
     label: str
     answers: int
     accepted: int
-    minutes_saved: float
+    minutes_saved: float  # under the department's counting rule
     cost_jpy: float
+    rated: int = 0  # answers with any feedback
+    unrated: int = 0  # answers neither rated nor copied
+    ratings: int = 0
+    rating_sum: float = 0.0
+    low: int = 0  # rated down (1-2 or 👎)
+    minutes_reported: float = 0.0  # minutes people reported themselves
+    minutes_all: float = 0.0  # unrated answers counted as adopted
+    minutes_rated: float = 0.0  # unrated answers not counted
+
+    @property
+    def mean_rating(self) -> float | None:
+        return round(self.rating_sum / self.ratings, 2) if self.ratings else None
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,16 @@ class Kpis:
     tokens: int
     redactions: dict[str, int] = field(default_factory=dict)
     trial: TrialProgress | None = None
+    rated: int = 0  # answers with any feedback
+    unrated: int = 0  # answers neither rated nor copied
+    unrated_rule: str = "adopted"  # the department policy's kpi.unrated (None: each its own)
+    minutes_reported: float = 0.0
+    hours_saved_all: float = 0.0  # unrated answers counted as adopted
+    hours_saved_rated: float = 0.0  # unrated answers not counted
+
+    @property
+    def rated_share(self) -> float | None:
+        return round(self.rated / self.answers, 4) if self.answers else None
 
     @property
     def hours_target_met(self) -> bool | None:
@@ -167,6 +191,7 @@ def _copied() -> ColumnElement[bool]:
 async def _by_use_case(session: AsyncSession, scope: _Scope) -> list[Any]:
     accepted = case((and_(_rejected(), ~_copied()), 0), else_=1)
     reported = and_(~func.coalesce(_rejected(), false()), _F.minutes_saved.is_not(None))
+    rated = _F.request_id.is_not(None)
     query = (
         select(
             _E.department,
@@ -176,6 +201,11 @@ async def _by_use_case(session: AsyncSession, scope: _Scope) -> list[Any]:
             func.sum(case((reported, _F.minutes_saved), else_=0.0)),
             func.sum(case((reported, 1), else_=0)),
             func.coalesce(func.sum(_E.cost_jpy), 0.0),
+            func.sum(case((rated, 1), else_=0)),
+            func.sum(case((and_(~rated, ~_copied()), 1), else_=0)),
+            func.count(_F.rating),
+            func.coalesce(func.sum(_F.rating), 0),
+            func.sum(case((func.coalesce(_rejected(), false()), 1), else_=0)),
         )
         .select_from(
             AuditEvent.__table__.outerjoin(Feedback.__table__, _F.request_id == _E.request_id)
@@ -246,27 +276,36 @@ def _trial(
 def _use_cases(
     rows: list[Any], policies: PolicySource, labels: Policy
 ) -> tuple[list[UseCaseKpi], int]:
-    """Per use case; minutes come from each department's own policy. Returns the rows and the
-    number of answers whose owner reported minutes."""
+    """Per use case; minutes come from each department's own policy, and so does its rule for
+    unrated answers. Returns the rows and the number of answers whose owner reported minutes."""
     merged: dict[str, list[float]] = {}
     reported_count = 0
-    for department, use_case, answers, accepted, reported, n_reported, cost in rows:
+    for row in rows:
+        department, use_case, answers, accepted, reported, n_reported, cost = row[:7]
+        rated, unrated, ratings, rating_sum, low = (int(x or 0) for x in row[7:])
         policy = policies.for_department(department or "")
         known = policy.use_cases.get(use_case or "")
-        estimated = (int(accepted) - int(n_reported)) * (known.minutes_saved if known else 0.0)
-        acc = merged.setdefault(use_case or "", [0, 0, 0.0, 0.0])
-        acc[0] += int(answers)
-        acc[1] += int(accepted)
-        acc[2] += float(reported) + estimated
-        acc[3] += float(cost)
+        each = known.minutes_saved if known else 0.0
+        every = float(reported) + (int(accepted) - int(n_reported)) * each
+        only_rated = every - unrated * each
+        applied = every if policy.kpi.unrated == "adopted" else only_rated
+        acc = merged.setdefault(use_case or "", [0.0] * 12)
+        values = (answers, accepted, applied, cost, rated, unrated, ratings, rating_sum, low)
+        for i, v in enumerate((*values, reported, every, only_rated)):
+            acc[i] += float(v)
         reported_count += int(n_reported)
     result = []
-    for use_case, (answers, accepted, minutes, cost) in sorted(merged.items()):
+    for use_case, acc in sorted(merged.items()):
         known = labels.use_cases.get(use_case)
         label = known.label if known else use_case
         result.append(
-            UseCaseKpi(use_case, label, int(answers), int(accepted), round(minutes, 2), cost)
-        )
+            UseCaseKpi(
+                use_case, label, int(acc[0]), int(acc[1]), round(acc[2], 2), acc[3],
+                rated=int(acc[4]), unrated=int(acc[5]), ratings=int(acc[6]), rating_sum=acc[7],
+                low=int(acc[8]), minutes_reported=round(acc[9], 2),
+                minutes_all=round(acc[10], 2), minutes_rated=round(acc[11], 2),
+            )
+        )  # fmt: skip
     return result, reported_count
 
 
@@ -335,6 +374,12 @@ async def compute(
         tokens=tokens,
         redactions=await _redactions(session, scope),
         trial=trial,
+        rated=sum(u.rated for u in use_cases),
+        unrated=sum(u.unrated for u in use_cases),
+        unrated_rule=policy.kpi.unrated if policy is not None else "",
+        minutes_reported=round(sum(u.minutes_reported for u in use_cases), 2),
+        hours_saved_all=round(sum(u.minutes_all for u in use_cases) / 60, 2),
+        hours_saved_rated=round(sum(u.minutes_rated for u in use_cases) / 60, 2),
     )
 
 

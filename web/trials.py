@@ -69,7 +69,7 @@ async def _notify(notifier: Notifier, subject: str, body: str) -> None:
     await notifier.send(Message(subject=subject, body=body))
 
 
-def _number(form: FormData, name: str, scale: float = 1) -> float | None:
+def number(form: FormData, name: str, scale: float = 1) -> float | None:
     raw = str(form.get(name) or "").strip().replace(",", "")
     if not raw:
         return None
@@ -79,25 +79,25 @@ def _number(form: FormData, name: str, scale: float = 1) -> float | None:
         raise BadRequest(f"{name} は数値で入力してください。", f"{name} must be a number.") from exc
 
 
-def _lines(value: object) -> list[str]:
+def lines(value: object) -> list[str]:
     return [x.strip() for x in str(value or "").replace(",", "\n").splitlines() if x.strip()]
 
 
 def proposal_from(form: FormData) -> Proposal:
     """The form's fields as a ``Proposal``; a clear Japanese + English error otherwise."""
-    days = _number(form, "days")
+    days = number(form, "days")
     data: dict[str, Any] = {
         "purpose": form.get("purpose") or "",
         "tasks": form.getlist("tasks"),
-        "people": _lines(form.get("people")),
+        "people": lines(form.get("people")),
         "start": form.get("start") or "",
         "days": int(days) if days is not None else DEFAULT_DAYS,
-        "budget_yen": int(_number(form, "budget_yen") or 0),
+        "budget_yen": int(number(form, "budget_yen") or 0),
         "targets": {
-            "hours_saved_per_week": _number(form, "target_hours"),
-            "active_share": _number(form, "target_active_pct", 100),
-            "satisfaction": _number(form, "target_satisfaction"),
-            "cost_per_hour_saved": _number(form, "target_cost_per_hour"),
+            "hours_saved_per_week": number(form, "target_hours"),
+            "active_share": number(form, "target_active_pct", 100),
+            "satisfaction": number(form, "target_satisfaction"),
+            "cost_per_hour_saved": number(form, "target_cost_per_hour"),
         },
         "scope": form.get("scope") or "",
         "responsibility": form.get("responsibility") or "",
@@ -200,7 +200,7 @@ async def review_trial(request: Request, caller: Caller, trial_id: int) -> Respo
             desk=desk(request, caller), principal=caller, trial_id=trial_id, comment=comment
         )
     else:
-        budget = _number(form, "budget_yen")
+        budget = number(form, "budget_yen")
         await service.approve(
             desk=desk(request, caller),
             principal=caller,

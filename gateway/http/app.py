@@ -74,7 +74,17 @@ from redaction.analysis import FairLimiter
 from redaction.cache import AnalysisCache, RedisResults
 from redaction.engine import Redactor
 from redaction.vault import MemoryVault, RedisVault, Vault
-from web import audit_page, chat, dictionaries, history, pages, report, task_templates, trials
+from web import (
+    audit_page,
+    chat,
+    dictionaries,
+    history,
+    pages,
+    report,
+    task_templates,
+    trial_review,
+    trials,
+)
 from web import budgets as budget_pages
 from web import console as policy_pages
 from web import people as people_page
@@ -383,6 +393,7 @@ def create_app(
     app.include_router(budget_pages.router)
     app.include_router(task_templates.router)
     app.include_router(trials.router)
+    app.include_router(trial_review.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if dev_idp is not None:
         app.include_router(dev_idp.router())

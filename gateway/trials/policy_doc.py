@@ -75,12 +75,28 @@ def approved(*, current: dict[str, Any], department: str, proposal: Proposal) ->
     return doc
 
 
-def stopped(*, current: dict[str, Any], proposal: Proposal, last_day: date) -> dict[str, Any]:
-    """The trial's tasks close after ``last_day`` (the trial's end): ``until`` on each."""
+def stopped(
+    *,
+    current: dict[str, Any],
+    proposal: Proposal,
+    last_day: date,
+    effective: dict[str, dict[str, Any]],
+    inherited: bool,
+) -> dict[str, Any]:
+    """The trial's tasks close after ``last_day`` (the trial's end): ``until`` on each.
+
+    ``effective``: the department's use cases in force (full definitions). A ``use_cases``
+    mapping in a file replaces the built-in list unless the defaults file names use cases
+    (``inherited``), so then every use case in force is written, not only the closed ones."""
     doc = dict(current)
     use_cases = dict(doc.get("use_cases") or {})
+    if not inherited:
+        use_cases = {name: dict(case) for name, case in effective.items()} | use_cases
     for task in proposal.tasks:
-        use_cases[task] = dict(use_cases.get(task) or {}) | {"until": last_day}
+        base = dict(use_cases.get(task) or {})
+        if task in effective:
+            base = effective[task] | base
+        use_cases[task] = base | {"until": last_day}
     doc["use_cases"] = use_cases
     return doc
 

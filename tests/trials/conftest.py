@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
+from tests.fixtures.chat import signed_in
 from tests.fixtures.oidc import SsoGateway
 from tests.fixtures.policies import PolicyFolder
 
@@ -34,6 +36,28 @@ def proposal_form(**changes: Any) -> dict[str, Any]:
         "action": "submit",
     }
     return form | changes
+
+
+def post(gw: SsoGateway, client: httpx.Client, path: str, form: dict[str, Any]) -> httpx.Response:
+    """A page's form post (session cookie + CSRF), not following the redirect."""
+    return client.post(
+        path,
+        data=form,
+        headers={"x-csrf-token": gw.csrf(client), "accept": "text/html"},
+        follow_redirects=False,
+    )
+
+
+def approved_trial(gw: SsoGateway, **changes: Any) -> str:
+    """Propose (manager) and approve (IT) through the forms; the trial's path."""
+    with signed_in(gw, MANAGER) as manager:
+        created = post(gw, manager, "/trials", proposal_form(**changes))
+        assert created.status_code == 303, created.text
+        path = str(created.headers["location"])
+    with signed_in(gw, ADMIN) as admin:
+        approved = post(gw, admin, f"{path}/review", {"action": "approve", "comment": "承認"})
+        assert approved.status_code == 303, approved.text
+    return path
 
 
 @pytest.fixture

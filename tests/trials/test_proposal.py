@@ -4,24 +4,13 @@ and the approval writing the department's policy; every step versioned and audit
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
 from gateway.kernel.principal import Role
 from gateway.kernel.vocab import EventType
 from tests.fixtures.chat import signed_in
 from tests.fixtures.oidc import SsoGateway
-from tests.trials.conftest import ADMIN, MANAGER, STAFF, proposal_form
-
-
-def post(gw: SsoGateway, client: httpx.Client, path: str, form: dict[str, Any]) -> httpx.Response:
-    return client.post(
-        path,
-        data=form,
-        headers={"x-csrf-token": gw.csrf(client), "accept": "text/html"},
-        follow_redirects=False,
-    )
+from tests.trials.conftest import ADMIN, MANAGER, STAFF, post, proposal_form
 
 
 def test_from_proposal_to_approved_policy_with_each_role_checked(

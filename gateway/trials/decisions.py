@@ -1,0 +1,143 @@
+"""The decision recorded at a monthly review, and what it does to the department's policy:
+
+- continue: nothing changes;
+- expand: more eligible people and/or more tasks (the trial section is written again);
+- change: the tasks and the weekly-hours target replaced;
+- stop: the trial's tasks close after its end date (``until`` on each use case), so people can
+  finish what they started; the trial's stage becomes ``stopped``.
+
+The decision is stored with the KPI figures it was made on (``TrialStep.figures``), audited
+(``trial.decided``, and ``policy.changed`` by the policy service) and notified.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from audit.reports import KpiSource
+from gateway.kernel.errors import BadRequest, Conflict
+from gateway.kernel.principal import Principal
+from gateway.kernel.vocab import TrialAction, TrialDecision, TrialStage
+from gateway.trials import policy_doc, review
+from gateway.trials.proposal import Proposal
+from gateway.trials.service import Desk, TrialOut, load, may_read, require, step, tell, trial_out
+from policies.documents import DEFAULTS
+
+
+def _changed(
+    proposal: Proposal,
+    decision: TrialDecision,
+    people: list[str],
+    tasks: list[str] | None,
+    hours_target: float | None,
+) -> Proposal:
+    data: dict[str, Any] = proposal.model_dump()
+    if decision is TrialDecision.EXPAND:
+        data["people"] = [*proposal.people, *people]
+        data["tasks"] = list(dict.fromkeys([*proposal.tasks, *(tasks or [])]))
+    elif decision is TrialDecision.CHANGE:
+        data["tasks"] = tasks or proposal.tasks
+        data["targets"] = data["targets"] | {"hours_saved_per_week": hours_target}
+    try:
+        changed = Proposal.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise BadRequest(f"入力に誤りがあります: {problems}", f"Not valid: {problems}") from exc
+    if decision in (TrialDecision.EXPAND, TrialDecision.CHANGE) and changed == proposal:
+        raise BadRequest(
+            "拡大・変更では、追加する対象者・業務か、変える目標を入力してください。",
+            "Expand or change needs people or tasks to add, or a target to change.",
+        )
+    return changed
+
+
+async def decide(
+    *,
+    desk: Desk,
+    source: KpiSource,
+    principal: Principal,
+    trial_id: int,
+    decision: TrialDecision,
+    comment: str,
+    people: list[str] | None = None,
+    tasks: list[str] | None = None,
+    hours_target: float | None = None,
+) -> TrialOut:
+    """Record ``decision`` on an approved trial (its department's manager or IT)."""
+    async with desk.sessions() as session:
+        current_row = await load(session, trial_id)
+        trial = trial_out(current_row)
+    await require(desk, may_read(principal, trial.department), "read", trial=trial_id)
+    if trial.stage is not TrialStage.APPROVED:
+        raise Conflict(
+            "決定を記録できるのは実施中 (承認済み) のトライアルだけです。",
+            "A decision can be recorded only for an approved, running trial.",
+        )
+    if not comment.strip():
+        raise BadRequest(
+            "決定の理由 (コメント) を書いてください。", "Give a reason for the decision."
+        )
+    figures = (await review.review(source=source, trial=trial)).figures()
+    proposal = _changed(trial.proposal, decision, people or [], tasks, hours_target)
+    version = await _apply(desk, principal, trial, decision, proposal, comment.strip())
+    async with desk.sessions.begin() as session:
+        row = await load(session, trial_id)
+        if row.version != trial.version:
+            raise Conflict(
+                "同時に変更されました。開き直してください。", "Changed meanwhile; reload."
+            )
+        row.proposal = proposal.model_dump(mode="json")
+        if decision is TrialDecision.STOP:
+            row.stage = TrialStage.STOPPED.value
+        out = await step(
+            desk=desk,
+            session=session,
+            row=row,
+            principal=principal,
+            action=TrialAction.DECIDED,
+            decision=decision,
+            comment=comment.strip(),
+            policy_version=version,
+            figures=figures,
+        )
+    await tell(desk, out, f"{decision.value}: {comment.strip()}")
+    return out
+
+
+async def _apply(
+    desk: Desk,
+    principal: Principal,
+    trial: TrialOut,
+    decision: TrialDecision,
+    proposal: Proposal,
+    comment: str,
+) -> str | None:
+    """The policy change the decision makes (None for continue)."""
+    if decision is TrialDecision.CONTINUE:
+        return None
+    current = await policy_doc.read_document(store=desk.policies, department=trial.department)
+    if decision is TrialDecision.STOP:
+        defaults = await policy_doc.read_document(store=desk.policies, department=DEFAULTS)
+        in_force = desk.policies.for_department(trial.department).use_cases
+        document = policy_doc.stopped(
+            current=current,
+            proposal=proposal,
+            last_day=proposal.end,
+            effective={
+                n: c.model_dump(mode="json", exclude_none=True) for n, c in in_force.items()
+            },
+            inherited="use_cases" in defaults,
+        )
+    else:
+        document = policy_doc.approved(
+            current=current, department=trial.department, proposal=proposal
+        )
+    return await policy_doc.save(
+        store=desk.policies,
+        department=trial.department,
+        document=document,
+        author=principal.email,
+        reason=f"トライアル #{trial.id} の決定 ({decision.value}): {comment}"[:500],
+    )
