@@ -188,15 +188,22 @@ def _copied() -> ColumnElement[bool]:
     )
 
 
+def _part() -> ColumnElement[bool]:
+    """A request that summarised one part of a long document (``gateway.digest``): it costs
+    and is audited, but the answer the person got is the combined request's."""
+    part: ColumnElement[bool] = _E.detail["part"].as_string().is_not(None)
+    return part
+
+
 async def _by_use_case(session: AsyncSession, scope: _Scope) -> list[Any]:
-    accepted = case((and_(_rejected(), ~_copied()), 0), else_=1)
+    accepted = case((or_(_part(), and_(_rejected(), ~_copied())), 0), else_=1)
     reported = and_(~func.coalesce(_rejected(), false()), _F.minutes_saved.is_not(None))
     rated = _F.request_id.is_not(None)
     query = (
         select(
             _E.department,
             _E.use_case,
-            func.count(),
+            func.sum(case((_part(), 0), else_=1)),
             func.sum(accepted),
             func.sum(case((reported, _F.minutes_saved), else_=0.0)),
             func.sum(case((reported, 1), else_=0)),
@@ -353,7 +360,7 @@ async def compute(
         department=department,
         period=period,
         requests=sum(counts.values()),
-        answers=counts["ok"],
+        answers=sum(u.answers for u in use_cases),  # parts of a long document are not answers
         refused=counts["refused"],
         failed=counts["failed"],
         refusals=dict(sorted(refusals.items())),

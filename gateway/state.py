@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,6 +50,27 @@ class Redaction:
     cache: AnalysisCache | None = None  # findings of texts seen before (issue 18)
 
 
+class Recent:
+    """A small map that forgets its oldest entries: documents already summarised in parts,
+    per conversation (``gateway.digest``), so a next turn does not pay for them again."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._size = size
+
+    def get(self, key: str) -> str | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: str, value: str) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -69,6 +91,7 @@ class AppState:
     auth_failures: Throttle = field(default_factory=Throttle)
     # E-mail and webhook to IT (settings.notify): budget alerts, and whoever else tells IT.
     notifier: Notifier = field(default_factory=Notifier)
+    digests: Recent = field(default_factory=Recent)  # documents summarised in parts
 
     async def refresh_policies(self) -> None:
         """The current policy set and approved corrections, for every route that depends on

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gateway import pipeline
+from gateway import digest, pipeline
 from gateway.auth import Caller, app_state, authenticate
 from gateway.kernel.errors import NotFound
 from gateway.kernel.principal import Principal
@@ -32,6 +32,7 @@ from web.templating import render
 
 router = APIRouter(tags=["chat"], include_in_schema=False, dependencies=[Depends(authenticate)])
 
+PARTS_HEADER = "x-kakehashi-parts"  # requests made to summarise a long document first
 MAX_TURNS = 60
 MAX_CHARS = 100_000  # one message
 MAX_TOTAL_CHARS = 200_000  # the whole conversation, redacted again on every turn
@@ -175,19 +176,27 @@ async def web_chat(request: Request, body: WebChatIn, caller: Caller) -> Respons
     headers: dict[str, str] = {}  # the pipeline adds the request id and the quota warning
     state = app_state(request)
     use_case = await _use_case(state, caller, body)
+    detail = {"template": body.template} if body.template else {}
+    fitted = await digest.fit(  # a document beyond the model's context: summarised in parts
+        state=state,
+        principal=caller,
+        model=body.model,
+        messages=[turn.model_dump() for turn in body.messages],
+        conversation_id=body.conversation_id,
+        use_case=use_case,
+        detail=detail,
+    )
+    if fitted.parts:
+        headers[PARTS_HEADER] = str(fitted.parts)
     chunks = await pipeline.chat_stream(
         state=state,
         principal=caller,
-        body={
-            "model": body.model,
-            "stream": True,
-            "messages": [turn.model_dump() for turn in body.messages],
-        },
+        body={"model": body.model, "stream": True, "messages": fitted.messages},
         conversation_id=body.conversation_id,
         use_case=use_case,
         reply_headers=headers,
         keep=_keeper(state, caller, body, use_case),
-        detail={"template": body.template} if body.template else None,
+        detail=detail,
     )
     return StreamingResponse(
         chunks,

@@ -66,6 +66,9 @@ class ModelRoute(_Section):
     # Price overrides in USD per million tokens (litellm's price map is used otherwise).
     input_usd_per_mtok: float | None = Field(default=None, ge=0)
     output_usd_per_mtok: float | None = Field(default=None, ge=0)
+    # The model's context window in tokens (litellm's model map otherwise): a chat with a
+    # document larger than this is summarised in parts first (gateway.digest).
+    context_tokens: int | None = Field(default=None, ge=256)
 
     @property
     def provider(self) -> str:

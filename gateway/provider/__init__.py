@@ -21,6 +21,9 @@ from gateway.provider.openai import OpenAICompatible
 from gateway.provider.protocol import Provider
 from gateway.provider.via_litellm import LiteLLM
 
+DEFAULT_CONTEXT = 32_000
+DEMO_CONTEXT = 1_000_000
+
 
 class Providers:
     """Chooses the implementation for a route; owns the shared HTTP session."""
@@ -57,6 +60,15 @@ class Providers:
                 price = self.litellm.usd_per_token(route)
             self._prices[route.alias] = price
         return price
+
+    def context_tokens(self, route: ModelRoute) -> int:
+        """The route's context window: configured, else litellm's map, else a cautious 32k
+        (the offline demo model has no limit worth the name)."""
+        if route.context_tokens is not None:
+            return route.context_tokens
+        if route.provider == "demo":
+            return DEMO_CONTEXT
+        return self.litellm.context_tokens(route) or DEFAULT_CONTEXT
 
     def cost_usd(self, route: ModelRoute, prompt_tokens: int, completion_tokens: int) -> float:
         per_in, per_out = self.usd_per_token(route)

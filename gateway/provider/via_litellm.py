@@ -82,6 +82,14 @@ class LiteLLM:
         except Exception as exc:
             raise self._map(route, exc) from exc
 
+    def context_tokens(self, route: ModelRoute) -> int | None:
+        """The model's input window from litellm's local map, if it knows the model."""
+        info = self._lib.model_cost.get(route.model) or self._lib.model_cost.get(
+            route.model.split("/", 1)[-1], {}
+        )
+        found = info.get("max_input_tokens") or info.get("max_tokens")
+        return int(found) if found else None
+
     def usd_per_token(self, route: ModelRoute) -> tuple[float, float]:
         """(prompt, completion) USD per token: the route's overrides, else litellm's local map."""
         info = self._lib.model_cost.get(route.model) or self._lib.model_cost.get(

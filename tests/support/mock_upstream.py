@@ -10,6 +10,8 @@ what left the company. The upstream model name selects a behaviour:
   whose second event is not JSON), ``bad-sse-first`` (its first event is not JSON),
   ``reset-stream`` (the connection dropped after the first event), ``slow-stream`` (events
   half a second apart);
+- ``tail-<n>``: echo only the last ``n`` characters of the last user message (a "summary"
+  shorter than its input, for documents summarised in parts);
 - anything else: echo the last user message back, as ``echo: <text>``; in ``n`` choices when
   asked (choice i > 0 says ``echo<i>: …``); when the request offers ``tools``, as a call of
   the first tool with arguments ``{"echo": <text>}`` instead.
@@ -91,6 +93,8 @@ class MockUpstream:
         if model.startswith("sleep-"):
             await asyncio.sleep(float(model.removeprefix("sleep-")))
         last = _last_user_text(body.get("messages", []))
+        if model.startswith("tail-"):
+            last = last[-int(model.removeprefix("tail-")) :]
         text = "echo: " + last
         # Like OpenAI: tools and the response format are prompt tokens too; every choice's
         # tokens are completion tokens.
