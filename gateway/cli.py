@@ -22,7 +22,7 @@ from gateway.kernel.vocab import EventType, Outcome
 
 _LAZY = {
     "redact": "redaction.cli:redact",
-    "policy": "policies.cli:policy",
+    "policy": "gateway.policy_commands:policy",
     "audit": "audit.cli:audit",
     "users": "gateway.identity.cli:users",
 }

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from policies.effects import describe
 from policies.loader import Problem, check_folder, load_folder, policy_files
 from policies.model import Policy
 from policies.resolve import PolicySet
@@ -76,10 +77,18 @@ def write_folder(documents: Iterable[Document], directory: Path) -> list[Problem
     return problems
 
 
+@dataclass(frozen=True, slots=True)
+class Checked:
+    policies: PolicySet | None  # None when there are problems
+    problems: list[Problem]
+    effects: list[str]  # against ``before`` (``policies.effects``), while the lists exist
+
+
 def check_documents(
-    documents: Iterable[Document], *, fallback: Policy
-) -> tuple[PolicySet | None, list[Problem]]:
-    """Validate a whole set exactly as ``kakehashi policy check`` would; file names relative."""
+    documents: Iterable[Document], *, fallback: Policy, before: PolicySet | None = None
+) -> Checked:
+    """Validate a whole set exactly as ``kakehashi policy check`` would (file names shown
+    relative) and, when it is valid, describe its effect against ``before``."""
     documents = list(documents)
     with tempfile.TemporaryDirectory(prefix="kakehashi-check-") as tmp:
         folder = Path(tmp)
@@ -87,9 +96,11 @@ def check_documents(
         problems += _named_departments(documents)
         policies, found = check_folder(folder, fallback=fallback)
         problems += [_relative(p, folder) for p in found]
-    if problems:
-        return None, problems
-    return policies, []
+        if problems or policies is None:
+            return Checked(None, problems, [])
+        # Inside the folder's lifetime: the effect counts the customer lists' rows.
+        effects = describe(before, policies) if before is not None else []
+    return Checked(policies, [], effects)
 
 
 def load_documents(documents: Iterable[Document], *, fallback: Policy, root: Path) -> PolicySet:

@@ -29,7 +29,6 @@ from gateway.kernel.events import EventIn
 from gateway.kernel.vocab import EventType, Outcome
 from policies import versions
 from policies.documents import DEFAULTS, Document, check_documents
-from policies.effects import describe
 from policies.loader import PolicyInvalid, Problem
 from policies.store import PolicyDatabase, PolicyStore
 
@@ -93,12 +92,10 @@ async def preview_department_policy(
     current = {d.department: d for d in await store.documents()}
     new = _next(current.get(department), department, as_text(document), customers)
     candidate = {**current, department: new}
-    policies, problems = await anyio.to_thread.run_sync(
-        lambda: check_documents(candidate.values(), fallback=store.fallback)
+    checked = await anyio.to_thread.run_sync(
+        lambda: check_documents(candidate.values(), fallback=store.fallback, before=store.current)
     )
-    if policies is None:
-        return Preview(problems, [], _diff(current.get(department), new))
-    return Preview([], describe(store.current, policies), _diff(current.get(department), new))
+    return Preview(checked.problems, checked.effects, _diff(current.get(department), new))
 
 
 async def save_department_policy(

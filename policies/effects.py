@@ -8,6 +8,7 @@ lines of a customer list.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -85,10 +86,9 @@ def _redaction(old: Policy, new: Policy) -> list[str]:
     found += _sets("送信を止める種類", _types(a.block), _types(b.block))
     found += _sets("置き換えない語", a.allow, b.allow)
     found += _sets("社内コード名", a.code_names, b.code_names)
-    if a.customers_csv != b.customers_csv or old.version() != new.version():
-        count_a, count_b = _customers(a.customers_csv), _customers(b.customers_csv)
-        if count_a != count_b:
-            found.append(f"顧客リスト {count_a:,} 件 → {count_b:,} 件")
+    count_a, count_b = _customers(a.customers_csv), _customers(b.customers_csv)
+    if count_a != count_b:
+        found.append(f"顧客リスト {count_a:,} 件 → {count_b:,} 件")
     return found
 
 
@@ -125,8 +125,8 @@ def _types(types: Iterable[EntityType]) -> list[str]:
 def _customers(path: object) -> int:
     if not isinstance(path, Path) or not path.is_file():
         return 0
-    with path.open(encoding="utf-8-sig") as handle:
-        return max(0, sum(1 for line in handle if line.strip()) - 1)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return max(0, sum(1 for row in csv.reader(handle) if any(c.strip() for c in row)) - 1)
 
 
 def _amount(value: float | None, unit: str) -> str:

@@ -53,10 +53,10 @@ def shown(policy: Policy) -> dict[str, str]:
             limit = getattr(getattr(policy.quotas, scope), window)
             for unit, _ in UNITS:
                 value = getattr(limit, unit)
-                values[budget_field(scope, window, unit)] = "" if value is None else f"{value:g}"
+                values[budget_field(scope, window, unit)] = _text(value)
     for key, case in policy.use_cases.items():
         values[f"uc.{key}.label"] = case.label
-        values[f"uc.{key}.minutes"] = f"{case.minutes_saved:g}"
+        values[f"uc.{key}.minutes"] = _text(case.minutes_saved)
     return values
 
 
@@ -121,8 +121,8 @@ def _apply_use_cases(data: dict[str, Any], department: str, current: Policy, for
             changes[key] = None
             continue
         label = form.get(f"uc.{key}.label", case.label).strip()
-        minutes = _clean(form.get(f"uc.{key}.minutes", f"{case.minutes_saved:g}"))
-        if label != case.label or minutes != f"{case.minutes_saved:g}":
+        minutes = _clean(form.get(f"uc.{key}.minutes", _text(case.minutes_saved)))
+        if label != case.label or minutes != _text(case.minutes_saved):
             own = (cases or {}).get(key)
             changes[key] = {**(own if isinstance(own, dict) else {}), "label": label}
             changes[key]["minutes_saved"] = _number(minutes)
@@ -152,6 +152,13 @@ def _set(data: dict[str, Any], path: Sequence[str], value: Any) -> None:
             node[part] = child
         node = child
     node[path[-1]] = value
+
+
+def _text(value: float | None) -> str:
+    """A number as typed in the form: 40000, not 4e+04; empty for no limit."""
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _lines(value: str) -> list[str]:

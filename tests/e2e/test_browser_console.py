@@ -63,8 +63,8 @@ def test_admin_edits_previews_saves_is_refused_when_invalid_and_reverts(
     per_user_day = page.get_by_label("1 人あたりの1 日上限 (トークン)")
     per_user_day.fill("10")
     page.get_by_role("button", name="影響を確認 / Preview").first.click()
-    expect(page.locator("#effects")).to_contain_text(
-        "営業部: 1 人あたりの1 日上限 (トークン) 200,000 トークン → 10 トークン"
+    expect(page.locator("#effects li")).to_have_text(
+        ["営業部: 1 人あたりの1 日上限 (トークン) 200,000 トークン → 10 トークン"]
     )
     _save(page, "使いすぎ防止")
     expect(page.locator("#saved")).to_contain_text("版 3 を保存しました")
@@ -157,4 +157,41 @@ def test_a_shift_jis_customer_list_is_previewed_by_line_then_accepted(
     assert NEW_CUSTOMER in _customer_spans(gw, ask_text)
     changed = gw.last_event("policy.changed")
     assert changed.detail["reason"] == "12 月の顧客一覧"
+    assert changed.detail["effects"] == ["営業部: 顧客リスト 3 件 → 2 件"]
     assert f"+{NEW_CUSTOMER},ソラマメ,ソラマメコウボウ" in changed.detail["diff"]
+
+
+def test_admin_approves_a_staff_word_proposal_on_the_page(console_gateway: SsoGateway) -> None:
+    gw = console_gateway
+    text = "来週はカワセミ案件の定例です"
+    start = text.index("カワセミ")
+    with signed_in(gw, SATO) as staff:
+        corrected = staff.post(
+            "/api/redaction/preview",
+            headers={"x-csrf-token": gw.csrf(staff)},
+            json={
+                "text": text,
+                "corrections": [
+                    {"action": "add", "start": start, "end": start + 4, "type": "CODENAME"}
+                ],
+            },
+        )
+        assert corrected.status_code == 200, corrected.text
+    with signed_in(gw, ADMIN) as admin:
+        listing = admin.get("/admin/proposals")
+        assert "カワセミ" in listing.text
+        proposal = listing.text.split('<tr data-id="')[1].split('"')[0]
+        decided = admin.post(
+            f"/admin/proposals/{proposal}",
+            data={"csrf_token": gw.csrf(admin), "decision": "approve"},
+        )
+        assert decided.status_code == 200  # back on the list
+        assert "未決の提案はありません" in decided.text
+    with signed_in(gw, SATO) as staff:
+        again = staff.post(
+            "/api/redaction/preview",
+            headers={"x-csrf-token": gw.csrf(staff)},
+            json={"text": text},
+        )
+    assert "カワセミ" in [e["text"] for e in again.json()["entities"]]
+    assert gw.last_event("redaction.proposal_decided").user_email == ADMIN

@@ -78,7 +78,7 @@ async def test_a_budget_change_is_versioned_audited_and_seen_by_another_replica(
     )
 
     assert change.number == 2
-    assert "営業部: 部署全体の月間上限 (円) 30,000円 → 40,000円" in change.effects
+    assert change.effects == ["営業部: 部署全体の月間上限 (円) 30,000円 → 40,000円"]
     assert "-    month: {tokens: 40_000_000, yen: 30000}" in change.diff
     assert "+    month: {tokens: 40_000_000, yen: 40000}" in change.diff
     assert store.for_department("営業部").quotas.department.month.yen == 40000
