@@ -18,9 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.chain import EventIn
 from audit.models import AuditEvent, Feedback
-from gateway.kernel.vocab import EventType
-
-COPIED = "answer.copied"  # a copied answer counts as accepted (audit.kpi)
+from gateway.kernel.vocab import EventType, Outcome
 
 
 @dataclass(frozen=True)
@@ -62,7 +60,7 @@ async def _own_answer(session: AsyncSession, request_id: str, user_email: str) -
     query = select(AuditEvent).where(
         AuditEvent.request_id == request_id,
         AuditEvent.event_type == EventType.CHAT_COMPLETION,
-        AuditEvent.outcome == "ok",
+        AuditEvent.outcome == Outcome.OK,
         AuditEvent.user_email == user_email,
     )
     return (await session.execute(query.limit(1))).scalar_one_or_none()
@@ -120,8 +118,8 @@ async def copied(*, session: AsyncSession, request_id: str, user_email: str) -> 
     if event is None:
         return None
     return EventIn(
-        event_type=COPIED,
-        outcome="ok",
+        event_type=EventType.ANSWER_COPIED,
+        outcome=Outcome.OK,
         request_id=request_id,
         user_email=user_email,
         department=event.department,

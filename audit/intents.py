@@ -25,7 +25,6 @@ from audit.chain import EventIn
 from gateway.kernel.spool import Spool
 
 KIND = "audit"
-INTERRUPTED = "interrupted"  # the error code of an event recovered from an intent
 
 
 def as_record(event: EventIn) -> dict[str, Any]:

@@ -44,10 +44,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audit.feedback import COPIED
 from audit.models import AuditEvent, Feedback
 from audit.periods import Period, weeks
-from gateway.kernel.vocab import EventType
+from gateway.kernel.vocab import EventType, Outcome
 from policies.model import Policy
 from policies.resolve import PolicySource
 
@@ -169,7 +168,7 @@ async def _outcomes(session: AsyncSession, scope: _Scope) -> list[Any]:
 
 
 async def _distinct_users(session: AsyncSession, scope: _Scope, *, answered: bool) -> int:
-    conditions = scope.where() + ([_E.outcome == "ok"] if answered else [])
+    conditions = scope.where() + ([_E.outcome == Outcome.OK] if answered else [])
     query = select(func.count(func.distinct(_E.user_email))).where(*conditions)
     return int((await session.execute(query)).scalar_one())
 
@@ -183,7 +182,7 @@ def _copied() -> ColumnElement[bool]:
     copy = AuditEvent.__table__.alias("copy")
     return (
         select(copy.c.seq)
-        .where(copy.c.request_id == _E.request_id, copy.c.event_type == COPIED)
+        .where(copy.c.request_id == _E.request_id, copy.c.event_type == EventType.ANSWER_COPIED)
         .exists()
     )
 
@@ -217,7 +216,7 @@ async def _by_use_case(session: AsyncSession, scope: _Scope) -> list[Any]:
         .select_from(
             AuditEvent.__table__.outerjoin(Feedback.__table__, _F.request_id == _E.request_id)
         )
-        .where(*scope.where(), _E.outcome == "ok")
+        .where(*scope.where(), _E.outcome == Outcome.OK)
         .group_by(_E.department, _E.use_case)
     )
     return await _rows(session, query)
@@ -334,9 +333,9 @@ async def compute(
     refusals: dict[str, int] = {}
     cost, tokens = 0.0, 0
     for outcome, error_code, n, yen, used in await _outcomes(session, scope):
-        bucket = outcome if outcome in ("ok", "refused") else "failed"
+        bucket = outcome if outcome in (Outcome.OK, Outcome.REFUSED) else "failed"
         counts[bucket] += int(n)
-        if outcome == "refused":
+        if outcome == Outcome.REFUSED:
             refusals[error_code or "unknown"] = refusals.get(error_code or "unknown", 0) + int(n)
         cost += float(yen)
         tokens += int(used)

@@ -96,7 +96,7 @@ async def audit_forbidden(
             event_type=EventType.AUTH_FORBIDDEN,
             outcome=Outcome.REFUSED,
             status_code=403,
-            error_code="forbidden",
+            error_code=Forbidden.code,
             user_email=principal.email,
             department=principal.department,
             role=principal.role.value,

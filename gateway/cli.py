@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ import click
 
 from gateway.identity import cli as identity_cli
 from gateway.kernel.config import CONFIG_ENV, config_option, config_path, settings_from
+from gateway.kernel.errors import ConfigError
 from gateway.kernel.settings import Settings
 from gateway.kernel.vocab import EventType, Outcome
 
@@ -63,6 +65,13 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
     """Run the gateway."""
     settings = settings_from(config)
     path = config_path(config)
+    from policies.model import default_policy
+
+    try:  # the default policy's profile is checked by its owner (the kernel knows no policies)
+        default_policy(settings.default_policy, source=str(path or "environment"))
+    except ConfigError as exc:
+        click.echo(f"設定エラー / configuration error:\n{exc}", err=True)
+        sys.exit(2)
     if path is not None:
         os.environ[CONFIG_ENV] = str(path.resolve())
     # The workers read their settings again: the command line's host and port reach them here

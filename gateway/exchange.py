@@ -14,7 +14,6 @@ from typing import Any
 import anyio
 
 from audit.chain import EventIn
-from audit.intents import INTERRUPTED
 from gateway.kernel.errors import KakehashiError
 from gateway.kernel.principal import Principal
 from gateway.kernel.vocab import ErrorCode, EventType, Outcome
@@ -55,7 +54,7 @@ class Exchange:
 
     def fail(self, exc: BaseException) -> None:
         if isinstance(exc, KakehashiError):
-            self.outcome, self.status, self.error_code = "refused", exc.status, exc.code
+            self.outcome, self.status, self.error_code = Outcome.REFUSED, exc.status, exc.code
             if exc.status >= 500:
                 self.outcome = Outcome.ERROR
         elif isinstance(exc, anyio.get_cancelled_exc_class() | GeneratorExit):
@@ -90,7 +89,7 @@ class Exchange:
         """The event as it stands just before the provider call: what the audit log keeps if
         the process dies before the request ends (``audit.intents``)."""
         event = self.audit_event()
-        return dataclasses.replace(event, outcome="error", error_code=INTERRUPTED)
+        return dataclasses.replace(event, outcome=Outcome.ERROR, error_code=ErrorCode.INTERRUPTED)
 
     def audit_event(self) -> EventIn:
         """The ``chat.completion`` event; usage and cost are what the quota was charged."""

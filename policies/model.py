@@ -14,8 +14,18 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
+from gateway.kernel.errors import ConfigError
+from gateway.kernel.settings import DefaultPolicySettings, format_validation_error
 from policies.templates import STANDARD, PromptTemplate
 from redaction.profile import RedactionProfile
 
@@ -195,6 +205,15 @@ class Policy(_Part):
             digest.update(_file_bytes(self.redaction.customers_csv))
             self._version = digest.hexdigest()[:16]
         return self._version
+
+
+def default_policy(section: DefaultPolicySettings, *, source: str = "config") -> Policy:
+    """The policy of the config's ``default_policy`` section; a bad one raises ``ConfigError``
+    naming the field (``source: default_policy.redaction.block.0: ...``)."""
+    try:
+        return Policy(allowed_models=section.allowed_models, redaction=section.redaction)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(source, exc, within="default_policy")) from exc
 
 
 def _file_bytes(path: Path | None) -> bytes:

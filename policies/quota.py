@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import anyio.to_thread
 
 from gateway.kernel.errors import QuotaExceeded, Unavailable
+from gateway.kernel.vocab import Outcome
 from policies.model import Limit, Policy, Quotas, Windows
 from policies.quota_store import Bucket, Level, QuotaStore, SettleKeeper, StoreUnavailable
 
@@ -105,7 +106,7 @@ def settled_usage(
         return Usage(
             int(reported.get("prompt_tokens") or 0), int(reported.get("completion_tokens") or 0)
         )
-    if outcome in ("ok", "cancelled") or streamed:
+    if outcome in (Outcome.OK, Outcome.CANCELLED) or streamed:
         return Usage(reservation.prompt_tokens, streamed, estimated=True)
     return Usage()
 

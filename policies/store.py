@@ -234,7 +234,7 @@ def _rejected(kept: PolicySet, problems: list[Problem]) -> EventIn:
         event_type=EventType.POLICY_REJECTED,
         outcome=Outcome.REFUSED,
         status_code=422,
-        error_code="policy_invalid",
+        error_code=PolicyInvalid.code,
         policy_version=kept.version,
         detail={
             "kept_version": kept.version,

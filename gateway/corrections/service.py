@@ -17,6 +17,7 @@ from gateway.corrections.models import RedactionProposal
 from gateway.kernel.errors import NotFound
 from gateway.kernel.events import AuditSink, EventIn
 from gateway.kernel.principal import Principal
+from gateway.kernel.vocab import EventType, Outcome
 from redaction.corrections import Proposal, ProposalKind
 from redaction.entities import EntityType
 
@@ -107,8 +108,8 @@ async def decide_and_audit(
         raise NotFound("未決の提案が見つかりません。", "No such pending proposal.")
     await audit(
         EventIn(
-            event_type="redaction.proposal_decided",
-            outcome="ok",
+            event_type=EventType.REDACTION_PROPOSAL_DECIDED,
+            outcome=Outcome.OK,
             user_email=by.email,
             department=decided.department,
             role=by.role.value,

@@ -26,9 +26,9 @@ import policies
 from audit.chain import EventIn
 from audit.models import AuditEvent, Feedback
 from audit.writer import append_batch
+from gateway.kernel.vocab import ErrorCode, EventType, Outcome
 
 DAYS = 60
-SEEDED = "demo.seeded"
 EXAMPLES = Path(policies.__file__).parent / "examples"
 
 
@@ -92,10 +92,10 @@ def _day(team: Team, day: date, index: int, rng: random.Random, tz: ZoneInfo) ->
         refused = rng.random() < 0.03
         events.append(
             EventIn(
-                event_type="chat.completion",
-                outcome="refused" if refused else "ok",
+                event_type=EventType.CHAT_COMPLETION,
+                outcome=Outcome.REFUSED if refused else Outcome.OK,
                 status_code=400 if refused else 200,
-                error_code="content_blocked" if refused else None,
+                error_code=ErrorCode.CONTENT_BLOCKED if refused else None,
                 request_id=uuid.uuid4().hex,
                 user_email=f"{team.prefix}{person:02d}@demo.kakehashi.example",
                 department=team.department,
@@ -123,7 +123,7 @@ def _redactions(rng: random.Random) -> dict[str, int]:
 
 def _feedback(event: EventIn, rng: random.Random) -> dict[str, object] | None:
     """About a third of the answers are rated; most well, some with the minutes saved."""
-    if event.outcome != "ok" or rng.random() > 0.35:
+    if event.outcome != Outcome.OK or rng.random() > 0.35:
         return None
     rating = rng.choices([5, 4, 3, 2, 1], weights=[30, 40, 18, 8, 4])[0]
     minutes = float(rng.choice([5, 10, 15, 20, 30])) if rating >= 4 and rng.random() < 0.4 else None
@@ -143,7 +143,9 @@ def _feedback(event: EventIn, rng: random.Random) -> dict[str, object] | None:
 async def seed_history(*, session: AsyncSession, today: date, timezone: str) -> int:
     """Write the synthetic history once (a ``demo.seeded`` event marks it); returns how many
     requests were written (0 when already there)."""
-    done = await session.scalar(select(func.count()).where(AuditEvent.event_type == SEEDED))
+    done = await session.scalar(
+        select(func.count()).where(AuditEvent.event_type == EventType.DEMO_SEEDED)
+    )
     if done:
         return 0
     rng = random.Random(14)  # noqa: S311 - made-up demo data, the same on every machine
@@ -162,5 +164,7 @@ async def seed_history(*, session: AsyncSession, today: date, timezone: str) -> 
     if rows:
         await session.execute(insert(Feedback), rows)
     label = {"synthetic": True, "days": DAYS, "requests": len(events)}
-    await append_batch(session, [EventIn(event_type=SEEDED, outcome="ok", detail=label)])
+    await append_batch(
+        session, [EventIn(event_type=EventType.DEMO_SEEDED, outcome=Outcome.OK, detail=label)]
+    )
     return len(events)

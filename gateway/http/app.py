@@ -60,10 +60,11 @@ from gateway.kernel.db import is_sqlite, make_async_engine, make_sync_engine, se
 from gateway.kernel.errors import BadRequest, ConfigError, KakehashiError
 from gateway.kernel.settings import Settings, load_settings
 from gateway.provider import Providers
+from gateway.provider.transports import Transport
 from gateway.state import AppState, Redaction, Sso
 from gateway.workspace import expiry
 from policies.loader import PolicyInvalid
-from policies.model import Policy
+from policies.model import Policy, default_policy
 from policies.pending import PendingSettles
 from policies.quota import Ledger
 from policies.quota_memory import MemoryStore
@@ -94,9 +95,7 @@ from web.templating import STATIC
 log = logging.getLogger(__name__)
 
 
-def _policies(settings: Settings, engine: AsyncEngine) -> PolicyStore:
-    default = settings.default_policy
-    fallback = Policy(allowed_models=default.allowed_models, redaction=default.redaction)
+def _policies(settings: Settings, engine: AsyncEngine, fallback: Policy) -> PolicyStore:
     database = None
     if settings.policies_source == "database":
         database = PolicyDatabase(sessions=sessionmaker(engine), seed=settings.policies_dir)
@@ -275,15 +274,18 @@ def create_app(
     *,
     redactor: Redactor | None = None,
     started: Callable[[], None] | None = None,
+    transport: Transport | None = None,
 ) -> FastAPI:
     """``redactor``: a prebuilt analyzer to share (tests build one per session); by default
-    the lifespan builds one."""
+    the lifespan builds one. ``transport``: how OpenAI-compatible providers are reached
+    (aiohttp by default; tests pass the mock upstream in process, an ``AsgiTransport``)."""
     dev_idp = _dev_idp(settings)
+    fallback = default_policy(settings.default_policy)  # a bad one stops here, not at start-up
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_async_engine(settings.database.url, echo=settings.database.echo)
-        policies = _policies(settings, engine)
+        policies = _policies(settings, engine, fallback)
         url = settings.database.url
         audit = AuditWriter(
             sessionmaker(engine),
@@ -296,7 +298,7 @@ def create_app(
             await policies.start(audit.append)
         except PolicyInvalid as exc:
             raise ConfigError(f"policies (database): the stored set is not valid:\n{exc}") from exc
-        providers = Providers()
+        providers = Providers(transport)
         await anyio.to_thread.run_sync(providers.warm, settings.models)
         redis = await _redis(settings)
         ledger, pending = _ledger(settings, redis)

@@ -14,11 +14,18 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from gateway.kernel.errors import ConfigError
-from redaction.profile import RedactionProfile
 
 Mode = Literal["production", "demo", "test"]
 
@@ -79,10 +86,21 @@ class ModelRoute(_Section):
 
 
 class DefaultPolicySettings(_Section):
-    """The policy applied when no policy folder is configured (or no file matches)."""
+    """The policy applied when no policy folder is configured (or no file matches).
+
+    ``redaction`` stays a plain mapping here: the kernel knows no other package. The profile
+    is validated by ``policies.model.default_policy`` when a command or the app starts, and a
+    bad one is reported like any other field (``config.yaml: default_policy.redaction...``).
+    """
 
     allowed_models: list[str] = Field(default_factory=lambda: ["*"])
-    redaction: RedactionProfile = Field(default_factory=RedactionProfile)
+    redaction: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("redaction", mode="before")
+    @classmethod
+    def _plain(cls, value: Any) -> Any:
+        # Tests and the demo may hand a built profile; keep what was set, as a mapping.
+        return value.model_dump(exclude_unset=True) if isinstance(value, BaseModel) else value
 
 
 class QuotaSettings(_Section):
@@ -350,9 +368,12 @@ def load_settings(path: Path | None, **overrides: Any) -> Settings:
         raise ConfigError(format_validation_error(name, exc)) from exc
 
 
-def format_validation_error(name: str, exc: ValidationError) -> str:
+def format_validation_error(name: str, exc: ValidationError, *, within: str = "") -> str:
+    """``name: field.path: problem`` per error; ``within`` prefixes the path (a section
+    validated on its own)."""
     lines = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        where = ".".join([*([within] if within else []), *(str(p) for p in err["loc"])])
+        where = where or "(top level)"
         lines.append(f"{name}: {where}: {err['msg']}")
     return "\n".join(lines)

@@ -36,6 +36,10 @@ class EventType(StrEnum):
     TRIAL_SENT_BACK = "trial.sent_back"
     TRIAL_APPROVED = "trial.approved"
     TRIAL_DECIDED = "trial.decided"
+    ANSWER_COPIED = "answer.copied"  # a copied answer counts as accepted (audit.kpi)
+    REDACTION_OVERRIDE = "redaction.override"  # a person undid a detection before sending
+    REDACTION_PROPOSAL_DECIDED = "redaction.proposal_decided"
+    DEMO_SEEDED = "demo.seeded"  # the demo's synthetic history was written (once)
 
 
 class Outcome(StrEnum):
@@ -58,6 +62,7 @@ class ErrorCode(StrEnum):
     UPSTREAM_TIMEOUT = "upstream_timeout"
     CLIENT_DISCONNECTED = "client_disconnected"
     INTERNAL_ERROR = "internal_error"
+    INTERRUPTED = "interrupted"  # recovered from its intent: the process died mid-request
 
 
 class TrialStage(StrEnum):

@@ -19,6 +19,7 @@ from gateway.kernel.settings import ModelRoute
 from gateway.provider.demo import DemoModel
 from gateway.provider.openai import OpenAICompatible
 from gateway.provider.protocol import Provider
+from gateway.provider.transports import Transport
 from gateway.provider.via_litellm import LiteLLM
 
 DEFAULT_CONTEXT = 32_000
@@ -28,8 +29,10 @@ DEMO_CONTEXT = 1_000_000
 class Providers:
     """Chooses the implementation for a route; owns the shared HTTP session."""
 
-    def __init__(self) -> None:
-        self._fast = OpenAICompatible()
+    def __init__(self, transport: Transport | None = None) -> None:
+        """``transport``: how OpenAI-compatible endpoints are reached (aiohttp by default;
+        tests pass an in-process one, ``transports.AsgiTransport``)."""
+        self._fast = OpenAICompatible(transport)
         self._demo = DemoModel()
         self._litellm: LiteLLM | None = None
         self._prices: dict[str, tuple[float, float]] = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
-import aiohttp
 import orjson
 
 from gateway.kernel.settings import ModelRoute
@@ -21,83 +20,67 @@ from gateway.provider.protocol import (
     status_error,
     timeout_error,
 )
+from gateway.provider.transports import CONNECT_ERRORS, AiohttpTransport, Transport
 
 OPENAI_DEFAULT_BASE = "https://api.openai.com/v1"
 
 
 class OpenAICompatible:
-    """Direct calls to an OpenAI-compatible endpoint over one aiohttp session.
+    """Direct calls to an OpenAI-compatible endpoint through a transport (aiohttp unless one
+    is given: ``gateway.provider.transports``)."""
 
-    aiohttp rather than httpx: the same call costs a fraction of the CPU (its HTTP parser is
-    C, its pool has no per-request locking dance), and the upstream call was the largest share
-    of the gateway's own CPU per request (bench/overhead, issue 2). Timeouts keep httpx's
-    meaning: ``timeout_s`` for connecting and for each read, not for a whole stream.
-    """
-
-    def __init__(self) -> None:
-        self._session: aiohttp.ClientSession | None = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        # Created on first use, inside the running loop (aiohttp binds a session to its loop).
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=512, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
-        return self._session
+    def __init__(self, transport: Transport | None = None) -> None:
+        self._transport: Transport = transport or AiohttpTransport()
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._transport.aclose()
 
     @staticmethod
-    def _request(route: ModelRoute) -> tuple[str, dict[str, str], aiohttp.ClientTimeout]:
+    def _request(route: ModelRoute) -> tuple[str, dict[str, str]]:
         base = (route.api_base or OPENAI_DEFAULT_BASE).rstrip("/")
         headers = {"content-type": "application/json"}
         key = route.api_key()
         if key:
             headers["authorization"] = f"Bearer {key}"
-        timeout = aiohttp.ClientTimeout(
-            total=None, connect=route.timeout_s, sock_read=route.timeout_s
-        )
-        return f"{base}/chat/completions", headers, timeout
+        return f"{base}/chat/completions", headers
 
     @staticmethod
     def _upstream_body(route: ModelRoute, body: dict[str, Any]) -> bytes:
         return orjson.dumps({**body, "model": route.model.split("/", 1)[-1]})
 
     async def complete(self, route: ModelRoute, body: dict[str, Any]) -> dict[str, Any]:
-        url, headers, timeout = self._request(route)
+        url, headers = self._request(route)
         payload = self._upstream_body(route, body)
         try:
-            async with self._client().post(
-                url, data=payload, headers=headers, timeout=timeout
-            ) as response:
-                content = await response.read()
+            async with self._transport.post(
+                url, data=payload, headers=headers, timeout_s=route.timeout_s
+            ) as reply:
+                status, content = reply.status, await reply.read()
         except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
             raise timeout_error(route) from exc
-        except aiohttp.ClientError as exc:
+        except CONNECT_ERRORS as exc:
             raise connect_error(route, exc) from exc
-        if response.status != 200:
-            raise status_error(route, response.status, content.decode(errors="replace"))
+        if status != 200:
+            raise status_error(route, status, content.decode(errors="replace"))
         return parse_reply(route, content)
 
     async def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[Chunk]:
-        url, headers, timeout = self._request(route)
+        url, headers = self._request(route)
         payload = self._upstream_body(route, {**body, "stream_options": {"include_usage": True}})
         try:
-            async with self._client().post(
-                url, data=payload, headers=headers, timeout=timeout
-            ) as response:
-                if response.status != 200:
-                    detail = (await response.read()).decode(errors="replace")
-                    raise status_error(route, response.status, detail)
-                async for data in sse_data(response.content.iter_any()):
+            async with self._transport.post(
+                url, data=payload, headers=headers, timeout_s=route.timeout_s
+            ) as reply:
+                if reply.status != 200:
+                    detail = (await reply.read()).decode(errors="replace")
+                    raise status_error(route, reply.status, detail)
+                async for data in sse_data(reply.pieces()):
                     if data == b"[DONE]":
                         return
                     yield parse_reply(route, data)
         except TimeoutError as exc:
             raise timeout_error(route) from exc
-        except aiohttp.ClientError as exc:
+        except CONNECT_ERRORS as exc:
             raise connect_error(route, exc) from exc
 
 

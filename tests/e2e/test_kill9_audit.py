@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from audit.intents import INTERRUPTED
 from gateway.kernel.settings import Settings
+from gateway.kernel.vocab import ErrorCode
 from gateway.migrate import upgrade
 from tests.fixtures.gateway import RunningGateway
 from tests.support.mock_upstream import MockUpstream
@@ -115,6 +115,6 @@ def test_kill_9_mid_load_loses_no_audit_event(
     recorded = _markers([str(e.detail.get("prompt")) for e in events])
     assert recorded == sent  # one event per request that reached the provider, no more
     held_events = [e for e in events if int(MARKER.findall(str(e.detail["prompt"]))[0]) >= 10]
-    assert {(e.outcome, e.error_code) for e in held_events} == {("error", INTERRUPTED)}
+    assert {(e.outcome, e.error_code) for e in held_events} == {("error", ErrorCode.INTERRUPTED)}
     verify = reader.audit_events()
     assert [e.seq for e in verify] == list(range(1, len(verify) + 1))

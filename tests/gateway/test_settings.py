@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from gateway.cli import main
 from gateway.kernel.errors import ConfigError
 from gateway.kernel.settings import load_settings
+from policies.model import default_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,3 +70,19 @@ def test_a_wrong_config_names_the_file_field_and_problem(
         load_settings(path)
     assert str(path) in str(info.value)
     assert expected in str(info.value)
+
+
+def test_a_wrong_default_redaction_profile_names_the_field(tmp_path: Path) -> None:
+    # The kernel keeps the section as a plain mapping; its owner (policies) validates it.
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "mode: test\ndefault_policy:\n  redaction:\n    block: [NOT_A_TYPE]\n", encoding="utf-8"
+    )
+    settings = load_settings(path)
+    with pytest.raises(ConfigError) as info:
+        default_policy(settings.default_policy, source=str(path))
+    assert f"{path}: default_policy.redaction.block: " in str(info.value)
+    assert "NOT_A_TYPE" in str(info.value)
+    result = CliRunner().invoke(main, ["serve", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "default_policy.redaction.block" in result.output

@@ -17,7 +17,7 @@ from audit.chain import EventIn
 from gateway.auth import app_state
 from gateway.identity import csrf, oidc, people
 from gateway.identity.sessions import SESSION_COOKIE
-from gateway.kernel.errors import AccountDisabled, CsrfFailed, LoginFailed
+from gateway.kernel.errors import AccountDisabled, CsrfFailed, LoginFailed, NotProvisioned
 from gateway.kernel.principal import Principal
 from gateway.kernel.vocab import EventType, Outcome
 from gateway.state import AppState, Sso
@@ -72,7 +72,7 @@ async def _failed(state: AppState, reason: str, status: int = 401, **detail: Any
         EventType.AUTH_LOGIN_FAILED,
         Outcome.REFUSED,
         status_code=status,
-        error_code="login_failed",
+        error_code=LoginFailed.code,
         user_email=detail.pop("email", None),
         detail={"reason": reason, **detail},
     )
@@ -197,7 +197,7 @@ async def _unmapped(
         EventType.AUTH_LOGIN_FAILED,
         Outcome.REFUSED,
         status_code=403,
-        error_code="user_not_mapped",
+        error_code=NotProvisioned.code,
         user_email=email,
         detail={"reason": reason, "subject": identity.subject, "groups": groups},
     )

@@ -18,6 +18,7 @@ from gateway.auth import Caller, app_state
 from gateway.corrections import service as corrections
 from gateway.kernel.errors import Unavailable
 from gateway.kernel.principal import Principal
+from gateway.kernel.vocab import EventType, Outcome
 from gateway.state import AppState
 from gateway.workspace.conversations import vault_key
 from policies.resolve import resolve
@@ -110,8 +111,8 @@ async def _proposed(state: AppState, caller: Principal, result: Preview) -> list
     if result.dropped:
         await state.audit.append(
             EventIn(
-                event_type="redaction.override",
-                outcome="ok",
+                event_type=EventType.REDACTION_OVERRIDE,
+                outcome=Outcome.OK,
                 user_email=caller.email,
                 department=caller.department,
                 role=caller.role.value,
