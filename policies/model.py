@@ -209,7 +209,7 @@ class Policy(_Part):
 
 def default_policy(section: DefaultPolicySettings, *, source: str = "config") -> Policy:
     """The policy of the config's ``default_policy`` section; a bad one raises ``ConfigError``
-    naming the field (``source: default_policy.redaction.block.0: ...``)."""
+    naming the field (``source: default_policy.redaction.block: ...``)."""
     try:
         return Policy(allowed_models=section.allowed_models, redaction=section.redaction)
     except ValidationError as exc:
