@@ -4,7 +4,7 @@ Redaction on (the default profile: every type redacted). A client holds a conver
 the OpenAI API asks it to: each turn re-sends the whole history (its questions and the
 answers it got, names restored) plus one new message; turn 1 is a ~450-character request with
 names, a company, a phone number and an address, every answer ~450 characters, every
-follow-up one line, so turn 20 carries about 9,500 characters. Each conversation has its own
+follow-up one line, so turn 20 carries about 6,500 characters. Each conversation has its own
 names and numbers, so nothing is served from another conversation's analysis.
 
 Two Kakehashi servers run side by side in the same run, on one Redis (quota, vault and, for
@@ -128,7 +128,7 @@ def run(servers: dict[str, Server], conversations: int, turns: int) -> dict[str,
         order = list(servers) if c % 2 == 0 else list(reversed(servers))
         for turn, messages in enumerate(requests):
             for name in order:
-                times[name][turn].append(_send(servers[name], messages, f"bench-{c}"))
+                times[name][turn].append(_send(servers[name], messages, f"bench-{name}-{c}"))
         print(f"conversation {c + 1}/{conversations} done", flush=True)
     return times
 

@@ -212,13 +212,19 @@ def prepare_kakehashi(
 
 
 def start_kakehashi(
-    fleet: Fleet, mock: Server, *, name: str = "kakehashi", overrides: dict[str, Any] | None = None
+    fleet: Fleet,
+    mock: Server,
+    *,
+    name: str = "kakehashi",
+    overrides: dict[str, Any] | None = None,
+    wait: bool = True,
 ) -> Server:
     config, port, token, env = prepare_kakehashi(fleet, mock, name=name, overrides=overrides)
     cli = str(Path(sys.executable).parent / "kakehashi")
     cmd = [cli, "serve", "--config", str(config), "--workers", str(fleet.workers)]
     server = fleet.spawn(name, cmd, env=env, base_url=f"http://127.0.0.1:{port}/v1", token=token)
-    wait_ready(server, f"http://127.0.0.1:{port}/healthz", timeout=600)
+    if wait:
+        wait_ready(server, f"http://127.0.0.1:{port}/healthz", timeout=600)
     return server
 
 
