@@ -70,6 +70,20 @@ def _chat(page: Page, base: str) -> None:
     page.screenshot(path=HERE / "chat.png", full_page=True)
 
 
+def _templates(page: Page, base: str) -> None:
+    """A manager shares a template with the department (the chat page then offers it)."""
+    _sign_in(page, base, "suzuki@demo.kakehashi.example", "/templates")
+    page.get_by_label("題名").fill("納期遅延のお詫び")
+    page.get_by_label("用途").select_option("email_draft")
+    page.get_by_label("依頼文").fill(
+        "{宛先} 様へ、納期遅延のお詫びメールを書いてください。\n経緯: {経緯}\n"
+        "新しい納期: {新しい納期}\nトーン: {トーン|丁寧|簡潔}"
+    )
+    page.get_by_role("button", name="共有する").click()
+    page.wait_for_selector("#shared-templates")
+    page.screenshot(path=HERE / "templates.png", full_page=True)
+
+
 def _last_month() -> str:
     """The demo's last full month of trial (Japan time), for a report with a month of data."""
     first = datetime.now(ZoneInfo("Asia/Tokyo")).date().replace(day=1)
@@ -87,6 +101,7 @@ def main() -> None:
                     executable_path=chromium_executable(), args=CHROMIUM_ARGS
                 )
                 page = browser.new_page(locale="ja-JP", viewport={"width": 1280, "height": 900})
+                _templates(page, base)
                 _chat(page, base)
                 _sign_in(page, base, "suzuki@demo.kakehashi.example", "/dashboard")
                 page.screenshot(path=HERE / "dashboard.png", full_page=True)

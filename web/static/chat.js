@@ -247,6 +247,7 @@
         return false;
       }
       var warning = response.headers.get("x-kakehashi-quota-warning");
+      var parts = response.headers.get("x-kakehashi-parts");
       var requestId = response.headers.get("x-kakehashi-request-id");
       if (asked) { asked(); }
       answer = addMessage("assistant", "");
@@ -266,7 +267,8 @@
       el.panel.hidden = true;
       await finishAnswer(answer, full, requestId);
       remember();
-      el.status.textContent = warning ? "注意: 利用上限に近づいています。" : "";
+      el.status.textContent = (parts ? "長い文書を " + parts + " 回に分けて要約してから回答しました。" : "") +
+        (warning ? "注意: 利用上限に近づいています。" : "");
       return true;
     } catch (err) {
       if (err && err.name === "AbortError" && answer) {
