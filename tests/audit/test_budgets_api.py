@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 
 from gateway.kernel.principal import Role
 from tests.fixtures.gateway import RunningGateway, mock_models
@@ -74,6 +73,7 @@ def test_budgets_json_csv_ledger_and_overview_agree(
     policy_folder.write(
         f"{SALES}.yaml",
         """\
+        allowed_models: ["mock-*", broken]
         quotas:
           department: {month: {yen: 100}}
           per_user: {month: {yen: 50}}
@@ -95,7 +95,8 @@ def test_budgets_json_csv_ledger_and_overview_agree(
     for key in (sato, sato, yamada, takahashi):
         assert ask(gw, key).status_code == 200
     assert ask(gw, sato, "secret-model").status_code == 403  # a refusal for the overview
-    events = gw.wait_for_audit(5)
+    assert ask(gw, yamada, "broken").status_code == 502  # the upstream fails
+    events = gw.wait_for_audit(6)
     admin = gw.make_key("tanaka@example.co.jp", "情報システム部", Role.ADMIN)
 
     report = get(gw, admin, "/api/budgets").json()
@@ -123,12 +124,15 @@ def test_budgets_json_csv_ledger_and_overview_agree(
 
     overview = get(gw, admin, "/api/admin/overview").json()
     assert overview["budgets"]["departments"] == report["departments"]
-    assert overview["today"] == {"requests": 5, "answers": 4, "refused": 1, "failed": 0}
+    assert overview["today"] == {"requests": 6, "answers": 4, "refused": 1, "failed": 1}
     kpis = get(gw, admin, "/api/kpi").json()
     assert overview["month"]["refusals"] == kpis["refusals"] == {"model_not_allowed": 1}
     assert overview["month"]["cost_jpy"] == kpis["cost_jpy"]
     assert overview["chain"]["head_seq"] >= len(events)
-    assert {p["model"]: p["state"] for p in overview["providers"]}["mock-model"] == "ok"
+    states = {p["model"]: (p["state"], p["requests"]) for p in overview["providers"]}
+    assert states["mock-model"] == ("ok", 4)
+    assert states["broken"] == ("down", 1)
+    assert states["secret-model"] == ("idle", 0)  # refused before anything was sent
 
     # The background check told IT once (5 % of 100 円: 5 円; three answers cost 6.75 円).
     deadline = time.monotonic() + 15
@@ -147,18 +151,15 @@ def test_budgets_json_csv_ledger_and_overview_agree(
     }
 
 
-@pytest.mark.parametrize("path", ["/api/budgets", "/api/budgets.csv"])
-def test_managers_read_their_own_department_and_staff_nothing(
-    gateway: RunningGateway, path: str
-) -> None:
+def test_managers_read_their_own_department_and_staff_nothing(gateway: RunningGateway) -> None:
     manager = gateway.make_key("suzuki@example.co.jp", SALES, Role.MANAGER)
     staff = gateway.make_key("sato@example.co.jp", SALES)
-    assert get(gateway, manager, path).status_code == 200
-    other = get(gateway, manager, path, department=GA)
-    assert other.status_code == 403
-    assert "ほかの部署" in other.json()["error"]["message"]
-    assert get(gateway, staff, path).status_code == 403
+    for path in ("/api/budgets", "/api/budgets.csv"):
+        assert get(gateway, manager, path).status_code == 200
+        other = get(gateway, manager, path, department=GA)
+        assert other.status_code == 403
+        assert "ほかの部署" in other.json()["error"]["message"]
+        assert get(gateway, staff, path).status_code == 403
     assert get(gateway, manager, "/api/admin/overview").status_code == 403
-    if path == "/api/budgets":
-        mine = get(gateway, manager, path).json()
-        assert [d["department"] for d in mine["departments"]] == [SALES]
+    mine = get(gateway, manager, "/api/budgets").json()
+    assert [d["department"] for d in mine["departments"]] == [SALES]

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from tests.fixtures.browser import sign_in
 from tests.fixtures.oidc import SsoGateway
@@ -123,27 +123,27 @@ def test_admin_sees_budgets_and_overview_equal_to_the_exports(
     page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
 
 
-@pytest.mark.parametrize(
-    ("email", "path"),
-    [
+def test_others_cannot_open_them(browser: Browser, busy_gateway: SsoGateway) -> None:
+    gw = busy_gateway
+    refused = [
         (SUZUKI, f"/budgets?department={GA}"),  # a manager, another department
         (SUZUKI, "/admin/overview"),
         (TAKAHASHI, "/budgets"),  # staff
-    ],
-)
-def test_others_cannot_open_them(
-    page: Page, busy_gateway: SsoGateway, email: str, path: str
-) -> None:
-    gw = busy_gateway
-    sign_in(page, gw, email, "/")
-    response = page.goto(f"{gw.base_url}{path}")
-    assert response is not None
-    assert response.status == 403
-    assert response.headers["content-type"].startswith("text/html")
-    assert "権限" in page.inner_text("main") or "ほかの部署" in page.inner_text("main")
-    if email == SUZUKI:  # their own department opens, and only it
-        page.goto(f"{gw.base_url}/budgets")
-        shown = page.locator("#budget-departments tbody tr").evaluate_all(
-            "rows => rows.map(r => r.dataset.department)"
-        )
-        assert shown == [SALES]
+        (TAKAHASHI, "/admin/overview"),
+    ]
+    for email, path in refused:
+        context = browser.new_context(locale="ja-JP")
+        page = context.new_page()
+        sign_in(page, gw, email, "/")
+        response = page.goto(f"{gw.base_url}{path}")
+        assert response is not None
+        assert (email, path, response.status) == (email, path, 403)
+        assert response.headers["content-type"].startswith("text/html")
+        assert "権限" in page.inner_text("main") or "ほかの部署" in page.inner_text("main")
+        if email == SUZUKI:  # their own department opens, and only it
+            page.goto(f"{gw.base_url}/budgets")
+            shown = page.locator("#budget-departments tbody tr").evaluate_all(
+                "rows => rows.map(r => r.dataset.department)"
+            )
+            assert shown == [SALES]
+        context.close()
