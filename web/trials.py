@@ -19,8 +19,9 @@ from audit.notify import Message, Notifier
 from gateway.auth import Caller, app_state, authenticate, refusals
 from gateway.kernel.errors import BadRequest, Forbidden
 from gateway.kernel.principal import Principal, Role
-from gateway.kernel.vocab import TrialAction, TrialDecision, TrialStage
+from gateway.kernel.vocab import TrialAction, TrialDecision
 from gateway.trials import service
+from gateway.trials.company import STAGE_JA
 from gateway.trials.proposal import DEFAULT_DAYS, Proposal
 from gateway.trials.service import Desk
 from redaction.entities import LABELS_JA
@@ -28,14 +29,6 @@ from web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(authenticate)])
 
-STAGE_JA = {
-    TrialStage.DRAFT: "下書き",
-    TrialStage.SUBMITTED: "審査待ち",
-    TrialStage.SENT_BACK: "差し戻し",
-    TrialStage.RESUBMITTED: "再提出・審査待ち",
-    TrialStage.APPROVED: "承認済み・実施中",
-    TrialStage.STOPPED: "中止決定",
-}
 
 ACTION_JA = {
     TrialAction.DRAFTED: "下書き保存",

@@ -83,6 +83,7 @@ from web import (
     pages,
     report,
     task_templates,
+    trial_company,
     trial_review,
     trials,
 )
@@ -394,6 +395,7 @@ def create_app(
     app.include_router(history.router)
     app.include_router(budget_pages.router)
     app.include_router(task_templates.router)
+    app.include_router(trial_company.router)  # before trials: /trials/company is no id
     app.include_router(trials.router)
     app.include_router(trial_review.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

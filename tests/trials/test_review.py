@@ -4,16 +4,20 @@ trial's tasks after its end date), each stored with the figures it was made on."
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+from openpyxl import load_workbook
 
 from gateway.kernel.vocab import EventType
+from gateway.trials.company import HEADER
 from tests.fixtures.chat import signed_in
 from tests.fixtures.oidc import SsoGateway
-from tests.trials.conftest import MANAGER, approved_trial, post
+from tests.trials.conftest import ADMIN, MANAGER, STAFF, approved_trial, post
 
 TODAY = datetime.now(ZoneInfo("Asia/Tokyo")).date()
 START = TODAY - timedelta(days=6)  # a 7-day-old trial: hours per week = hours
@@ -89,6 +93,7 @@ def test_the_review_shows_hand_computed_figures_and_decisions_change_the_policy(
     assert _cell(html, "reported").startswith("30 分 (1 件)")
     assert "敬語が不自然" in html
     assert "対象者 4 名のうち 2 名が利用しました" in html  # the 稟議 summary
+    _company_view_agrees_with_dashboard_and_csv(gw, hours=round(70 / 60, 2), cost=cost)
     with signed_in(gw, MANAGER) as manager:
         vague = post(gw, manager, f"{path}/decision", {"decision": "expand", "comment": "拡大"})
         assert vague.status_code == 400
@@ -115,3 +120,47 @@ def test_the_review_shows_hand_computed_figures_and_decisions_change_the_policy(
     )
     decided = gw.audit_events(EventType.TRIAL_DECIDED)
     assert [e.detail["decision"] for e in decided] == ["expand", "stop"]
+
+
+def _same(value: object) -> object:
+    """A cell as a comparable value (Excel reads 1.0 back as 1; the CSV says "1.0")."""
+    try:
+        return float(str(value))
+    except ValueError:
+        return "" if value is None else str(value)
+
+
+def _company_view_agrees_with_dashboard_and_csv(
+    gw: SsoGateway, *, hours: float, cost: float
+) -> None:
+    """IT's company page, its .xlsx and .csv show one table; its figures equal the dashboard's
+    (this month) and the KPI CSV's (the weekly series over the trial). All usage is today."""
+    with signed_in(gw, STAFF) as staff:
+        assert staff.get("/trials/company", headers={"accept": "text/html"}).status_code == 403
+    with signed_in(gw, MANAGER) as manager:
+        assert manager.get("/trials/company.xlsx").status_code == 403
+    with signed_in(gw, ADMIN) as admin:
+        page = admin.get("/trials/company").text
+        book = load_workbook(io.BytesIO(admin.get("/trials/company.xlsx").content))
+        table = list(
+            csv.reader(io.StringIO(admin.get("/trials/company.csv").content.decode("utf-8-sig")))
+        )
+        dashboard = admin.get("/dashboard", params={"department": "営業部"}).text
+        kpi_csv = admin.get("/api/kpi.csv", params={"department": "営業部"}).content
+    [sheet_row] = list(book.active.iter_rows(min_row=2, values_only=True))
+    header, csv_row = table[0], table[1]
+    assert tuple(header) == HEADER
+    by_name = dict(zip(HEADER, sheet_row, strict=True))
+    assert by_name["削減時間 (開始から、時間)"] == hours
+    assert by_name["今月の削減時間"] == hours
+    assert by_name["費用 (開始から、円)"] == round(cost, 2)
+    assert by_name["段階"] == "承認済み・実施中"
+    assert by_name["未達の目標"] == "満足度 (平均 1〜5)"
+    assert [_same(v) for v in sheet_row] == [_same(v) for v in csv_row]
+    cells = re.findall(r"<td>(.*?)</td>", re.search(r'data-trial="1">(.*?)</tr>', page, re.S)[1])
+    assert cells[8] == f"{hours:,.2f}"
+    shown = re.search(r'id="kpi-total-hours".*?<strong>(.*?)</strong>', dashboard, re.S)
+    assert shown
+    assert shown[1] == f"{hours:.1f} 時間"
+    weekly = list(csv.DictReader(io.StringIO(kpi_csv.decode("utf-8-sig"))))
+    assert round(sum(float(w["削減時間 (時間)"]) for w in weekly), 2) == hours
