@@ -1,13 +1,22 @@
-"""The OpenAI-compatible API, driven by the real OpenAI Python SDK against the mock upstream."""
+"""The OpenAI-compatible API, driven by the real OpenAI Python SDK against the mock upstream.
+
+In process: the gateway app serves through ``gw.http`` (the SDK's HTTP client too) and reaches
+the mock upstream without a socket; tests/e2e keep the real-socket runs."""
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Callable
+
 import openai
 import pytest
 
 from tests.fixtures.gateway import RunningGateway
 from tests.support.mock_upstream import MockUpstream
+
+
+@pytest.fixture
+def gateway(gateway_factory: Callable[..., RunningGateway]) -> RunningGateway:
+    return gateway_factory(in_process=True)
 
 
 def client(gw: RunningGateway, key: str) -> openai.OpenAI:
@@ -67,9 +76,9 @@ def test_streaming_completion_with_usage(gateway: RunningGateway, upstream: Mock
 
 def test_streaming_is_plain_sse_ending_with_done(gateway: RunningGateway) -> None:
     key = gateway.make_key()
-    with httpx.stream(
+    with gateway.http.stream(
         "POST",
-        f"{gateway.v1}/chat/completions",
+        "/v1/chat/completions",
         headers={"authorization": f"Bearer {key}"},
         json={
             "model": "mock-model",
@@ -93,9 +102,9 @@ def test_every_response_names_its_audit_event(gateway: RunningGateway, stream: b
         "stream": stream,
         "messages": [{"role": "user", "content": "hi"}],
     }
-    with httpx.stream(
+    with gateway.http.stream(
         "POST",
-        f"{gateway.v1}/chat/completions",
+        "/v1/chat/completions",
         headers={"authorization": f"Bearer {key}"},
         json=body,
     ) as response:
@@ -144,7 +153,7 @@ def test_invalid_key_gets_401_in_openai_format_and_an_audit_event(
 
 
 def test_missing_key_gets_401(gateway: RunningGateway) -> None:
-    response = httpx.get(f"{gateway.v1}/models")
+    response = gateway.http.get("/v1/models")
     assert response.status_code == 401
     assert response.json()["error"]["type"] == "authentication_error"
 
@@ -182,8 +191,8 @@ def test_upstream_500_gets_502_and_an_audit_row(gateway: RunningGateway) -> None
 
 def test_upstream_500_while_streaming_gets_502_before_any_byte(gateway: RunningGateway) -> None:
     key = gateway.make_key()
-    response = httpx.post(
-        f"{gateway.v1}/chat/completions",
+    response = gateway.http.post(
+        "/v1/chat/completions",
         headers={"authorization": f"Bearer {key}"},
         json={"model": "broken", "stream": True, "messages": [{"role": "user", "content": "x"}]},
     )
@@ -215,8 +224,8 @@ def test_bad_requests_get_400_in_openai_format(
     gateway: RunningGateway, upstream: MockUpstream, payload: dict[str, object], fragment: str
 ) -> None:
     key = gateway.make_key()
-    response = httpx.post(
-        f"{gateway.v1}/chat/completions", json=payload, headers={"authorization": f"Bearer {key}"}
+    response = gateway.http.post(
+        "/v1/chat/completions", json=payload, headers={"authorization": f"Bearer {key}"}
     )
     assert response.status_code == 400
     error = response.json()["error"]
@@ -227,8 +236,8 @@ def test_bad_requests_get_400_in_openai_format(
 
 def test_malformed_json_gets_400(gateway: RunningGateway) -> None:
     key = gateway.make_key()
-    response = httpx.post(
-        f"{gateway.v1}/chat/completions",
+    response = gateway.http.post(
+        "/v1/chat/completions",
         content=b"{not json",
         headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
     )
@@ -236,8 +245,10 @@ def test_malformed_json_gets_400(gateway: RunningGateway) -> None:
     assert "リクエスト" in response.json()["error"]["message"]
 
 
-def test_models_lists_only_what_the_policy_allows(gateway_factory: object) -> None:
-    gw = gateway_factory(default_policy={"allowed_models": ["mock-*"]})  # type: ignore[operator]
+def test_models_lists_only_what_the_policy_allows(
+    gateway_factory: Callable[..., RunningGateway],
+) -> None:
+    gw = gateway_factory(default_policy={"allowed_models": ["mock-*"]}, in_process=True)
     key = gw.make_key()
     ids = [m.id for m in client(gw, key).models.list()]
     assert ids == ["mock-model", "mock-litellm"]
