@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.kernel.db import Base, UtcDateTime
@@ -28,6 +28,9 @@ class User(Base):
     # SCIM: the IdP's own id for the person, and when the IdP deleted them (kept for the audit
     # trail and to refuse their keys; hidden from SCIM afterwards).
     external_id: Mapped[str | None] = mapped_column(String(200))
+    # SCIM ``active`` as the IdP last set it: False is ``disabled_at``; None once the IdP
+    # removed the attribute (RFC 7644 §3.5.2.2), which leaves the person enabled.
+    scim_active: Mapped[bool | None] = mapped_column(Boolean, server_default=true())
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 

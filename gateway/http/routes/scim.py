@@ -9,6 +9,7 @@ the error tree itself. The work is in ``gateway.identity.scim``.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from gateway.identity.scim.context import Provisioning
 from gateway.kernel.errors import KakehashiError, NotFound, Unauthenticated
 from gateway.kernel.vocab import EventType, Outcome
 
+log = logging.getLogger(__name__)
 MEDIA = "application/scim+json"
 _SCIM_TYPES = {409: "uniqueness", 400: "invalidValue"}
 

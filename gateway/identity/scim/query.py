@@ -13,12 +13,14 @@ from typing import Any
 
 from scim2_models import (
     Context,
+    Group,
     InvalidFilterException,
     ListResponse,
     Resource,
     ResponseParameters,
     ScimFilter,
     SearchRequest,
+    User,
 )
 
 from gateway.identity.scim.discovery import MAX_RESULTS, Document
@@ -59,7 +61,7 @@ def listing(found: Sequence[Resource[Any]], search: SearchRequest[Any]) -> Docum
     start = max(search.start_index or 1, 1)
     count = min(search.count if search.count is not None else MAX_RESULTS, MAX_RESULTS)
     page = kept[start - 1 : start - 1 + max(count, 0)]
-    response: ListResponse[Any] = ListResponse[Resource[Any]](
+    response: ListResponse[Any] = ListResponse[User[Any] | Group](
         total_results=len(kept), start_index=start, items_per_page=len(page), resources=page
     )
     document: Document = response.model_dump(

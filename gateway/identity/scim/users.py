@@ -45,7 +45,7 @@ async def resource(ctx: Provisioning, session: AsyncSession, user: User) -> Scim
         external_id=user.external_id,
         user_name=user.email,
         display_name=user.display_name or None,
-        active=user.disabled_at is None,
+        active=False if user.disabled_at is not None else user.scim_active,
         groups=groups or None,
         meta=Meta(
             resource_type="User",
@@ -92,6 +92,7 @@ class _Write:
         user.email = email
         user.display_name = given.display_name or ""
         user.external_id = given.external_id
+        user.scim_active = given.active
         active = given.active is not False
         if active == (user.disabled_at is None):
             return
