@@ -27,6 +27,7 @@ _LAZY = {
     "policy": "gateway.policy_commands:policy",
     "audit": "audit.cli:audit",
     "users": "gateway.identity.cli:users",
+    "scim": "gateway.identity.cli:scim",
 }
 
 

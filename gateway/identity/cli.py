@@ -201,3 +201,33 @@ def keys_revoke(config: str | None, key_id: int) -> None:
 
     done = _run(config, work)
     click.echo(f"{done.id} ({done.prefix}…, {done.user_email}): 失効しました / revoked")
+
+
+@click.group()
+def scim() -> None:
+    """SCIM provisioning (Entra ID, Okta): the provisioning client's bearer token."""
+
+
+@scim.command("token")
+@config_option
+@click.option("--name", default="idp", help="who uses it, e.g. entra or okta (audited)")
+def scim_token(config: str | None, name: str) -> None:
+    """Make a bearer token for the IdP's provisioning client and print it once (stored hashed)."""
+    from gateway.identity.scim import tokens
+    from gateway.kernel.events import EventIn
+    from gateway.kernel.vocab import EventType, Outcome
+
+    async def work(ctx: _Ctx) -> str:
+        async with ctx.sessions.begin() as session:
+            token = await tokens.create_token(session=session, name=name)
+        await ctx.audit(
+            EventIn(
+                event_type=EventType.SCIM_TOKEN_CREATED,
+                outcome=Outcome.OK,
+                detail={"name": name, "via": "cli"},
+            )
+        )
+        return token
+
+    click.echo(_run(config, work))
+    click.echo("このトークンは二度と表示されません / this token is shown only once", err=True)

@@ -73,3 +73,12 @@ def test_users_and_keys_from_the_shell(
     unknown = kakehashi("users", "disable", "nobody@example.co.jp", *cfg)
     assert unknown.returncode != 0
     assert "No person" in unknown.stderr
+
+    made = kakehashi("scim", "token", "--name", "entra", *cfg)
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    scim = httpx.get(f"{gw.base_url}/scim/v2/Users", headers={"authorization": f"Bearer {token}"})
+    assert scim.status_code == 200
+    assert SATO in {u["userName"] for u in scim.json()["Resources"]}
+    assert token.startswith("kks_")
+    assert "shown only once" in made.stderr
