@@ -25,14 +25,26 @@ from audit.chain import EventIn
 from gateway.kernel.spool import Spool
 
 KIND = "audit"
+_ATTACHED = "_attached"  # the caller's own record, kept with the intent (not an event column)
 
 
-def as_record(event: EventIn) -> dict[str, Any]:
-    return dataclasses.asdict(event) | {"created_at": event.created_at.isoformat()}
+def as_record(event: EventIn, attached: dict[str, Any] | None = None) -> dict[str, Any]:
+    record = dataclasses.asdict(event) | {"created_at": event.created_at.isoformat()}
+    return record if attached is None else record | {_ATTACHED: attached}
 
 
 def as_event(record: dict[str, Any]) -> EventIn:
-    return EventIn(**(record | {"created_at": datetime.fromisoformat(record["created_at"])}))
+    fields = {k: v for k, v in record.items() if k != _ATTACHED}
+    return EventIn(**(fields | {"created_at": datetime.fromisoformat(record["created_at"])}))
+
+
+@dataclasses.dataclass(frozen=True)
+class Intent:
+    """A spooled event and what its caller attached: the pipeline attaches the quota settle
+    that charges the request if its process dies (replayed only with an event never committed)."""
+
+    event: EventIn
+    attached: dict[str, Any] | None
 
 
 def key_of(event: EventIn) -> str:
@@ -65,9 +77,9 @@ class Intents:
             self._spool = Spool.create(self.directory, KIND, fsync=self._fsync)
         self._spool.put_many(records)
 
-    async def put(self, event: EventIn) -> None:
-        """Return once ``event`` is on disk (fsync'd)."""
-        await self._write({key_of(event): as_record(event)})
+    async def put(self, event: EventIn, attached: dict[str, Any] | None = None) -> None:
+        """Return once ``event`` (and ``attached``) is on disk (fsync'd)."""
+        await self._write({key_of(event): as_record(event, attached)})
 
     async def keep(self, events: list[EventIn]) -> None:
         """Write final events over their intents (the database refused them, or we stop)."""
@@ -115,8 +127,9 @@ class Intents:
         found: list[Spool] = await self._call(self.orphans)
         return found
 
-    async def records(self, spool: Spool) -> list[EventIn]:
-        return [as_event(r) for r in (await self._call(spool.records)).values()]
+    async def records(self, spool: Spool) -> list[Intent]:
+        found = (await self._call(spool.records)).values()
+        return [Intent(as_event(r), r.get(_ATTACHED)) for r in found]
 
     async def finish(self, spool: Spool, *, replayed: bool) -> None:
         """Close an adopted spool; emptied (and so deleted) when its events were replayed."""

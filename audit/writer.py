@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from audit.chain import EventIn, event_hash
-from audit.intents import Intents
+from audit.intents import Intent, Intents
 from audit.models import AuditEvent
 from gateway.kernel.errors import not_sent
 
@@ -102,9 +103,13 @@ class AuditWriter:
         sync_engine: Engine | None = None,
         wait_for_commit: bool = False,
         intents: Intents | None = None,
+        replay_attached: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
     ) -> None:
+        """``replay_attached``: called with what the pipeline attached to intents replayed from
+        a dead process's spool (their quota settles), before their events are committed."""
         self._sessions = sessions
         self.intents = intents
+        self._replay_attached = replay_attached
         self._sync = sync_engine
         self._wait = wait_for_commit
         self._thread = (
@@ -125,13 +130,14 @@ class AuditWriter:
         if self.intents is not None:
             self._recovery = asyncio.create_task(self._recover_forever(), name="audit-recovery")
 
-    async def intend(self, event: EventIn) -> None:
-        """Make ``event`` durable before its request is sent (see ``audit.intents``); a full or
-        read-only disk refuses the request (nothing is sent unrecorded)."""
+    async def intend(self, event: EventIn, attached: dict[str, Any] | None = None) -> None:
+        """Make ``event`` (and ``attached``) durable before its request is sent (see
+        ``audit.intents``); a full or read-only disk refuses the request (nothing is sent
+        unrecorded)."""
         if self.intents is None:
             return
         try:
-            await self.intents.put(event)
+            await self.intents.put(event, attached)
         except OSError as exc:
             raise not_sent("監査ログの控えを書けない", "The audit spool cannot be written") from exc
 
@@ -250,8 +256,12 @@ class AuditWriter:
         for spool in await self.intents.adopt():
             replayed = False
             try:
-                events = await self.intents.records(spool)
+                intents = await self.intents.records(spool)
+                events = [i.event for i in intents]
                 fresh = await self._missing(events)
+                # Before the commit: a crash in between replays them again, and the quota
+                # store charges each hold once, whereas after it they would never be replayed.
+                await self._attached(intents, fresh)
                 if fresh:
                     await self._commit(fresh)
                 replayed = True
@@ -265,6 +275,16 @@ class AuditWriter:
             finally:
                 await self.intents.finish(spool, replayed=replayed)
         return added
+
+    async def _attached(self, intents: list[Intent], fresh: list[EventIn]) -> None:
+        keys = {(e.request_id, e.event_type) for e in fresh}
+        attached = [
+            i.attached
+            for i in intents
+            if i.attached is not None and (i.event.request_id, i.event.event_type) in keys
+        ]
+        if attached and self._replay_attached is not None:
+            await self._replay_attached(attached)
 
     async def _missing(self, events: list[EventIn]) -> list[EventIn]:
         ids = sorted({e.request_id for e in events if e.request_id})

@@ -85,10 +85,15 @@ class Exchange:
             self.usage = chunk["usage"]
         self.streamed += 1
 
-    def intent(self) -> EventIn:
+    def intent(self, if_lost: Settled) -> EventIn:
         """The event as it stands just before the provider call: what the audit log keeps if
-        the process dies before the request ends (``audit.intents``)."""
-        event = self.audit_event()
+        the process dies before the request ends (``audit.intents``), with what the request is
+        then charged (``policies.quota.Ledger.if_lost``)."""
+        settled, self.settled = self.settled, if_lost
+        try:
+            event = self.audit_event()
+        finally:
+            self.settled = settled
         return dataclasses.replace(event, outcome=Outcome.ERROR, error_code=ErrorCode.INTERRUPTED)
 
     def audit_event(self) -> EventIn:

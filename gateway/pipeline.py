@@ -115,6 +115,13 @@ async def _redact(state: AppState, ex: Exchange, body: dict[str, Any]) -> Outgoi
     return redacted
 
 
+async def _intend(state: AppState, ex: Exchange) -> None:
+    """The event on local disk before anything is sent, with the quota settle that charges the
+    request if this process dies before it ends (``policies.quota.Ledger.if_lost``)."""
+    lost = state.quota.if_lost(ex.hold)
+    await state.audit.intend(ex.intent(lost.settled), lost.record)
+
+
 async def chat(
     *,
     state: AppState,
@@ -132,7 +139,7 @@ async def chat(
     try:
         route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)
-        await state.audit.intend(ex.intent())  # on local disk before anything is sent
+        await _intend(state, ex)
         outgoing = bounded(redacted.body)
         response = await state.providers.for_route(route).complete(route, outgoing)
         redacted.restore(response)
@@ -165,7 +172,7 @@ async def chat_stream(
     try:
         route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)
-        await state.audit.intend(ex.intent())  # on local disk before anything is sent
+        await _intend(state, ex)
         outgoing = bounded(redacted.body)
         upstream = aiter(state.providers.for_route(route).stream(route, outgoing))
         first = await anext(upstream)

@@ -29,7 +29,7 @@ _RETRY_S = 2.0  # how often this process's own spool is retried while it holds s
 _ORPHANS_S = 60.0  # how often spools of dead processes are looked for
 
 
-def _record(
+def settle_record(
     hold_id: str,
     buckets: Sequence[Bucket],
     reserved: Sequence[int],
@@ -52,6 +52,17 @@ def _buckets(record: dict[str, Any]) -> tuple[Bucket, ...]:
     )
 
 
+def settle_args(record: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of ``QuotaStore.settle`` that ``settle_record`` wrote down."""
+    return {
+        "hold_id": record["hold_id"],
+        "buckets": _buckets(record),
+        "reserved": record["reserved"],
+        "actual": record["actual"],
+        "now_ms": record["now_ms"],
+    }
+
+
 class PendingSettles:
     """This process's spool of settles, and the task that replays it."""
 
@@ -72,7 +83,7 @@ class PendingSettles:
         error: Exception,
     ) -> None:
         """Record a settle the store refused; it is retried until the store takes it."""
-        record = _record(hold_id, buckets, reserved, actual, now_ms)
+        record = settle_record(hold_id, buckets, reserved, actual, now_ms)
         async with self._lock:
             if self._spool is None:
                 self._spool = await anyio.to_thread.run_sync(
@@ -106,13 +117,7 @@ class PendingSettles:
         done: list[str] = []
         try:
             for key, record in (await anyio.to_thread.run_sync(spool.records)).items():
-                await self._store.settle(
-                    hold_id=record["hold_id"],
-                    buckets=_buckets(record),
-                    reserved=record["reserved"],
-                    actual=record["actual"],
-                    now_ms=record["now_ms"],
-                )
+                await self._store.settle(**settle_args(record))
                 done.append(key)
         except StoreUnavailable as exc:
             log.warning("quota store still unavailable; %s settles wait (%s)", len(spool), exc)

@@ -29,6 +29,7 @@ import anyio.to_thread
 from gateway.kernel.errors import QuotaExceeded, Unavailable
 from gateway.kernel.vocab import Outcome
 from policies.model import Limit, Policy, Quotas, Windows
+from policies.pending import settle_args, settle_record
 from policies.quota_store import Bucket, Level, QuotaStore, SettleKeeper, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,16 @@ class Settled:
     @property
     def yen(self) -> float:
         return self.micro_yen / MICRO
+
+
+@dataclass(frozen=True, slots=True)
+class IfLost:
+    """What a request is charged if its process dies while it is at the provider: ``settled``
+    for its audit intent, ``record`` (a settle, ``policies.pending``) kept beside it and
+    replayed with it (``Ledger.settle_lost``); None when nothing is held."""
+
+    settled: Settled
+    record: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +291,38 @@ class Ledger:
                 error=exc,
             )
         return settled
+
+    def if_lost(self, reservation: Reservation | None) -> IfLost:
+        """The counted prompt, as for a client that left before any output (the provider bills
+        the prompt): a killed replica's requests are then charged once, not released at
+        ``hold_ttl_s`` as if never sent."""
+        if reservation is None:
+            return IfLost(Settled(), None)
+        usage = settled_usage(reported={}, reservation=reservation, outcome="cancelled", streamed=0)
+        micro = reservation.price.micro_yen(usage.prompt_tokens, usage.completion_tokens)
+        if reservation.unchecked:
+            return IfLost(Settled(usage, micro), None)
+        actual = tuple(b.amount(usage.total, micro) for b in reservation.buckets)
+        record = settle_record(
+            reservation.hold_id,
+            reservation.buckets,
+            reservation.amounts,
+            actual,
+            _ms(self._clock()),
+        )
+        return IfLost(Settled(usage, micro), record)
+
+    async def settle_lost(self, records: Sequence[dict[str, Any]]) -> None:
+        """Settle ``IfLost.record``s replayed from a dead process's audit spool. The store
+        charges each hold once, so a request that did settle before dying is not charged again."""
+        for record in records:
+            args = settle_args(record)
+            try:
+                await self.store.settle(**args)
+            except StoreUnavailable as exc:
+                if self._pending is None:
+                    raise
+                await self._pending.keep(**args, error=exc)
 
     async def status(
         self, *, policy: Policy, department: str, user: str | None

@@ -288,11 +288,15 @@ def create_app(
         engine = make_async_engine(settings.database.url, echo=settings.database.echo)
         policies = _policies(settings, engine, fallback)
         url = settings.database.url
+        redis = await _redis(settings)
+        ledger, pending = _ledger(settings, redis)
         audit = AuditWriter(
             sessionmaker(engine),
             sync_engine=make_sync_engine(url) if is_sqlite(url) else None,
             wait_for_commit=settings.audit_wait_for_commit,
             intents=Intents(settings.spool_path(), fsync=settings.spool_fsync),
+            # A dead process's requests are charged with their replayed audit intents.
+            replay_attached=ledger.settle_lost,
         )
         audit.start()
         try:
@@ -301,8 +305,6 @@ def create_app(
             raise ConfigError(f"policies (database): the stored set is not valid:\n{exc}") from exc
         providers = Providers(transport)
         await anyio.to_thread.run_sync(providers.warm, settings.models)
-        redis = await _redis(settings)
-        ledger, pending = _ledger(settings, redis)
         replays = asyncio.create_task(pending.run()) if pending is not None else None
         sso = Sso(
             sessions=SessionStore(settings=settings, db=sessionmaker(engine)),

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tests.fixtures.services import _wait_port, free_port
+from tests.fixtures.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,12 +54,19 @@ def write_config(path: Path, values: dict[str, Any]) -> Path:
 
 
 def start_gateway_process(
-    config: Path, *, name: str = "gateway", cli: bool = False
+    config: Path,
+    *,
+    name: str = "gateway",
+    cli: bool = False,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> GatewayProcess:
-    """uvicorn with the app factory, or (``cli``) the ``kakehashi serve`` command itself."""
-    port = free_port()
+    """uvicorn with the app factory, or (``cli``) the ``kakehashi serve`` command itself;
+    on ``port`` (a restarted replica keeps its own) or a free one; ``env`` added to ours
+    (secrets, which never go in the file)."""
+    port = port or free_port()
     log = config.parent / f"{name}-{port}.log"
-    env = {**os.environ, "KAKEHASHI_CONFIG": str(config)}
+    env = {**os.environ, **(env or {}), "KAKEHASHI_CONFIG": str(config)}
     command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.http.app:create_app_from_env"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     if cli:
@@ -66,9 +75,11 @@ def start_gateway_process(
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     running = GatewayProcess(config, port, log, process)
-    try:
-        _wait_port(port, timeout=180)
-    except RuntimeError:
-        running.stop()
-        raise RuntimeError(f"gateway did not start:\n{running.output()}") from None
-    return running
+    deadline = time.monotonic() + 180
+    while process.poll() is None and time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return running
+        time.sleep(0.05)
+    running.stop()
+    raise RuntimeError(f"gateway did not start (exit code {process.poll()}):\n{running.output()}")
