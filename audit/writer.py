@@ -35,7 +35,6 @@ _RETRY_S = 1.0  # pause before retrying a failed batch
 # the requests in flight (bench/overhead). Widens the crash window by as much.
 _LINGER_S = 0.01
 _STOP_TIMEOUT_S = 10.0
-_RECOVER_S = 60.0  # how often spools left by dead processes are looked for
 
 
 @dataclass
@@ -104,9 +103,12 @@ class AuditWriter:
         wait_for_commit: bool = False,
         intents: Intents | None = None,
         replay_attached: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
+        recover_s: float = 60.0,
     ) -> None:
         """``replay_attached``: called with what the pipeline attached to intents replayed from
-        a dead process's spool (their quota settles), before their events are committed."""
+        a dead process's spool (their quota settles), before their events are committed.
+        ``recover_s``: how often spools left by dead processes are looked for."""
+        self._recover_s = recover_s
         self._sessions = sessions
         self.intents = intents
         self._replay_attached = replay_attached
@@ -305,7 +307,7 @@ class AuditWriter:
                 await self.recover()
             except Exception:  # the database is down: the spools wait for the next round
                 log.exception("audit: replaying spools of stopped processes failed; retrying")
-            await asyncio.sleep(_RECOVER_S)
+            await asyncio.sleep(self._recover_s)
 
 
 def _drain(queue: asyncio.Queue[_Pending]) -> list[_Pending]:

@@ -26,7 +26,6 @@ from policies.quota_store import Bucket, QuotaStore, StoreUnavailable
 log = logging.getLogger(__name__)
 
 _RETRY_S = 2.0  # how often this process's own spool is retried while it holds settles
-_ORPHANS_S = 60.0  # how often spools of dead processes are looked for
 
 
 def settle_record(
@@ -66,8 +65,10 @@ def settle_args(record: dict[str, Any]) -> dict[str, Any]:
 class PendingSettles:
     """This process's spool of settles, and the task that replays it."""
 
-    def __init__(self, store: QuotaStore, directory: Path) -> None:
+    def __init__(self, store: QuotaStore, directory: Path, *, orphans_s: float = 60.0) -> None:
+        """``orphans_s``: how often spools of dead processes are looked for."""
         self._store = store
+        self._orphans_s = orphans_s
         self._directory = directory
         self._spool: Spool | None = None  # created on the first failed settle
         self._lock = anyio.Lock()  # one spool call at a time (one sqlite3 connection)
@@ -137,7 +138,7 @@ class PendingSettles:
             except OSError:  # a full or read-only disk: said, and retried
                 log.exception("replaying kept quota settles failed")
             if now >= orphans_at:
-                orphans_at = now + _ORPHANS_S
+                orphans_at = now + self._orphans_s
             await anyio.sleep(_RETRY_S)
 
     async def close(self) -> None:

@@ -118,7 +118,7 @@ def _ledger(settings: Settings, redis: object | None) -> tuple[Ledger, PendingSe
     if quota.store == "redis" or (quota.store == "auto" and redis is not None):
         # The wait for a pooled connection (back-pressure) comes on top of Redis's own answer.
         store = RedisStore(redis, timeout_s=quota.store_timeout_s + settings.redis.pool_timeout_s)
-        pending = PendingSettles(store, settings.spool_path())
+        pending = PendingSettles(store, settings.spool_path(), orphans_s=settings.spool_replay_s)
     ledger = Ledger(
         store,
         timezone=settings.timezone,
@@ -297,6 +297,7 @@ def create_app(
             intents=Intents(settings.spool_path(), fsync=settings.spool_fsync),
             # A dead process's requests are charged with their replayed audit intents.
             replay_attached=ledger.settle_lost,
+            recover_s=settings.spool_replay_s,
         )
         audit.start()
         try:

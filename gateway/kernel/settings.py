@@ -243,6 +243,9 @@ class Settings(BaseSettings):
     # False: spool writes survive the process's death (kill -9, OOM) but not the machine's
     # (power loss); saves an fsync per request (docs/benchmarks.md "Audit spool").
     spool_fsync: bool = True
+    # How often a live process looks for the spools of dead ones (a replica killed beside it
+    # on a shared spool volume) and replays them; each process also does at start-up.
+    spool_replay_s: float = Field(default=60.0, gt=0)
     # How long a conversation's placeholder mapping is kept (server-side only).
     redaction_vault_ttl_s: float = Field(default=8 * 3600, gt=0)
     # How often each process deletes saved conversations past their department's retention

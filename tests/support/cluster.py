@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from tests.fixtures.services import _wait_port, free_port
-from tests.support.processes import GatewayProcess, start_gateway_process, write_config
+from tests.support.processes import (
+    GatewayProcess,
+    launch_gateway_process,
+    start_gateway_process,
+    wait_listening,
+    write_config,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_CONF = ROOT / "deploy" / "nginx" / "kakehashi.conf"
@@ -149,8 +155,11 @@ def start_cluster(
     workdir.mkdir(parents=True, exist_ok=True)
     config = write_config(workdir / "config.yaml", values)
     env = env or {}
-    replicas = [start_gateway_process(config, name=f"replica{i}", env=env) for i in range(2)]
+    # Side by side: a cold start (litellm, the analyzer) is mostly one core's work.
+    replicas = [launch_gateway_process(config, name=f"replica{i}", env=env) for i in range(2)]
     try:
+        for replica in replicas:
+            wait_listening(replica)
         nginx = start_nginx(workdir / "nginx", listen or free_port(), [r.port for r in replicas])
     except BaseException:
         for replica in replicas:

@@ -64,6 +64,18 @@ def start_gateway_process(
     """uvicorn with the app factory, or (``cli``) the ``kakehashi serve`` command itself;
     on ``port`` (a restarted replica keeps its own) or a free one; ``env`` added to ours
     (secrets, which never go in the file)."""
+    return wait_listening(launch_gateway_process(config, name=name, cli=cli, port=port, env=env))
+
+
+def launch_gateway_process(
+    config: Path,
+    *,
+    name: str = "gateway",
+    cli: bool = False,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+) -> GatewayProcess:
+    """``start_gateway_process`` without waiting: several start side by side."""
     port = port or free_port()
     log = config.parent / f"{name}-{port}.log"
     env = {**os.environ, **(env or {}), "KAKEHASHI_CONFIG": str(config)}
@@ -74,12 +86,17 @@ def start_gateway_process(
         command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    running = GatewayProcess(config, port, log, process)
-    deadline = time.monotonic() + 180
-    while process.poll() is None and time.monotonic() < deadline:
+    return GatewayProcess(config, port, log, process)
+
+
+def wait_listening(running: GatewayProcess, timeout: float = 180) -> GatewayProcess:
+    """Until it accepts connections; a crashed start-up is reported at once, with its log."""
+    deadline = time.monotonic() + timeout
+    while running.process.poll() is None and time.monotonic() < deadline:
         with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
+            if sock.connect_ex(("127.0.0.1", running.port)) == 0:
                 return running
         time.sleep(0.05)
     running.stop()
-    raise RuntimeError(f"gateway did not start (exit code {process.poll()}):\n{running.output()}")
+    code = running.process.poll()
+    raise RuntimeError(f"gateway did not start (exit code {code}):\n{running.output()}")
