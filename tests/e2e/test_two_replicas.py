@@ -35,7 +35,13 @@ from tests.support.cluster import REPLICA_HEADER, ROOT, Cluster, start_cluster
 from tests.support.mock_upstream import MockUpstream, RunningUpstream
 from tests.support.quota import department_day
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+# The first test also waits for both replicas' cold start (litellm, the analyzer).
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.slow,
+    pytest.mark.timeout(600),
+]
 
 SALES, AFFAIRS = "営業部", "総務部"
 MARKER = re.compile(r"依頼-(\d+)")

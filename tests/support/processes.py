@@ -60,11 +60,13 @@ def start_gateway_process(
     cli: bool = False,
     port: int | None = None,
     env: dict[str, str] | None = None,
+    wrap: list[str] | None = None,
 ) -> GatewayProcess:
     """uvicorn with the app factory, or (``cli``) the ``kakehashi serve`` command itself;
     on ``port`` (a restarted replica keeps its own) or a free one; ``env`` added to ours
     (secrets, which never go in the file)."""
-    return wait_listening(launch_gateway_process(config, name=name, cli=cli, port=port, env=env))
+    launched = launch_gateway_process(config, name=name, cli=cli, port=port, env=env, wrap=wrap)
+    return wait_listening(launched)
 
 
 def launch_gateway_process(
@@ -74,8 +76,10 @@ def launch_gateway_process(
     cli: bool = False,
     port: int | None = None,
     env: dict[str, str] | None = None,
+    wrap: list[str] | None = None,
 ) -> GatewayProcess:
-    """``start_gateway_process`` without waiting: several start side by side."""
+    """``start_gateway_process`` without waiting: several start side by side. ``wrap``: a
+    command that runs the gateway (``exec "$@"``) after preparing its world (a mount)."""
     port = port or free_port()
     log = config.parent / f"{name}-{port}.log"
     env = {**os.environ, **(env or {}), "KAKEHASHI_CONFIG": str(config)}
@@ -84,12 +88,13 @@ def launch_gateway_process(
     if cli:
         command = [sys.executable, "-m", "gateway", "serve", "--config", str(config)]
         command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    command = [*(wrap or []), *command]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     return GatewayProcess(config, port, log, process)
 
 
-def wait_listening(running: GatewayProcess, timeout: float = 180) -> GatewayProcess:
+def wait_listening(running: GatewayProcess, timeout: float = 300) -> GatewayProcess:
     """Until it accepts connections; a crashed start-up is reported at once, with its log."""
     deadline = time.monotonic() + timeout
     while running.process.poll() is None and time.monotonic() < deadline:
