@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -57,7 +58,7 @@ from gateway.identity.sessions import OneTimeStore, SessionStore
 from gateway.kernel import logs
 from gateway.kernel.config import config_path
 from gateway.kernel.db import is_sqlite, make_async_engine, make_sync_engine, sessionmaker
-from gateway.kernel.errors import BadRequest, ConfigError, KakehashiError
+from gateway.kernel.errors import BadRequest, ConfigError, KakehashiError, Unavailable
 from gateway.kernel.settings import Settings, load_settings
 from gateway.provider import Providers
 from gateway.provider.transports import Transport
@@ -426,6 +427,20 @@ def _install_error_handlers(app: FastAPI) -> None:
             f"The request is not valid: {problems}",
         )
         return await _kakehashi_error(request, error)
+
+    # The database cannot be reached (stopped, restarting, failing over): a clear 503 in the
+    # caller's form, never a plain-text 500. Chat requests read it before the provider call
+    # (API key, session, approved names), so such a request was not sent.
+    async def _database_down(request: Request, exc: Exception) -> Response:
+        log.error("database unreachable: %s: %s", type(exc).__name__, exc)
+        error = Unavailable(
+            "データベースに接続できません。しばらくしてからやり直してください。",
+            "The database cannot be reached; please try again shortly.",
+        )
+        return await _kakehashi_error(request, error)
+
+    app.add_exception_handler(DBAPIError, _database_down)
+    app.add_exception_handler(ConnectionError, _database_down)  # asyncpg: refused, reset
 
     # Routing refusals (no such URL, wrong method): a page for browsers, JSON for the API.
     @app.exception_handler(StarletteHTTPException)
