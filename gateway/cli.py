@@ -233,6 +233,7 @@ async def _seed_demo(settings: Settings, *, data_dir: Path, today: date) -> str:
     one more key per start) and the synthetic trial history (written once)."""
     from gateway.demo.data import DEMO_USERS
     from gateway.demo.trial import seed_history
+    from gateway.demo.trials import seed_trials
     from gateway.identity import apikeys
     from gateway.kernel.db import make_async_engine, sessionmaker
 
@@ -256,6 +257,7 @@ async def _seed_demo(settings: Settings, *, data_dir: Path, today: date) -> str:
                 saved.write_text(token + "\n")
                 saved.chmod(0o600)
             await seed_history(session=session, today=today, timezone=settings.timezone)
+            await seed_trials(session=session, today=today)
         return token
     finally:
         await engine.dispose()

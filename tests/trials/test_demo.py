@@ -1,0 +1,34 @@
+"""The demo has one trial at each stage, written once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from sqlalchemy import select
+
+from gateway.demo.trials import seed_trials
+from gateway.kernel.db import make_async_engine, sessionmaker
+from gateway.kernel.vocab import TrialStage
+from gateway.trials.models import TrialRow
+from gateway.trials.proposal import Proposal
+
+
+def test_the_demo_has_one_trial_at_each_stage_written_once(sqlite_url: str) -> None:
+    async def seed() -> tuple[int, int, list[TrialRow]]:
+        engine = make_async_engine(sqlite_url)
+        try:
+            async with sessionmaker(engine).begin() as session:
+                first = await seed_trials(session=session, today=date(2026, 12, 3))
+            async with sessionmaker(engine).begin() as session:
+                again = await seed_trials(session=session, today=date(2026, 12, 3))
+                rows = list(await session.scalars(select(TrialRow)))
+            return first, again, rows
+        finally:
+            await engine.dispose()
+
+    first, again, rows = asyncio.run(seed())
+    assert (first, again) == (6, 0)
+    assert {r.stage for r in rows} == {s.value for s in TrialStage}
+    for row in rows:
+        Proposal.model_validate(row.proposal)  # every demo proposal is a valid one
