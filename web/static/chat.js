@@ -346,6 +346,7 @@
       show(opened.id, opened.messages);
       if (opened.use_case && el.useCase.querySelector('option[value="' + opened.use_case + '"]')) {
         el.useCase.value = opened.use_case;
+        el.useCase.dispatchEvent(new Event("change"));  /* its templates, not the last one's */
       }
       window.history.replaceState(null, "", "#c=" + opened.id);
       el.status.textContent = "「" + opened.title + "」を開きました。";
