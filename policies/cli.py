@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 from gateway.kernel.config import config_path, settings_from
+from policies.effects import model_warnings
 from policies.loader import check_folder
-from policies.resolve import PolicySet
 
 
 @click.group()
@@ -28,20 +28,6 @@ def _settings_models(config: str | None) -> tuple[Path | None, list[str] | None]
     # Only the model aliases are read: no secrets are needed to check policies.
     settings = settings_from(config, mode="test")
     return settings.policies_dir, [m.alias for m in settings.models]
-
-
-def _warnings(policies: PolicySet, aliases: list[str]) -> list[str]:
-    found = []
-    for name, p in [("_defaults", policies.default), *sorted(policies.by_department.items())]:
-        for pattern in p.allowed_models:
-            if not any(
-                p.model_copy(update={"allowed_models": [pattern]}).allows_model(a) for a in aliases
-            ):
-                found.append(
-                    f"{name}: allowed_models {pattern!r}: 設定 (config) のどのモデルにも当てはまりません"
-                    f" / matches no model alias in the config"
-                )
-    return found
 
 
 @policy.command("check")
@@ -67,7 +53,7 @@ def check(path: Path | None, config: str | None) -> None:
             f"\n{len(problems)} 件の問題があります / {len(problems)} problem(s) found", err=True
         )
         sys.exit(1)
-    for warning in _warnings(policies, aliases) if aliases is not None else []:
+    for warning in model_warnings(policies, aliases) if aliases is not None else []:
         click.echo(f"警告 / warning: {warning}")
     click.echo(f"OK: {folder} (version {policies.version})")
     click.echo(f"  既定値 / defaults: {policies.default.version()}")

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from policies.effects import describe
+from policies.effects import describe, model_warnings
 from policies.loader import Problem, check_folder, load_folder, policy_files
 from policies.model import Policy
 from policies.resolve import PolicySet
@@ -82,10 +82,15 @@ class Checked:
     policies: PolicySet | None  # None when there are problems
     problems: list[Problem]
     effects: list[str]  # against ``before`` (``policies.effects``), while the lists exist
+    warnings: list[str]  # model patterns matching no configured model (as ``policy check``)
 
 
 def check_documents(
-    documents: Iterable[Document], *, fallback: Policy, before: PolicySet | None = None
+    documents: Iterable[Document],
+    *,
+    fallback: Policy,
+    before: PolicySet | None = None,
+    aliases: list[str] | None = None,
 ) -> Checked:
     """Validate a whole set exactly as ``kakehashi policy check`` would (file names shown
     relative) and, when it is valid, describe its effect against ``before``."""
@@ -97,10 +102,11 @@ def check_documents(
         policies, found = check_folder(folder, fallback=fallback)
         problems += [_relative(p, folder) for p in found]
         if problems or policies is None:
-            return Checked(None, problems, [])
+            return Checked(None, problems, [], [])
         # Inside the folder's lifetime: the effect counts the customer lists' rows.
         effects = describe(before, policies) if before is not None else []
-    return Checked(policies, [], effects)
+    warnings = model_warnings(policies, aliases) if aliases is not None else []
+    return Checked(policies, [], effects, warnings)
 
 
 def load_documents(documents: Iterable[Document], *, fallback: Policy, root: Path) -> PolicySet:

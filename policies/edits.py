@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -72,6 +72,7 @@ class Preview:
     problems: list[Problem]
     effects: list[str]
     diff: str
+    warnings: list[str] = field(default_factory=list)  # as ``policy check`` prints them
 
 
 def as_text(document: str | Mapping[str, Any]) -> str:
@@ -86,16 +87,22 @@ async def preview_department_policy(
     department: str,
     document: str | Mapping[str, Any],
     customers: str | Keep | None = KEEP,
+    aliases: list[str] | None = None,
 ) -> Preview:
+    """What saving would do; ``aliases``: the configured models, to warn about patterns that
+    match none."""
     _database(store)
     _check_name(department)
     current = {d.department: d for d in await store.documents()}
     new = _next(current.get(department), department, as_text(document), customers)
     candidate = {**current, department: new}
     checked = await anyio.to_thread.run_sync(
-        lambda: check_documents(candidate.values(), fallback=store.fallback, before=store.current)
+        lambda: check_documents(
+            candidate.values(), fallback=store.fallback, before=store.current, aliases=aliases
+        )
     )
-    return Preview(checked.problems, checked.effects, _diff(current.get(department), new))
+    diff = _diff(current.get(department), new)
+    return Preview(checked.problems, checked.effects, diff, checked.warnings)
 
 
 async def save_department_policy(

@@ -38,8 +38,24 @@ def describe(before: PolicySet, after: PolicySet) -> list[str]:
     return lines
 
 
+def model_warnings(policies: PolicySet, aliases: list[str]) -> list[str]:
+    """Model patterns that match none of the configured aliases (``policy check`` prints
+    these as warnings; the console shows them before saving)."""
+    found = []
+    for name, p in [("_defaults", policies.default), *sorted(policies.by_department.items())]:
+        for pattern in p.allowed_models:
+            if not any(
+                p.model_copy(update={"allowed_models": [pattern]}).allows_model(a) for a in aliases
+            ):
+                found.append(
+                    f"{name}: allowed_models {pattern!r}: 設定 (config) のどのモデルにも当てはまりません"
+                    f" / matches no model alias in the config"
+                )
+    return found
+
+
 def _policy(old: Policy, new: Policy) -> list[str]:
-    if old.version() == new.version():
+    if _same(old, new):
         return []
     found = _quotas(old, new)
     if old.allowed_models != new.allowed_models:
@@ -62,6 +78,19 @@ def _policy(old: Policy, new: Policy) -> list[str]:
     if not found:
         found.append("その他の項目 (説明・トライアル・添付ファイルなど) が変わります")
     return found
+
+
+def _same(old: Policy, new: Policy) -> bool:
+    """Equal content; the customer lists compared by their rows, not where they were read
+    (a checked set lives in a scratch folder)."""
+    where = {"redaction": {"customers_csv"}}
+    if old.model_dump(mode="json", exclude=where) != new.model_dump(mode="json", exclude=where):
+        return False
+    return _bytes(old.redaction.customers_csv) == _bytes(new.redaction.customers_csv)
+
+
+def _bytes(path: Path | None) -> bytes:
+    return path.read_bytes() if path is not None and path.is_file() else b""
 
 
 def _quotas(old: Policy, new: Policy) -> list[str]:

@@ -63,7 +63,10 @@ async def department_submit(request: Request, department: str, caller: Caller) -
     document = await _document(store, department, submitted)
     if submitted.get("action") != "save":
         seen = await edits.preview_department_policy(
-            store=store, department=department, document=document
+            store=store,
+            department=department,
+            document=document,
+            aliases=[m.alias for m in app_state(request).settings.models],
         )
         return await _department(request, department, values=submitted, preview=seen)
     try:

@@ -195,3 +195,22 @@ def test_admin_approves_a_staff_word_proposal_on_the_page(console_gateway: SsoGa
         )
     assert "カワセミ" in [e["text"] for e in again.json()["entities"]]
     assert gw.last_event("redaction.proposal_decided").user_email == ADMIN
+
+
+def test_policies_kept_in_files_are_read_only_in_the_console(
+    sqlite_chat_gateway_factory: Callable[..., SsoGateway],
+) -> None:
+    gw = sqlite_chat_gateway_factory(policies_dir=str(EXAMPLES))
+    with signed_in(gw, ADMIN) as admin:
+        shown = admin.get(f"/admin/policies/{SALES}")
+        assert shown.status_code == 200
+        assert f"{EXAMPLES}/営業部.yaml" in shown.text
+        assert "<fieldset disabled>" in shown.text
+        refused = admin.post(
+            f"/admin/policies/{SALES}",
+            headers={"accept": "text/html"},
+            data={"csrf_token": gw.csrf(admin), "action": "save", "document": "{}", "reason": "x"},
+        )
+        assert refused.status_code == 409
+        assert "で管理されています" in refused.text
+    assert not gw.audit_events("policy.changed")

@@ -15,6 +15,7 @@ from gateway.kernel.vocab import EventType
 from policies.edits import (
     PolicyReadOnly,
     department_history,
+    preview_department_policy,
     revert_department_policy,
     save_department_policy,
 )
@@ -140,3 +141,19 @@ async def test_files_mode_is_read_only(events: list[EventIn]) -> None:
         await save_department_policy(
             store=store, department="営業部", document="{}", author=ADMIN, reason="x"
         )
+
+
+async def test_a_preview_warns_like_policy_check_about_models_the_config_lacks(
+    sqlite_url: str, events: list[EventIn]
+) -> None:
+    store = await _store(sqlite_url, events)
+    original = (EXAMPLES / "営業部.yaml").read_text(encoding="utf-8")
+    seen = await preview_department_policy(
+        store=store, department="営業部", document=original, aliases=["gpt-4o-mini"]
+    )
+    assert not seen.problems
+    assert seen.effects == []
+    assert seen.warnings == [
+        "営業部: allowed_models 'azure-gpt-4o': 設定 (config) のどのモデルにも当てはまりません"
+        " / matches no model alias in the config"
+    ]
