@@ -5,7 +5,8 @@ counted on the next one."""
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Callable
+
 import pytest
 
 from gateway.identity.throttle import Throttle
@@ -14,13 +15,18 @@ from tests.fixtures.gateway import RunningGateway
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
+@pytest.fixture
+def gateway(gateway_factory: Callable[..., RunningGateway]) -> RunningGateway:
+    return gateway_factory(in_process=True)  # no server: requests go through the app
+
+
 @SQLITE
 def test_visits_without_credentials_are_not_audited(gateway: RunningGateway) -> None:
     for _ in range(5):
-        page = httpx.get(f"{gateway.base_url}/", headers={"accept": "text/html"})
+        page = gateway.http.get("/", headers={"accept": "text/html"})
         assert page.status_code == 303
         assert page.headers["location"].startswith("/login")
-        api = httpx.get(f"{gateway.v1}/models")
+        api = gateway.http.get("/v1/models")
         assert api.status_code == 401
     assert gateway.audit_events("auth.failed") == []
 
@@ -29,7 +35,7 @@ def test_visits_without_credentials_are_not_audited(gateway: RunningGateway) -> 
 def test_a_failing_key_is_audited_once_per_window(gateway: RunningGateway) -> None:
     headers = {"authorization": "Bearer kk_not-a-real-key"}
     for _ in range(5):
-        assert httpx.get(f"{gateway.v1}/models", headers=headers).status_code == 401
+        assert gateway.http.get("/v1/models", headers=headers).status_code == 401
     [event] = gateway.audit_events("auth.failed")
     assert event.detail["reason"] == "unknown, revoked or expired key"
 

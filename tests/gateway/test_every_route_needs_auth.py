@@ -4,10 +4,10 @@ health checks, sign-in and its callback, sign-out, and static files."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
+import pytest
 from fastapi.routing import APIRoute
 
 from tests.fixtures.gateway import RunningGateway
@@ -23,6 +23,11 @@ PUBLIC = {
 }
 
 
+@pytest.fixture
+def gateway(gateway_factory: Callable[..., RunningGateway]) -> RunningGateway:
+    return gateway_factory(in_process=True)  # no server: requests go through the app
+
+
 def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
     # FastAPI keeps included routers as objects of their own: walk into them.
     for route in routes:
@@ -33,18 +38,18 @@ def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
 
 
 def test_every_route_but_the_public_ones_needs_credentials(gateway: RunningGateway) -> None:
-    app = gateway.server.config.app
+    app = gateway.app
     checked, open_routes = 0, []
     for route in _api_routes(app.routes):
         if route.path in PUBLIC:
             continue
         path = re.sub(r"\{[^}]+\}", "1", route.path)
         for method in sorted(route.methods - {"HEAD"}):
-            response = httpx.request(method, f"{gateway.base_url}{path}", json={})
+            response = gateway.http.request(method, path, json={})
             checked += 1
             if response.status_code != 401:
                 open_routes.append(f"{method} {route.path}: {response.status_code}")
     assert open_routes == []
     assert checked >= 30
     for public in ("/docs", "/openapi.json", "/redoc"):
-        assert httpx.get(f"{gateway.base_url}{public}").status_code in (401, 404)
+        assert gateway.http.get(public).status_code in (401, 404)
