@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page
 from tests.fixtures.browser import sign_in
 from tests.fixtures.oidc import SsoGateway
 from tests.fixtures.policies import PolicyFolder
+from tests.support.spend import ask, priced
 
 pytestmark = pytest.mark.browser
 
@@ -32,8 +33,6 @@ def busy_gateway(
     upstream_url: str,
 ) -> SsoGateway:
     """Priced mock model, a 営業部 budget, and a few answers and one refusal already spent."""
-    from tests.audit.test_budgets_api import ask, priced
-
     policy_folder.write(
         f"{SALES}.yaml",
         """\
