@@ -31,6 +31,7 @@ from redaction.cache import AnalysisCache, entities_of, keep
 from redaction.engine import Redactor, resolve_overlaps
 from redaction.entities import Entity
 from redaction.errors import PromptTooLarge, RedactionError, RedactionFailed
+from redaction.known import known_surnames
 from redaction.profile import RedactionProfile
 
 # Characters on each side of a seam between two texts analysed glued together: longer than any
@@ -204,6 +205,7 @@ def _combine(
             if len(pieces) > 1:
                 for k, lo, hi in pieces:
                     found[k].append(Entity(e.type, lo, hi, texts[k][lo:hi], e.score))
+    found = known_surnames(texts, found)
     return [
         resolve_overlaps(text, entities, first=profile.block) if entities else []
         for text, entities in zip(texts, found, strict=True)

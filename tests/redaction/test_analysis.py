@@ -56,6 +56,32 @@ async def test_separate_values_keep_their_own_texts(redactor: Redactor) -> None:
     assert [e.text for e in found[1] if e.type is T.PERSON] == ["山田"]
 
 
+# A surname alone in one text, its full name in another, far apart (beyond any seam).
+FILLER = "本日の議題は来期の予算と販売計画についてです。" * 6
+
+
+@pytest.mark.parametrize(
+    ("texts", "alone"),
+    [
+        (["出席者：東一郎、佐藤花子。" + FILLER, "東課長、本日はありがとうございました"], "東"),
+        (["出席者：東一郎、佐藤花子。" + FILLER, "東：承知しました。"], "東"),
+        (["山田太郎様へ資料を送付しました。" + FILLER, "山田様から返信がありました"], "山田"),
+    ],
+)
+async def test_a_surname_alone_is_the_person_whose_full_name_another_text_holds(
+    redactor: Redactor, texts: list[str], alone: str
+) -> None:
+    """Texts are analysed one by one (so history comes from the cache); the surname of a full
+    name in one message is still that person, not a place, in the next."""
+    found = await _analyze(redactor, texts)
+    assert [(e.type, e.text) for e in found[1]] == [(T.PERSON, alone)], found[1]
+
+
+async def test_a_surname_inside_a_longer_word_is_not_taken(redactor: Redactor) -> None:
+    found = await _analyze(redactor, ["出席者：東一郎。" + FILLER, "坂東様と中東課長の件"])
+    assert all(e.text != "東" for e in found[1]), found[1]
+
+
 async def test_a_prompt_over_the_limit_is_refused_before_analysis(redactor: Redactor) -> None:
     profile = RedactionProfile(max_prompt_chars=1_000)
     with pytest.raises(PromptTooLarge) as caught:
