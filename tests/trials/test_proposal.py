@@ -28,6 +28,8 @@ def test_from_proposal_to_approved_policy_with_each_role_checked(
         assert created.status_code == 303, created.text
         path = created.headers["location"]
         assert post(gw, manager, f"{path}/review", {"action": "approve"}).status_code == 403
+        back = {"action": "send_back", "comment": "自分で差し戻し"}
+        assert post(gw, manager, f"{path}/review", back).status_code == 403
     other = gw.make_key("boss@example.co.jp", "総務部", Role.MANAGER)
     foreign = httpx.get(
         f"{gw.base_url}{path}", headers={"authorization": f"Bearer {other}", "accept": "text/html"}
