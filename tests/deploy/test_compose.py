@@ -1,8 +1,8 @@
 """docker-compose.yml, the Dockerfile and the nginx in front: checked offline, without images.
 
 The file is validated against the Compose specification's JSON schema (vendored in PyPI's
-check-jsonschema, so no network), and by ``docker compose config`` as well where the Compose
-plugin is installed. What a schema cannot see is checked here: references between services,
+check-jsonschema, so no network; ``docker compose config`` needs the Compose plugin, which
+neither this machine nor CI has). What a schema cannot see is checked here: references between services,
 mounted paths, health checks and restart policies, two replicas reached only through nginx, the
 config and policies the gateways read, and that the image carries every package of the wheel.
 """
