@@ -15,13 +15,8 @@ from contextlib import asynccontextmanager
 
 import anyio
 import anyio.to_thread
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DBAPIError
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from audit import alerts, notify
 from audit.intents import Intents
@@ -29,28 +24,7 @@ from audit.writer import AuditWriter
 from gateway import process
 from gateway.corrections.approved import Approved
 from gateway.demo.devidp import DevIdp
-from gateway.http.routes import (
-    audit as audit_log,
-)
-from gateway.http.routes import (
-    auth,
-    budgets,
-    conversations,
-    corrections,
-    documents,
-    feedback,
-    health,
-    keys,
-    kpi,
-    me,
-    metrics,
-    openai_api,
-    people,
-    quota,
-    redaction,
-    scim,
-    templates,
-)
+from gateway.http import routing
 from gateway.identity.epoch import PeopleEpoch
 from gateway.identity.keycache import KeyCache
 from gateway.identity.oidc import OidcClient
@@ -58,7 +32,7 @@ from gateway.identity.sessions import OneTimeStore, SessionStore
 from gateway.kernel import logs
 from gateway.kernel.config import config_path
 from gateway.kernel.db import is_sqlite, make_async_engine, make_sync_engine, sessionmaker
-from gateway.kernel.errors import BadRequest, ConfigError, KakehashiError, Unavailable
+from gateway.kernel.errors import ConfigError
 from gateway.kernel.settings import Settings, load_settings
 from gateway.provider import Providers
 from gateway.provider.transports import Transport
@@ -76,23 +50,6 @@ from redaction.analysis import FairLimiter
 from redaction.cache import AnalysisCache, RedisResults
 from redaction.engine import Redactor
 from redaction.vault import MemoryVault, RedisVault, Vault
-from web import (
-    audit_page,
-    chat,
-    dictionaries,
-    history,
-    pages,
-    report,
-    task_templates,
-    trial_company,
-    trial_review,
-    trials,
-)
-from web import budgets as budget_pages
-from web import console as policy_pages
-from web import people as people_page
-from web.errors import from_status, render_error, wants_html
-from web.templating import STATIC
 
 log = logging.getLogger(__name__)
 
@@ -371,81 +328,12 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    app.include_router(health.router)
-    app.include_router(openai_api.router)
-    app.include_router(redaction.router)
-    app.include_router(corrections.router)
-    app.include_router(auth.router)
-    app.include_router(me.router)
-    app.include_router(keys.router)
-    app.include_router(people.router)
-    app.include_router(scim.router)
-    app.include_router(quota.router)
-    app.include_router(feedback.router)
-    app.include_router(documents.router)
-    app.include_router(conversations.router)
-    app.include_router(templates.router)
-    app.include_router(kpi.router)
-    app.include_router(budgets.router)
-    app.include_router(metrics.router)
-    app.include_router(audit_log.router)
-    app.include_router(pages.router)
-    app.include_router(report.router)
-    app.include_router(audit_page.router)
-    app.include_router(policy_pages.router)
-    app.include_router(dictionaries.router)
-    app.include_router(people_page.router)
-    app.include_router(chat.router)
-    app.include_router(history.router)
-    app.include_router(budget_pages.router)
-    app.include_router(task_templates.router)
-    app.include_router(trial_company.router)  # before trials: /trials/company is no id
-    app.include_router(trials.router)
-    app.include_router(trial_review.router)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    routing.include_routers(app)
     if dev_idp is not None:
         app.include_router(dev_idp.router())
         app.state.dev_idp = dev_idp
-    _install_error_handlers(app)
+    routing.install_error_handlers(app)
     return app
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(KakehashiError)
-    async def _kakehashi_error(request: Request, exc: KakehashiError) -> Response:
-        if wants_html(request):
-            return render_error(request, exc)
-        return JSONResponse(exc.to_openai(), status_code=exc.status, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
-        )
-        error = BadRequest(
-            f"リクエストの形式が正しくありません: {problems}",
-            f"The request is not valid: {problems}",
-        )
-        return await _kakehashi_error(request, error)
-
-    # The database cannot be reached (stopped, restarting, failing over): a clear 503 in the
-    # caller's form, never a plain-text 500. Chat requests read it before the provider call
-    # (API key, session, approved names), so such a request was not sent.
-    async def _database_down(request: Request, exc: Exception) -> Response:
-        log.error("database unreachable: %s: %s", type(exc).__name__, exc)
-        error = Unavailable(
-            "データベースに接続できません。しばらくしてからやり直してください。",
-            "The database cannot be reached; please try again shortly.",
-        )
-        return await _kakehashi_error(request, error)
-
-    app.add_exception_handler(DBAPIError, _database_down)
-    app.add_exception_handler(ConnectionError, _database_down)  # asyncpg: refused, reset
-
-    # Routing refusals (no such URL, wrong method): a page for browsers, JSON for the API.
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return await _kakehashi_error(request, from_status(exc.status_code))
 
 
 def create_app_from_env() -> FastAPI:
