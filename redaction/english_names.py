@@ -103,7 +103,7 @@ def _companies(text: str, ws: list[Word]) -> list[NameSpan]:
     # Anchored at each word after the first (a form follows a name): scanning the whole text
     # with the alternation of every country's forms cost about 2 ms per 1,000 characters.
     for m in filter(None, (forms.match(text, w.start) for w in ws[1:])):
-        if not _written_as_legal_form(m.group()):
+        if not written_as_legal_form(m.group()):
             continue
         first = _stem_start(text, ws, m.start(), allow_acronyms=True)
         if first is not None:
@@ -118,7 +118,7 @@ def _companies(text: str, ws: list[Word]) -> list[NameSpan]:
     return spans
 
 
-def _written_as_legal_form(form: str) -> bool:
+def written_as_legal_form(form: str) -> bool:
     """Ltd, Inc., AB, S.p.A., GmbH, plc — not the words "as", "Ag", "co", "company" that
     share the letters."""
     letters = form.replace(".", "").replace(",", "").replace(" ", "")

@@ -16,7 +16,9 @@ the legal form outside the placeholder (株式会社〔会社A〕, 〔会社A〕
 
 Linking is conservative, since merging two people is worse than two letters for one:
 - a person links to a longer person name it begins or ends, or to the same name spelled
-  differently (same folded form); a company to a company or listed customer spelled the same;
+  differently (same folded form); a company to a company or listed customer spelled the same,
+  or, written in Latin script, to one whose first whole words it is (Pinecrest for Pinecrest
+  Logistics: 〔会社A・2〕, as the Japanese legal form already lets ミライ精工 share 〔会社A〕);
 - only when exactly one identity qualifies (鈴木一郎 and 鈴木花子, then 鈴木さん: a new letter);
 - a person introduced with a company (ミライ精工の鈴木) links only to names of that company or
   of none, so two 鈴木 of two companies stay apart;
@@ -139,7 +141,14 @@ def _ordered(items: Sequence[Item]) -> list[Item]:
         )
     ]
     full = [i for i in people if i not in short]
-    return [*(i for i in items if i.type is not EntityType.PERSON), *full, *short]
+    companies = [i for i in items if i.type in _COMPANIES]
+    first_words = [i for i in companies if any(_leading_words(i.text, c.text) for c in companies)]
+    return [
+        *(i for i in items if i.type is not EntityType.PERSON and i not in first_words),
+        *first_words,
+        *full,
+        *short,
+    ]
 
 
 @dataclass(slots=True)
@@ -241,7 +250,9 @@ def _form(item: Item, folded: str, text: str) -> str | None:
         return None
     if folded == other:
         return ""
-    if item.type is not EntityType.PERSON or len(folded) >= len(other):
+    if item.type in _COMPANIES:
+        return "" if _leading_words(item.text, text) else None
+    if len(folded) >= len(other):
         return None
     words = text.split()
     if any(c.isascii() and c.isalpha() for c in text):
@@ -254,3 +265,15 @@ def _form(item: Item, folded: str, text: str) -> str | None:
     if other.startswith(folded):
         return SURNAME
     return GIVEN_NAME if other.endswith(folded) else None
+
+
+def _leading_words(short: str, name: str) -> bool:
+    """``short`` is the first whole words of the Latin-script company name ``name`` (Pinecrest,
+    Pinecrest Logistics for Pinecrest Logistics Group), not all of it."""
+    words, whole = short.split(), name.split()
+    return (
+        short.isascii()
+        and name.isascii()
+        and 0 < len(words) < len(whole)
+        and [fold_term(w) for w in words] == [fold_term(w) for w in whole[: len(words)]]
+    )

@@ -1,8 +1,9 @@
 """Which part of each finding a placeholder replaces, and which company a person belongs to.
 
-A company's legal form stays in the text (株式会社〔会社A〕, 〔会社A〕(株)): it names no one,
-it is how the model should write the company back, and it lets 株式会社ミライ精工, ミライ精工
-and ミライ精工さん share 〔会社A〕 (``redaction.mapping``). A person written right after a
+A company's legal form stays in the text (株式会社〔会社A〕, 〔会社A〕(株), 〔会社A〕 Ltd.): it
+names no one, it is how the model should write the company back, and it lets 株式会社ミライ精工,
+ミライ精工 and ミライ精工さん (Pinecrest Logistics Ltd. and Pinecrest Logistics) share 〔会社A〕
+(``redaction.mapping``). A person written right after a
 company — ミライ精工の鈴木, 株式会社ミライ精工 鈴木様, a department in between, or listed after
 a colleague (…鈴木様、佐藤様) — is that company's person, so two 鈴木 of two companies keep two
 placeholders. Pure functions over one text and its findings; no detection here.
@@ -14,6 +15,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from redaction.english_lexicon import lexicon
+from redaction.english_names import written_as_legal_form
 from redaction.entities import Entity, EntityType
 from redaction.lexicon import LEGAL_FORM_RE, PERSON_SUFFIXES
 from redaction.mapping import Item
@@ -67,10 +70,25 @@ def _core(e: Entity) -> tuple[int, int]:
         start = lead.end()
     if trail := _TRAILING_FORM.search(mapped.text, start):
         end = trail.start()
+    if start == 0 and end == len(mapped.text):
+        end = _english_form_start(mapped.text)
     if start >= end:
         return e.start, e.end  # nothing but a legal form: replace it all
     a, b = mapped.original_span(start, end)
     return e.start + a, e.start + b
+
+
+def _english_form_start(name: str) -> int:
+    """Where a Latin-script name's trailing legal form begins, with the comma or space before
+    it (Pinecrest Logistics Ltd., Acme Trading Co., Ltd., Contoso, Inc.); the whole length if
+    it has none."""
+    if not name.isascii():
+        return len(name)
+    for m in lexicon().legal_forms.finditer(name):
+        if m.end() == len(name) and m.start() > 0 and written_as_legal_form(m.group()):
+            cut = len(name[: m.start()].rstrip(" ,"))
+            return cut if cut < m.start() else len(name)
+    return len(name)
 
 
 def _company_before(

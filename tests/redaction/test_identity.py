@@ -124,6 +124,40 @@ def test_minutes_restore_exactly(
     assert "".join(restorer.feed(ch) for ch in redacted) + restorer.flush() == text
 
 
+ENGLISH_COMPANIES = [
+    (
+        "legal form, then the first word, then the name without the form",
+        "We signed with Pinecrest Logistics Ltd. last week. Pinecrest will deliver on Monday,"
+        " and Pinecrest Logistics sends the invoice.",
+        "We signed with 〔会社A〕 Ltd. last week. 〔会社A・2〕 will deliver on Monday,"
+        " and 〔会社A〕 sends the invoice.",
+    ),
+    (
+        "Co., Ltd. stays outside the placeholder",
+        "Acme Trading Co., Ltd. sent the quote. Please ask Acme about it.",
+        "〔会社A〕 Co., Ltd. sent the quote. Please ask 〔会社A・2〕 about it.",
+    ),
+    (
+        "two companies, each with its short form",
+        "Northwind Inc. and Contoso Corporation met. Contoso agreed; Northwind did not.",
+        "〔会社A〕 Inc. and 〔会社B〕 Corporation met. 〔会社B〕 agreed; 〔会社A〕 did not.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "expected"), ENGLISH_COMPANIES, ids=[c[0] for c in ENGLISH_COMPANIES]
+)
+def test_english_company_and_its_short_forms(
+    redactor: Redactor, case: str, text: str, expected: str
+) -> None:
+    profile = RedactionProfile()
+    entities = redactor.analyze(text, profile)
+    assert preview_text(text, entities, profile).text == expected, case
+    mapping = Mapping().assign(mention_items(text, entities), avoid=text)
+    assert restore(substitute(text, entities, mapping), mapping) == text
+
+
 def test_each_surface_restores_as_typed() -> None:
     mapping = Mapping().assign(
         [(T.PERSON, "鈴木"), (T.PERSON, "鈴木一郎"), (T.PERSON, "一郎"), (T.PERSON, "鈴木 一郎")]
@@ -169,6 +203,28 @@ def test_a_form_the_model_makes_up_restores_to_the_full_name() -> None:
             [(T.CUSTOMER, "ミライ精工"), (T.COMPANY, "ミライ精工")],
             [("ミライ精工", "ミライ精工")],
             [],
+        ),
+        (
+            "a Latin company's first words are its short form, in either order",
+            [(T.COMPANY, "Pinecrest"), (T.COMPANY, "Pinecrest Logistics")],
+            [("Pinecrest", "Pinecrest Logistics")],
+            [],
+        ),
+        (
+            "a short form two companies share gets its own letter",
+            [
+                (T.COMPANY, "Pacific Trading"),
+                (T.COMPANY, "Pacific Logistics"),
+                (T.COMPANY, "Pacific"),
+            ],
+            [],
+            [("Pacific", "Pacific Trading"), ("Pacific", "Pacific Logistics")],
+        ),
+        (
+            "a Latin prefix that is not a whole word is not a short form",
+            [(T.COMPANY, "Pinecrest Logistics"), (T.COMPANY, "Pine")],
+            [],
+            [("Pine", "Pinecrest Logistics")],
         ),
         (
             "persons never link to companies",
