@@ -1,8 +1,9 @@
 """``uv run python -m bench.overhead``: the gateway overhead benchmark of issue 2.
 
-Starts the mock upstream, Kakehashi (``kakehashi serve``, SQLite, a real API key) and the
-LiteLLM proxy (pinned, in its own throw-away venv under .bench/), all on 127.0.0.1; runs wrk
-against each at several concurrencies for a fixed time, repeated and interleaved; prints the
+Starts the mock upstream, Kakehashi (``kakehashi serve``, SQLite, a real API key), the Portkey
+gateway (pinned, npm-installed into .bench/portkey) and the LiteLLM proxy (pinned, in its own
+throw-away venv under .bench/), all on 127.0.0.1; runs wrk against each at several
+concurrencies, plain and streamed, for a fixed time, repeated and interleaved; prints the
 medians table and rewrites the ``## Gateway overhead`` section of docs/benchmarks.md.
 Every process it starts is stopped on every exit path.
 """
@@ -26,6 +27,7 @@ from types import FrameType
 
 from bench.overhead import report
 from bench.overhead.load import Cell, Sample, measure
+from bench.overhead.portkey import NODE_SERVER_VERSION, PORTKEY_VERSION, start_portkey
 from bench.overhead.servers import (
     LITELLM_VERSION,
     PROMPT,
@@ -49,9 +51,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3, help="unmeasured time before a cell")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--concurrency", default="1,16,64")
-    parser.add_argument("--stream-concurrency", type=int, default=16, help="0: no stream row")
+    parser.add_argument("--stream-concurrency", default="1,16,64", help="'': no stream rows")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-litellm", action="store_true")
+    parser.add_argument("--no-portkey", action="store_true")
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
     return parser.parse_args(argv)
 
@@ -68,8 +71,7 @@ def _bodies(workdir: Path) -> dict[bool, Path]:
 def _plan(args: argparse.Namespace, targets: list[str]) -> list[Cell]:
     levels = [int(c) for c in args.concurrency.split(",")]
     modes = [(False, c) for c in levels]
-    if args.stream_concurrency:
-        modes.append((True, args.stream_concurrency))
+    modes += [(True, int(c)) for c in args.stream_concurrency.split(",") if c.strip()]
     cells = []
     for rep in range(args.reps):
         # Rotate the order per repetition so no target always runs first (or after the heaviest).
@@ -82,6 +84,8 @@ def _plan(args: argparse.Namespace, targets: list[str]) -> list[Cell]:
 def _run(args: argparse.Namespace, fleet: Fleet) -> list[Sample]:
     mock = start_mock(fleet)
     servers: dict[str, Server] = {"direct": mock, "kakehashi": start_kakehashi(fleet, mock)}
+    if not args.no_portkey:
+        servers["portkey"] = start_portkey(fleet, mock)
     if not args.no_litellm:
         servers["litellm"] = start_litellm(fleet, mock)
     for server in servers.values():
@@ -133,6 +137,26 @@ def _noise(samples: list[Sample]) -> str:
     )
 
 
+def _node_version() -> str:
+    done = subprocess.run(["node", "--version"], capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
+
+
+def _portkey_part(args: argparse.Namespace, samples: list[Sample]) -> str:
+    cells = report.peer_cells(samples, "portkey")
+    if args.no_portkey or not cells:
+        return ""
+    return f"""
+Against the Portkey gateway {PORTKEY_VERSION} (issue 18; npm, Node {_node_version()}, its
+`start-server.js --headless` with `NODE_ENV=production`: one Node process, as it ships;
+`@hono/node-server` pinned to {NODE_SERVER_VERSION}, see `bench/overhead/portkey.py`), routed by
+`x-portkey-provider: openai` and `x-portkey-custom-host` to the same mock. Kakehashi ÷ Portkey,
+the median over repetitions of the ratio within each repetition (the two ran back to back):
+
+{report.peer_table(cells, "portkey")}
+"""
+
+
 def section(args: argparse.Namespace, command: str, samples: list[Sample]) -> str:
     rows = report.rows(samples)
     verdicts = report.verdicts(rows)
@@ -163,8 +187,8 @@ CPU per request.
 
 Targets (same run):
 
-{report.verdict_table(verdicts)}
-
+{report.verdict_table(verdicts) if verdicts else "(no LiteLLM proxy in this run)"}
+{_portkey_part(args, samples)}
 Noise: everything (servers, mock, wrk) shares {os.cpu_count()} cores with other engineers' test runs.
 {_noise(samples)}. The req/s range column shows the spread across repetitions; read ratios, not
 absolute numbers. Raw samples: `bench/overhead/results/` (not committed).

@@ -21,7 +21,7 @@ LUA = Path(__file__).with_name("post.lua")
 
 @dataclass(frozen=True)
 class Cell:
-    target: str  # direct | kakehashi | litellm
+    target: str  # direct | kakehashi | litellm | portkey
     stream: bool
     concurrency: int
     rep: int
@@ -63,7 +63,8 @@ def _children_cpu() -> float:
 
 def wrk(server: Server, *, body: Path, connections: int, seconds: float) -> dict[str, int]:
     """Run wrk against ``server`` and return the numbers post.lua printed."""
-    env = {**os.environ, "BENCH_BODY": str(body), "BENCH_AUTH": server.token}
+    env = {**os.environ, "BENCH_BODY": str(body), "BENCH_AUTH": server.token,
+           "BENCH_HEADERS": "\n".join(f"{k}: {v}" for k, v in server.headers.items())}  # fmt: skip
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s",
            "-s", str(LUA), server.chat_url]  # fmt: skip
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)

@@ -1,5 +1,6 @@
 -- wrk script for bench/overhead: POSTs one JSON body and prints one machine-readable line.
--- BENCH_BODY: path of the request body; BENCH_AUTH: bearer token (empty for the bare mock).
+-- BENCH_BODY: path of the request body; BENCH_AUTH: bearer token (empty for the bare mock);
+-- BENCH_HEADERS: more headers, one "name: value" a line (the Portkey gateway's routing headers).
 local file = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
 wrk.method = "POST"
 wrk.body = file:read("*a")
@@ -8,6 +9,9 @@ wrk.headers["Content-Type"] = "application/json"
 local token = os.getenv("BENCH_AUTH") or ""
 if token ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. token
+end
+for name, value in string.gmatch(os.getenv("BENCH_HEADERS") or "", "([^:\n]+): ([^\n]*)") do
+  wrk.headers[name] = value
 end
 
 function done(summary, latency, requests)

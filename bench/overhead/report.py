@@ -16,8 +16,13 @@ from statistics import median
 from bench.overhead.load import Sample
 
 SECTION = "## Gateway overhead"
-TARGETS = ("direct", "kakehashi", "litellm")
-LABELS = {"direct": "mock direct", "kakehashi": "Kakehashi", "litellm": "LiteLLM proxy"}
+TARGETS = ("direct", "kakehashi", "portkey", "litellm")
+LABELS = {
+    "direct": "mock direct",
+    "kakehashi": "Kakehashi",
+    "portkey": "Portkey gateway",
+    "litellm": "LiteLLM proxy",
+}
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,65 @@ def verdict_table(items: list[Verdict]) -> str:
         lines.append(
             f"| {v.name} | {v.kakehashi:,.2f} | {v.litellm:,.2f} | {ratio:.3f} | {v.limit} "
             f"| {'yes' if v.met else '**no**'} |"
+        )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class PeerCell:
+    """Kakehashi against a peer in one cell: medians over repetitions of the per-repetition
+    ratios (Kakehashi ÷ peer; the two ran back to back in each repetition)."""
+
+    stream: bool
+    concurrency: int
+    p50: float
+    p99: float
+    rps: float
+    cpu: float
+
+    @property
+    def ahead(self) -> tuple[bool, bool, bool]:
+        return self.p50 < 1, self.p99 < 1, self.rps > 1
+
+
+def _ratio(mine: list[Sample], theirs: list[Sample], attr: str) -> float:
+    peer = {s.cell.rep: getattr(s, attr) for s in theirs}
+    ratios = [getattr(s, attr) / peer[s.cell.rep] for s in mine if peer.get(s.cell.rep)]
+    return median(ratios) if ratios else float("nan")
+
+
+def peer_cells(samples: list[Sample], peer: str) -> list[PeerCell]:
+    out = []
+    for stream, conc in sorted({(s.cell.stream, s.cell.concurrency) for s in samples}):
+        group = [s for s in samples if s.cell.stream == stream and s.cell.concurrency == conc]
+        mine = [s for s in group if s.cell.target == "kakehashi"]
+        theirs = [s for s in group if s.cell.target == peer]
+        if mine and theirs:
+            out.append(
+                PeerCell(
+                    stream,
+                    conc,
+                    _ratio(mine, theirs, "p50_ms"),
+                    _ratio(mine, theirs, "p99_ms"),
+                    _ratio(mine, theirs, "rps"),
+                    _ratio(mine, theirs, "server_cpu_ms_per_req"),
+                )
+            )
+    return out
+
+
+def peer_table(cells: list[PeerCell], peer: str) -> str:
+    """Kakehashi ÷ peer per cell: below 1 is better for p50, p99 and CPU, above 1 for req/s."""
+    lines = [
+        f"| mode | conc. | p50 ratio | p99 ratio | req/s ratio | CPU/req ratio "
+        f"| ahead of {LABELS[peer]} on p50 / p99 / req/s |",
+        "|---|--:|--:|--:|--:|--:|---|",
+    ]
+    for c in cells:
+        marks = " / ".join("yes" if ok else "**no**" for ok in c.ahead)
+        lines.append(
+            f"| {'stream' if c.stream else 'chat'} | {c.concurrency} | {c.p50:.3f} | {c.p99:.3f} "
+            f"| {c.rps:.3f} | {c.cpu:.3f} | {marks} |"
         )
     return "\n".join(lines)
 

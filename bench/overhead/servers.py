@@ -1,4 +1,5 @@
-"""The processes under test: the mock upstream, Kakehashi and the LiteLLM proxy.
+"""The processes under test: the mock upstream, Kakehashi and the LiteLLM proxy (the Portkey
+gateway: ``bench.overhead.portkey``).
 
 Owns starting each one on 127.0.0.1 in its own process group, waiting until it answers a real
 chat completion, reading its CPU time from /proc, and stopping it (group SIGTERM, then SIGKILL).
@@ -55,6 +56,7 @@ class Server:
     base_url: str  # the OpenAI base, ending in /v1 (or without it for the LiteLLM proxy)
     token: str
     log: Path
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every request (Portkey's)
 
     @property
     def chat_url(self) -> str:
@@ -112,7 +114,14 @@ class Fleet:
     servers: list[Server] = field(default_factory=list)
 
     def spawn(
-        self, name: str, cmd: list[str], *, env: dict[str, str], base_url: str, token: str = ""
+        self,
+        name: str,
+        cmd: list[str],
+        *,
+        env: dict[str, str],
+        base_url: str,
+        token: str = "",
+        headers: dict[str, str] | None = None,
     ) -> Server:
         log = self.workdir / f"{name}.log"
         with log.open("wb") as out:
@@ -125,7 +134,7 @@ class Fleet:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        server = Server(name, proc, base_url, token, log)
+        server = Server(name, proc, base_url, token, log, headers or {})
         self.servers.append(server)
         return server
 
@@ -325,6 +334,7 @@ def wait_ready(server: Server, url: str, timeout: float = 60) -> None:
 def check_answers(server: Server) -> None:
     """One plain and one streaming request must come back with the mock's echo."""
     headers = {"authorization": f"Bearer {server.token}"} if server.token else {}
+    headers.update(server.headers)
     with httpx.Client(timeout=30, trust_env=False) as client:
         plain = client.post(server.chat_url, json=chat_body(stream=False), headers=headers)
         plain.raise_for_status()
