@@ -33,7 +33,7 @@ from gateway.state import AppState
 from gateway.workspace.conversations import Keep, vault_key
 from policies.ask import ask, bounded
 from policies.quota import WARNING_HEADER
-from policies.resolve import check_use_case, model_route, resolve
+from policies.resolve import UseCaseRefused, check_use_case, model_route, resolve
 from redaction.boundary import Outgoing, check_text, pseudonym, redact_request
 from redaction.errors import RedactionBlocked
 
@@ -64,12 +64,16 @@ async def _prepare(
     route = model_route(
         settings=state.settings, resolved=resolved, alias=ex.model, department=department
     )
-    ex.use_case = check_use_case(
-        resolved=resolved,
-        use_case=use_case,
-        department=department,
-        today=state.kpi_source().today(),
-    )
+    try:
+        ex.use_case = check_use_case(
+            resolved=resolved,
+            use_case=use_case,
+            principal=ex.principal,
+            today=state.kpi_source().today(),
+        )
+    except UseCaseRefused as exc:  # the refused task and why, in the audit event
+        ex.detail["use_case_refused"] = {"name": exc.use_case, "reason": exc.reason.value}
+        raise
     need = ask(body)
     ex.hold = await state.quota.reserve(
         policy=resolved.policy,

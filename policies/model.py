@@ -21,11 +21,13 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
 from gateway.kernel.errors import ConfigError
 from gateway.kernel.settings import DefaultPolicySettings, format_validation_error
+from gateway.kernel.vocab import TaskRefusal
 from policies.templates import STANDARD, PromptTemplate
 from redaction.profile import RedactionProfile
 
@@ -135,7 +137,11 @@ class TrialTargets(_Part):
 
 
 class Trial(_Part):
-    """The trial this department runs: when, for how many people, and what counts as success."""
+    """The trial this department runs: when, for how many people, and what counts as success.
+
+    Its ``tasks`` are open only to its ``people`` (e-mail addresses, compared without case);
+    an empty ``people`` list means the whole department (a trial written by hand with a head
+    count only). Tasks not in ``tasks`` stay open to the whole department."""
 
     start: date
     end: date
@@ -144,6 +150,15 @@ class Trial(_Part):
     # Who and what the trial covers (written by an approved proposal; optional by hand).
     people: list[str] = Field(default_factory=list, max_length=5000)
     tasks: list[UseCaseId] = Field(default_factory=list)
+
+    @field_validator("people")
+    @classmethod
+    def _lower(cls, people: list[str]) -> list[str]:
+        return [p.strip().lower() for p in people]
+
+    def admits(self, email: str, task: str) -> bool:
+        """Whether ``email`` may use ``task`` as far as this trial is concerned."""
+        return task not in self.tasks or not self.people or email.lower() in self.people
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Trial:
@@ -188,10 +203,18 @@ class Policy(_Part):
     def allows_model(self, alias: str) -> bool:
         return any(fnmatch.fnmatchcase(alias, pattern) for pattern in self.allowed_models)
 
-    def allows_use_case(self, use_case: str, *, on: date | None = None) -> bool:
-        """``on``: today (local); a use case past its ``until`` date is closed."""
+    def refusal(self, use_case: str, *, email: str, on: date | None) -> TaskRefusal | None:
+        """Why ``email`` may not use ``use_case`` on day ``on`` (local), or None when it may:
+        the one rule behind the pipeline's check and every list of tasks offered
+        (``policies.resolve.usable_use_cases``)."""
         known = self.use_cases.get(use_case)
-        return known is not None and known.open_on(on)
+        if known is None:
+            return TaskRefusal.UNKNOWN
+        if not known.open_on(on):
+            return TaskRefusal.CLOSED
+        if self.trial is not None and not self.trial.admits(email, use_case):
+            return TaskRefusal.NOT_ELIGIBLE
+        return None
 
     def version(self) -> str:
         """Content hash recorded with every audit event decided under this policy.

@@ -13,7 +13,8 @@ from typing import Protocol
 from gateway.kernel.errors import ModelNotAllowed, UnknownModel, UseCaseNotAllowed
 from gateway.kernel.principal import Principal
 from gateway.kernel.settings import ModelRoute, Settings
-from policies.model import DEFAULT_USE_CASE, Policy
+from gateway.kernel.vocab import TaskRefusal
+from policies.model import DEFAULT_USE_CASE, Policy, UseCase
 
 
 @dataclass(frozen=True)
@@ -63,16 +64,58 @@ def model_route(
     return route
 
 
+def usable_use_cases(
+    *, policy: Policy, principal: Principal, today: date | None
+) -> dict[str, UseCase]:
+    """The tasks ``principal`` may use now: known to the policy, not closed (``until``), and
+    for a trial's task, the person among its eligible people. The chat page, the template
+    lists and the pipeline's check all ask this, so what is offered is what is allowed."""
+    return {
+        name: case
+        for name, case in policy.use_cases.items()
+        if policy.refusal(name, email=principal.email, on=today) is None
+    }
+
+
+class UseCaseRefused(UseCaseNotAllowed):
+    """403 use_case_not_allowed, with the task and why (the pipeline puts both in the audit)."""
+
+    def __init__(self, ja: str, en: str, *, use_case: str, reason: TaskRefusal) -> None:
+        super().__init__(ja, en)
+        self.use_case, self.reason = use_case, reason
+
+
 def check_use_case(
-    *, resolved: ResolvedPolicy, use_case: str | None, department: str, today: date | None = None
+    *, resolved: ResolvedPolicy, use_case: str | None, principal: Principal, today: date | None
 ) -> str:
-    """The request's use case (``chat`` when it names none), if the policy allows it
-    (``today``: local date, for use cases closed after a stopped trial's end)."""
+    """The request's use case (``chat`` when it names none), if ``principal`` may use it today
+    (local date); else ``UseCaseRefused`` naming the task and, in general, the usable ones."""
     name = (use_case or DEFAULT_USE_CASE).strip()
-    if resolved.policy.allows_use_case(name, on=today):
+    policy, department = resolved.policy, principal.department
+    reason = policy.refusal(name, email=principal.email, on=today)
+    if reason is None:
         return name
-    allowed = ", ".join(sorted(resolved.policy.use_cases)) or "(なし / none)"
-    raise UseCaseNotAllowed(
-        f"用途 {name[:50]!r} は {department} のポリシーで許可されていません。使える用途: {allowed}",
-        f"Use case {name[:50]!r} is not allowed by the policy of {department}; allowed: {allowed}.",
+    shown = name[:50]
+    if reason is TaskRefusal.NOT_ELIGIBLE:
+        ja = (
+            f"用途 {shown!r} は {department} のトライアルの対象業務で、トライアルの対象者だけが"
+            "使えます。あなたは対象者に入っていません。部門管理者に相談してください。"
+        )
+        en = (
+            f"The task {shown!r} belongs to the trial of {department} and is open only to its "
+            "eligible people; you are not one of them. Ask your department manager."
+        )
+        raise UseCaseRefused(ja, en, use_case=shown, reason=reason)
+    usable = usable_use_cases(policy=policy, principal=principal, today=today)
+    allowed = ", ".join(sorted(usable)) or "(なし / none)"
+    if reason is TaskRefusal.CLOSED:
+        until = policy.use_cases[name].until
+        ja = f"用途 {shown!r} は {until} で利用を終了しました (トライアル終了)。使える用途: {allowed}"
+        en = f"The task {shown!r} closed after {until} (trial ended); allowed: {allowed}."
+        raise UseCaseRefused(ja, en, use_case=shown, reason=reason)
+    raise UseCaseRefused(
+        f"用途 {shown!r} は {department} のポリシーで許可されていません。使える用途: {allowed}",
+        f"Use case {shown!r} is not allowed by the policy of {department}; allowed: {allowed}.",
+        use_case=shown,
+        reason=reason,
     )

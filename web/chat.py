@@ -1,6 +1,7 @@
 """The staff chat page (``GET /chat``) and its streaming endpoint (``POST /web/chat``).
 
-The page lists only the models and use cases the caller's department policy allows. The
+The page lists only the models and use cases the caller may use now (the pipeline's rule,
+``policies.resolve.usable_use_cases``). The
 endpoint is the browser's door to ``gateway.pipeline.chat_stream`` (the one path to a
 provider): it relays the OpenAI SSE with placeholders already restored and the
 ``x-kakehashi-request-id`` header for feedback. Cookie requests need the CSRF header
@@ -24,8 +25,8 @@ from gateway.state import AppState
 from gateway.workspace import conversations, templates
 from gateway.workspace.documents import SUPPORTED
 from gateway.workspace.sealing import Sealer
-from policies.model import DEFAULT_USE_CASE, Policy
-from policies.resolve import resolve
+from policies.model import DEFAULT_USE_CASE, Policy, UseCase
+from policies.resolve import resolve, usable_use_cases
 from redaction.entities import LABELS_JA
 from web.markdown import to_html
 from web.templating import render
@@ -53,10 +54,10 @@ def model_choices(*, state: AppState, policy: Policy) -> list[Choice]:
     ]
 
 
-def use_case_choices(policy: Policy) -> list[Choice]:
+def use_case_choices(usable: dict[str, UseCase]) -> list[Choice]:
     return [
         Choice(name, case.label_ja, f"1 回あたり約 {case.minutes_saved:g} 分の短縮")
-        for name, case in policy.use_cases.items()
+        for name, case in usable.items()
     ]
 
 
@@ -89,18 +90,18 @@ class WebChatIn(BaseModel):
         return self
 
 
-async def _templates(state: AppState, caller: Principal, policy: Policy) -> list[dict[str, Any]]:
-    """The templates the page offers: each use case's own, then the department's and the
-    company's shared ones (``gateway.workspace.templates``)."""
+async def _templates(
+    state: AppState, caller: Principal, usable: dict[str, UseCase]
+) -> list[dict[str, Any]]:
+    """The templates the page offers: each usable use case's own, then the department's and
+    the company's shared ones (``gateway.workspace.templates``)."""
     offered = [
         {"key": name, "use_case": name, "title": "標準", **case.template.model_dump()}
-        for name, case in policy.use_cases.items()
+        for name, case in usable.items()
         if case.template is not None
     ]
     async with state.sessions() as session:
-        shared = await templates.visible(
-            session=session, principal=caller, use_cases=policy.use_cases
-        )
+        shared = await templates.visible(session=session, principal=caller, use_cases=usable)
     return offered + [
         {
             "key": t.key,
@@ -134,15 +135,17 @@ async def chat_page(request: Request, caller: Caller) -> Response:
     state = app_state(request)
     await state.refresh_policies()
     policy = resolve(policies=state.policies, principal=caller).policy
-    cases = use_case_choices(policy)
-    default = DEFAULT_USE_CASE if policy.allows_use_case(DEFAULT_USE_CASE) else None
+    # Only what the pipeline would accept now: closed and not-eligible trial tasks are left out.
+    usable = usable_use_cases(policy=policy, principal=caller, today=state.kpi_source().today())
+    cases = use_case_choices(usable)
+    default = DEFAULT_USE_CASE if DEFAULT_USE_CASE in usable else None
     context = {
         "models": model_choices(state=state, policy=policy),
         "use_cases": cases,
         "default_use_case": default or (cases[0].value if cases else ""),
         "max_chars": MAX_CHARS,
         "entity_labels": {kind.value: label for kind, label in LABELS_JA.items()},
-        "templates": await _templates(state, caller, policy),
+        "templates": await _templates(state, caller, usable),
         "accept": ",".join(f".{kind}" for kind in SUPPORTED),
         "accept_label": " ".join(f".{kind}" for kind in SUPPORTED),
         "max_mb": f"{policy.documents.max_bytes / 1024 / 1024:g}",

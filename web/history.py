@@ -94,7 +94,7 @@ async def history_page(request: Request, caller: Caller) -> Response:
     async with state.sessions() as session:
         events = await search.events(session=session, filters=filters, tz=tz, limit=LIMIT)
     policy = resolve(policies=state.policies, principal=caller).policy
-    labels = {choice.value: choice.label for choice in use_case_choices(policy)}
+    labels = {choice.value: choice.label for choice in use_case_choices(policy.use_cases)}
     rows = [_row(event, labels) for event in events]
     return render(
         request,

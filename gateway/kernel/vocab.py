@@ -94,3 +94,11 @@ class TrialDecision(StrEnum):
     EXPAND = "expand"
     CHANGE = "change"
     STOP = "stop"
+
+
+class TaskRefusal(StrEnum):
+    """Why a person may not use a task (use case) now (``policies.model.Policy.refusal``)."""
+
+    UNKNOWN = "unknown"  # not in the department's policy
+    CLOSED = "closed"  # past its ``until`` date (a stopped trial's tasks)
+    NOT_ELIGIBLE = "not_eligible"  # a trial's task, and the person is not among its people

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from openpyxl import load_workbook
 
-from gateway.kernel.vocab import EventType
+from gateway.kernel.vocab import EventType, TaskRefusal
 from gateway.trials.company import HEADER
 from tests.fixtures.chat import signed_in
 from tests.fixtures.oidc import SsoGateway
@@ -114,10 +114,10 @@ def test_the_review_shows_hand_computed_figures_and_decisions_change_the_policy(
         assert 'data-stage="stopped"' in manager.get(path).text
     email = policies.for_department("営業部").use_cases["email_draft"]
     assert email.until == trial.end
-    assert policies.for_department("営業部").allows_use_case("email_draft", on=trial.end)
-    assert not policies.for_department("営業部").allows_use_case(
-        "email_draft", on=trial.end + timedelta(days=1)
-    )
+    sales = policies.for_department("営業部")
+    assert sales.refusal("email_draft", email="a@example.co.jp", on=trial.end) is None
+    after = trial.end + timedelta(days=1)
+    assert sales.refusal("email_draft", email="a@example.co.jp", on=after) is TaskRefusal.CLOSED
     decided = gw.audit_events(EventType.TRIAL_DECIDED)
     assert [e.detail["decision"] for e in decided] == ["expand", "stop"]
 

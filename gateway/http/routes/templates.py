@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.auth import Caller, app_state, authenticate, refusals
 from gateway.workspace import templates
-from policies.resolve import resolve
+from policies.resolve import resolve, usable_use_cases
 
 router = APIRouter(
     prefix="/api/templates", tags=["templates"], dependencies=[Depends(authenticate)]
@@ -61,7 +61,11 @@ def _out(shared: templates.Shared) -> TemplateOut:
 async def list_templates(request: Request, caller: Caller) -> list[TemplateOut]:
     state = app_state(request)
     await state.refresh_policies()
-    allowed = resolve(policies=state.policies, principal=caller).policy.use_cases
+    allowed = usable_use_cases(
+        policy=resolve(policies=state.policies, principal=caller).policy,
+        principal=caller,
+        today=state.kpi_source().today(),
+    )
     async with state.sessions() as session:
         found = await templates.visible(session=session, principal=caller, use_cases=allowed)
     return [_out(shared) for shared in found]
