@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from gateway.kernel.vocab import ErrorCode, EventType, Outcome
+from gateway.kernel.vocab import ErrorCode, Outcome
 from tests.fixtures.chat import signed_in
 from tests.fixtures.oidc import SsoGateway
 from tests.fixtures.policies import PolicyFolder
@@ -56,7 +56,8 @@ def test_trial_tasks_only_for_eligible_people_until_stopped(
     assert refused.status_code == 403
     error = refused.json()["error"]
     assert error["code"] == ErrorCode.USE_CASE_NOT_ALLOWED
-    assert "'email_draft'" in error["message_ja"] and "対象者" in error["message_ja"]
+    assert "'email_draft'" in error["message_ja"]
+    assert "対象者" in error["message_ja"]
     assert "eligible" in error["message_en"]
     assert len(upstream.requests) == sent  # nothing left for the provider
     event = gw.wait_for_audit(3)[-1]
