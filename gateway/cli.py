@@ -75,31 +75,14 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
         sys.exit(2)
     if path is not None:
         os.environ[CONFIG_ENV] = str(path.resolve())
-    # The workers read their settings again: the command line's host and port reach them here
-    # (the start-up line names where they listen).
-    if host:
-        os.environ["KAKEHASHI_SERVER__HOST"] = host
-    if port:
-        os.environ["KAKEHASHI_SERVER__PORT"] = str(port)
-    import uvicorn
-
+    from gateway import server
     from gateway.kernel import logs
 
     logs.configure()
-    uvicorn.run(
-        "gateway.http.app:create_app_from_env",
-        factory=True,
-        host=host or settings.server.host,
-        port=port or settings.server.port,
-        workers=workers or settings.server.workers,
-        log_level="info",
-        log_config=None,  # the JSON handler of gateway.kernel.logs
-        access_log=False,  # one line per chat request instead (gateway.pipeline)
-        # uvicorn kills a worker that does not answer its 5 s health ping; a worker importing
-        # the gateway and building the analyser on a busy machine takes longer, and was killed
-        # and restarted forever (issue 18).
-        timeout_worker_healthcheck=120,
-    )
+    # The command line's host and port win over the file's (the start-up line names them).
+    where = {"host": host or settings.server.host, "port": port or settings.server.port}
+    settings = settings.model_copy(update={"server": settings.server.model_copy(update=where)})
+    server.run(settings, workers=workers or settings.server.workers)
 
 
 @main.command()

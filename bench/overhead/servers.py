@@ -122,12 +122,13 @@ class Fleet:
         base_url: str,
         token: str = "",
         headers: dict[str, str] | None = None,
+        cwd: Path = REPO,
     ) -> Server:
         log = self.workdir / f"{name}.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 cmd,
-                cwd=REPO,
+                cwd=cwd,
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -199,23 +200,36 @@ def kakehashi_env() -> dict[str, str]:
     return env
 
 
+def kakehashi_cli(root: Path = REPO) -> str:
+    """The ``kakehashi`` command of a checkout (another one's own .venv: ``--before`` runs)."""
+    if root == REPO:
+        return str(Path(sys.executable).parent / "kakehashi")
+    return str(root / ".venv" / "bin" / "kakehashi")
+
+
 def prepare_kakehashi(
-    fleet: Fleet, mock: Server, *, name: str = "kakehashi", overrides: dict[str, Any] | None = None
+    fleet: Fleet,
+    mock: Server,
+    *,
+    name: str = "kakehashi",
+    overrides: dict[str, Any] | None = None,
+    root: Path = REPO,
 ) -> tuple[Path, int, str, dict[str, str]]:
     """Config, port, API key and environment for a Kakehashi on a migrated SQLite database;
-    ``overrides``: top-level config keys replaced (redaction on, Redis, the cache)."""
+    ``overrides``: top-level config keys replaced (redaction on, Redis, the cache); ``root``:
+    the checkout that runs it."""
     port = free_port()
     config = _kakehashi_config(fleet, mock, port, name, overrides or {})
     env = kakehashi_env()
-    cli = str(Path(sys.executable).parent / "kakehashi")
+    cli = kakehashi_cli(root)
     subprocess.run(
         [cli, "db", "upgrade", "--config", str(config)],
-        cwd=REPO, env=env, check=True, capture_output=True,
+        cwd=root, env=env, check=True, capture_output=True,
     )  # fmt: skip
     created = subprocess.run(
         [cli, "keys", "create", "--config", str(config), "--user", "bench@example.co.jp",
          "--department", "営業部", "--name", "bench-overhead"],
-        cwd=REPO, env=env, check=True, capture_output=True, text=True,
+        cwd=root, env=env, check=True, capture_output=True, text=True,
     )  # fmt: skip
     return config, port, created.stdout.strip().splitlines()[0], env
 
@@ -227,11 +241,14 @@ def start_kakehashi(
     name: str = "kakehashi",
     overrides: dict[str, Any] | None = None,
     wait: bool = True,
+    root: Path = REPO,
 ) -> Server:
-    config, port, token, env = prepare_kakehashi(fleet, mock, name=name, overrides=overrides)
-    cli = str(Path(sys.executable).parent / "kakehashi")
-    cmd = [cli, "serve", "--config", str(config), "--workers", str(fleet.workers)]
-    server = fleet.spawn(name, cmd, env=env, base_url=f"http://127.0.0.1:{port}/v1", token=token)
+    config, port, token, env = prepare_kakehashi(
+        fleet, mock, name=name, overrides=overrides, root=root
+    )
+    cmd = [kakehashi_cli(root), "serve", "--config", str(config), "--workers", str(fleet.workers)]
+    base_url = f"http://127.0.0.1:{port}/v1"
+    server = fleet.spawn(name, cmd, env=env, base_url=base_url, token=token, cwd=root)
     if wait:
         wait_ready(server, f"http://127.0.0.1:{port}/healthz", timeout=600)
     return server

@@ -13,14 +13,16 @@ Provider exceptions are mapped to ``gateway.kernel.errors`` in ``protocol`` and 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from gateway.kernel.settings import ModelRoute
+from gateway.provider import prices
 from gateway.provider.demo import DemoModel
 from gateway.provider.openai import OpenAICompatible
 from gateway.provider.protocol import Provider
 from gateway.provider.transports import Transport
-from gateway.provider.via_litellm import LiteLLM
+from gateway.provider.via_litellm import LiteLLM, load_litellm
 
 DEFAULT_CONTEXT = 32_000
 DEMO_CONTEXT = 1_000_000
@@ -35,18 +37,27 @@ class Providers:
         self._fast = OpenAICompatible(transport)
         self._demo = DemoModel()
         self._litellm: LiteLLM | None = None
+        self._litellm_lock = threading.Lock()  # first token counts arrive from worker threads
         self._prices: dict[str, tuple[float, float]] = {}
 
     @property
     def litellm(self) -> LiteLLM:
+        """Imported on first use (seconds of CPU): a route calling through it, or a prompt
+        counted against a quota limit — always from a worker thread or ``warm``."""
         if self._litellm is None:
-            self._litellm = LiteLLM()
+            with self._litellm_lock:
+                if self._litellm is None:
+                    self._litellm = LiteLLM()
         return self._litellm
+
+    @staticmethod
+    def calls_through_litellm(route: ModelRoute) -> bool:
+        return route.provider != "demo" and (route.provider != "openai" or route.via_litellm)
 
     def for_route(self, route: ModelRoute) -> Provider:
         if route.provider == "demo":
             return self._demo
-        if route.provider == "openai" and not route.via_litellm:
+        if not self.calls_through_litellm(route):
             return self._fast
         return self.litellm
 
@@ -60,7 +71,7 @@ class Providers:
             elif inp is not None and out is not None:
                 price = (inp / 1e6, out / 1e6)
             else:
-                price = self.litellm.usd_per_token(route)
+                price = prices.usd_per_token(route)
             self._prices[route.alias] = price
         return price
 
@@ -71,7 +82,7 @@ class Providers:
             return route.context_tokens
         if route.provider == "demo":
             return DEMO_CONTEXT
-        return self.litellm.context_tokens(route) or DEFAULT_CONTEXT
+        return prices.context_tokens(route) or DEFAULT_CONTEXT
 
     def cost_usd(self, route: ModelRoute, prompt_tokens: int, completion_tokens: int) -> float:
         per_in, per_out = self.usd_per_token(route)
@@ -86,11 +97,21 @@ class Providers:
             return DemoModel.prompt_tokens(messages)
         return self.litellm.count_tokens(route, messages, extra)
 
+    @classmethod
+    def preload(cls, routes: list[ModelRoute]) -> None:
+        """In a server's parent process before it forks workers, who then share them: the
+        price map, and litellm when a route calls through it."""
+        prices.model_map()
+        if any(cls.calls_through_litellm(route) for route in routes):
+            load_litellm()
+
     def warm(self, routes: list[ModelRoute]) -> None:
-        """Load prices (and litellm, when a route needs its map) before the first request, so
+        """Load prices, and litellm when a route calls through it, before the first request, so
         no request blocks the event loop on a ~6 s import. Blocking: run it in a thread."""
         for route in routes:
             self.usd_per_token(route)
+        if any(self.calls_through_litellm(route) for route in routes):
+            _ = self.litellm
 
     async def aclose(self) -> None:
         await self._fast.aclose()

@@ -1,7 +1,9 @@
 """Every provider that does not speak the OpenAI wire format (Azure, Bedrock, Anthropic,
 Gemini, …) or any route with ``via_litellm: true``, through litellm: the only module that
-imports it. litellm is imported lazily (~6 s, ~200 MB) so the CLI never pays for it; its
-prices and tokenizers are read from its local map, never downloaded.
+imports it. litellm is imported lazily (~6 s, ~150 MB): only when a route calls through it or a
+prompt is counted against a quota limit (``kakehashi serve`` imports it before forking its workers
+when a route needs it). Its prices are read without importing it (``prices``); its tokenizers
+come from its package, never downloaded.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from gateway.provider.protocol import (
 )
 
 
-def _litellm() -> Any:
+def load_litellm() -> Any:
     # Never download the price map at run time; companies block it and this machine can't.
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
@@ -34,7 +36,7 @@ def _litellm() -> Any:
 
 class LiteLLM:
     def __init__(self) -> None:
-        self._lib = _litellm()
+        self._lib = load_litellm()
 
     async def aclose(self) -> None:
         await self._lib.close_litellm_async_clients()
@@ -81,25 +83,6 @@ class LiteLLM:
                 yield chunk.model_dump(exclude_none=True)
         except Exception as exc:
             raise self._map(route, exc) from exc
-
-    def context_tokens(self, route: ModelRoute) -> int | None:
-        """The model's input window from litellm's local map, if it knows the model."""
-        info = self._lib.model_cost.get(route.model) or self._lib.model_cost.get(
-            route.model.split("/", 1)[-1], {}
-        )
-        found = info.get("max_input_tokens") or info.get("max_tokens")
-        return int(found) if found else None
-
-    def usd_per_token(self, route: ModelRoute) -> tuple[float, float]:
-        """(prompt, completion) USD per token: the route's overrides, else litellm's local map."""
-        info = self._lib.model_cost.get(route.model) or self._lib.model_cost.get(
-            route.model.split("/", 1)[-1], {}
-        )
-        inp = route.input_usd_per_mtok
-        out = route.output_usd_per_mtok
-        per_in = inp / 1e6 if inp is not None else float(info.get("input_cost_per_token", 0.0))
-        per_out = out / 1e6 if out is not None else float(info.get("output_cost_per_token", 0.0))
-        return per_in, per_out
 
     def count_tokens(
         self, route: ModelRoute, messages: list[dict[str, Any]], extra: dict[str, Any]

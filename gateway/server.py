@@ -1,0 +1,97 @@
+"""The server process of ``kakehashi serve``: one parent that loads the gateway once and forks
+its workers (gunicorn's arbiter with uvicorn's worker).
+
+Why pre-fork (issue 18): every worker used to import the gateway and build the analyser (Sudachi,
+Presidio, the lexicons) on its own, ~10 s of CPU each, and kept a private copy of ~400 MB. Here
+the parent imports, builds the analyser and reads the price map (and litellm, when a route calls
+through it) once, freezes that heap out of the collector, and forks: the workers share those
+pages copy-on-write and only open their own connections (database, Redis, audit writer) in the
+app's lifespan. gunicorn restarts a worker that dies (forked again from the same loaded parent),
+stops gracefully on SIGTERM (requests in flight finish, then the lifespans close) and at once on
+SIGINT/SIGQUIT.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from typing import Any, ClassVar
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+from uvicorn_worker import UvicornWorker
+
+from gateway import process
+from gateway.http.app import create_app
+from gateway.kernel.settings import Settings
+from gateway.provider import Providers
+from redaction.engine import Redactor
+
+# A worker whose event loop does not answer gunicorn for this long is killed and replaced. Its
+# start-up is short now (connections only), but a loaded machine stretches everything (issue 18).
+WORKER_TIMEOUT_S = 120
+# Requests in flight get this long to finish after SIGTERM before the workers are killed.
+GRACEFUL_TIMEOUT_S = 30
+
+
+class Worker(UvicornWorker):  # type: ignore[misc]  # gunicorn ships no types
+    """uvicorn's worker without its access log: the pipeline writes one line per chat request."""
+
+    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {"loop": "auto", "http": "auto", "access_log": False}
+
+
+class JsonLogs(Logger):  # type: ignore[misc]
+    """gunicorn's own lines (and, through the worker, uvicorn's) as the gateway's JSON lines:
+    the handler ``gateway.kernel.logs.configure`` put on the root logger."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        self.error_log.handlers[:] = logging.getLogger().handlers
+        self.error_log.propagate = False
+
+
+class Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
+    def __init__(self, settings: Settings, *, workers: int) -> None:
+        self._settings = settings
+        host, port = settings.server.host, settings.server.port
+        bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self._options: dict[str, Any] = {
+            "bind": [bind],
+            "workers": max(1, workers),
+            "worker_class": Worker,
+            "preload_app": True,
+            "timeout": WORKER_TIMEOUT_S,
+            "graceful_timeout": GRACEFUL_TIMEOUT_S,
+            "keepalive": 5,  # uvicorn's default, as before
+            "logger_class": JsonLogs,
+            "loglevel": "info",
+            "proc_name": "kakehashi",
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        """In the parent, once, before any worker is forked (``preload_app``)."""
+        return preload(self._settings)
+
+
+def preload(settings: Settings) -> Any:
+    """Everything read-only and long-lived that the workers can share: the imports, the
+    analyser, the price map (litellm too when a route calls through it). The collector is off
+    while they are built (no freed holes in shared pages) and frozen after, so a collection
+    in a worker never writes to the parent's objects (which would copy their pages)."""
+    process.tune()
+    gc.disable()
+    redactor = Redactor.build()
+    Providers.preload(settings.models)
+    app = create_app(settings, redactor=redactor, started=process.freeze_heap)
+    gc.freeze()
+    gc.enable()  # later collections pass over the newer objects only
+    return app
+
+
+def run(settings: Settings, *, workers: int) -> None:
+    Server(settings, workers=workers).run()
