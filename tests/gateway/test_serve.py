@@ -51,7 +51,9 @@ def _until(check: object, what: str, timeout: float = 300) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_two_forked_workers_share_memory_restart_and_stop(tmp_path: Path, upstream_url: str) -> None:
+def test_two_forked_workers_share_memory_restart_and_stop(
+    tmp_path: Path, upstream_url: str
+) -> None:
     database = f"sqlite:///{tmp_path / 'kakehashi.db'}"
     upgrade(database)
     config = write_config(
