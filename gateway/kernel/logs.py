@@ -44,6 +44,12 @@ def configure(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []  # through the root handler, as JSON
         logging.getLogger(name).propagate = True
+    # No access log: the pipeline writes one line per chat request. uvicorn logs access when
+    # its logger ``hasHandlers()``, the root's included, so it must not propagate; it did, and
+    # cost ~5 % of a worker's CPU under load (issue 18, py-spy on bench/overhead).
+    access = logging.getLogger("uvicorn.access")
+    access.handlers[:] = []
+    access.propagate = False

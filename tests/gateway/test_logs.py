@@ -78,5 +78,6 @@ def test_serve_logs_json_start_up_idp_trouble_and_one_line_per_request(
     finally:
         gateway.stop()
     [line] = [ln for ln in lines if ln.get("request_id") == request_id]
+    assert not [ln for ln in lines if ln["logger"] == "uvicorn.access"]  # that one line only
     assert (line["outcome"], line["status"], line["model"]) == ("ok", 200, "mock-model")
     assert "山田" not in gateway.output()  # neither the prompt nor the echoed answer
