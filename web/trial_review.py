@@ -55,7 +55,9 @@ async def review_page(request: Request, caller: Caller, trial_id: int) -> Respon
         "p": trial.proposal,
         "summary": review.summary(r),
         "decided": [s for s in steps if s.action is TrialAction.DECIDED],
-        "may_decide": trial.stage is TrialStage.APPROVED,
+        # The form for the decision-maker, and for IT recording on their behalf.
+        "may_decide": trial.stage is TrialStage.APPROVED and decisions.may_record(caller, trial),
+        "on_behalf": caller.email != trial.proposal.decision_maker,
         "tasks": [(n, c.label) for n, c in policy.use_cases.items()],
         "rule": policy.kpi.unrated,
     }
@@ -82,5 +84,6 @@ async def decide(request: Request, caller: Caller, trial_id: int) -> Response:
         people=lines(form.get("people")),
         tasks=[str(t) for t in form.getlist("tasks")] or None,
         hours_target=number(form, "target_hours"),
+        on_behalf=form.get("on_behalf") == "1",
     )
     return RedirectResponse(f"/trials/{trial_id}/review", status_code=303)

@@ -17,9 +17,11 @@ from starlette.datastructures import FormData
 
 from audit.notify import Message, Notifier
 from gateway.auth import Caller, app_state, authenticate, refusals
+from gateway.identity import people
 from gateway.kernel.errors import BadRequest, Forbidden
 from gateway.kernel.principal import Principal, Role
 from gateway.kernel.vocab import TrialAction, TrialDecision
+from gateway.state import AppState
 from gateway.trials import service
 from gateway.trials.company import STAGE_JA
 from gateway.trials.proposal import DEFAULT_DAYS, Proposal
@@ -54,8 +56,13 @@ def desk(request: Request, caller: Principal) -> Desk:
         audit=state.audit.append,
         policies=state.policies,
         refuse=refusals(request, caller),
+        is_person=partial(_is_person, state),
         notify=partial(_notify, state.notifier),
     )
+
+
+async def _is_person(state: AppState, email: str) -> bool:
+    return await people.is_active(sessions=state.sessions, email=email)
 
 
 async def _notify(notifier: Notifier, subject: str, body: str) -> None:
@@ -106,10 +113,14 @@ def proposal_from(form: FormData) -> Proposal:
         ) from exc
 
 
-def _form_context(request: Request, department: str) -> dict[str, Any]:
-    policy = app_state(request).policies.for_department(department)
+async def _form_context(request: Request, department: str) -> dict[str, Any]:
+    state = app_state(request)
+    policy = state.policies.for_department(department)
     tasks = [(name, case.label, case.minutes_saved) for name, case in policy.use_cases.items()]
-    return {"tasks": tasks, "today": app_state(request).kpi_source().today()}
+    # The 最終判断者 is chosen from the directory: the department's people first.
+    found = await people.directory(sessions=state.sessions)
+    deciders = sorted(found, key=lambda n: n.department != department)
+    return {"tasks": tasks, "today": state.kpi_source().today(), "deciders": deciders}
 
 
 @router.get("/trials")
@@ -130,7 +141,7 @@ async def trials_page(request: Request, caller: Caller) -> Response:
 async def new_trial(request: Request, caller: Caller) -> Response:
     if not service.may_propose(caller, caller.department):
         await service.require(desk(request, caller), False, "propose")
-    context = _form_context(request, caller.department) | {"trial": None}
+    context = await _form_context(request, caller.department) | {"trial": None}
     return render(request, "trial_form.html", context)
 
 
@@ -155,7 +166,7 @@ async def trial_page(request: Request, caller: Caller, trial_id: int) -> Respons
     state = app_state(request)
     context = (
         WORDS
-        | _form_context(request, trial.department)
+        | await _form_context(request, trial.department)
         | {
             "trial": trial,
             "p": trial.proposal,

@@ -34,7 +34,7 @@ def _proposal(
         scope="社外秘の資料は添付しない。顧客名は自動の秘匿化に任せる (デモ)",
         responsibility="出力の確認と送信は作成者。設定と秘匿化は情報システム部 (デモ)",
         cost_bearer="部門経費 (デモ)",
-        decision_maker="部長 (デモ)",
+        decision_maker=MANAGER,
     )  # fmt: skip
 
 

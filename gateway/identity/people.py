@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from audit.usage import Usage, usage_by_person
@@ -118,6 +118,34 @@ async def list_people(
         _out(u, keys=keys.get(u.id, 0), seen=seen.get(u.id), use=use.get(u.email, Usage()))
         for u in (await session.execute(query)).scalars()
     ]
+
+
+@dataclass(frozen=True)
+class Named:
+    """A person as a form offers them (a decision-maker chosen from the directory)."""
+
+    email: str
+    display_name: str
+    department: str
+
+
+def _active() -> ColumnElement[bool]:
+    return User.disabled_at.is_(None) & User.deleted_at.is_(None)
+
+
+async def directory(*, sessions: async_sessionmaker[AsyncSession]) -> list[Named]:
+    """Everyone active (not disabled or deleted), by department then e-mail."""
+    query = select(User.email, User.display_name, User.department).where(_active())
+    async with sessions() as session:
+        rows = await session.execute(query.order_by(User.department, User.email))
+    return [Named(email=e, display_name=n, department=d) for e, n, d in rows.all()]
+
+
+async def is_active(*, sessions: async_sessionmaker[AsyncSession], email: str) -> bool:
+    """Whether ``email`` is a person of the directory who is not disabled or deleted."""
+    query = select(User.id).where(User.email == email.strip().lower(), _active())
+    async with sessions() as session:
+        return (await session.scalar(query)) is not None
 
 
 async def find_person(*, session: AsyncSession, email: str) -> User:

@@ -6,6 +6,10 @@
 - stop: the trial's tasks close after its end date (``until`` on each use case), so people can
   finish what they started; the trial's stage becomes ``stopped``.
 
+Only the trial's final decision-maker (a person of the directory) records it, or an IT admin
+who says they record it on the decision-maker's behalf (stored as such on the step); anyone
+else is refused and the refusal audited (``auth.forbidden``).
+
 The decision is stored with the KPI figures it was made on (``TrialStep.figures``), audited
 (``trial.decided``, and ``policy.changed`` by the policy service) and notified.
 """
@@ -17,12 +21,21 @@ from typing import Any
 from pydantic import ValidationError
 
 from audit.reports import KpiSource
-from gateway.kernel.errors import BadRequest, Conflict
-from gateway.kernel.principal import Principal
+from gateway.kernel.errors import BadRequest, Conflict, Forbidden
+from gateway.kernel.principal import Principal, Role
 from gateway.kernel.vocab import TrialAction, TrialDecision, TrialStage
 from gateway.trials import policy_doc, review
 from gateway.trials.proposal import Proposal
-from gateway.trials.service import Desk, TrialOut, load, may_read, require, step, tell, trial_out
+from gateway.trials.service import (
+    Desk,
+    TrialOut,
+    load,
+    may_read_trial,
+    require,
+    step,
+    tell,
+    trial_out,
+)
 from policies.documents import DEFAULTS
 
 
@@ -64,12 +77,16 @@ async def decide(
     people: list[str] | None = None,
     tasks: list[str] | None = None,
     hours_target: float | None = None,
+    on_behalf: bool = False,
 ) -> TrialOut:
-    """Record ``decision`` on an approved trial (its department's manager or IT)."""
+    """Record ``decision`` on an approved trial: by its decision-maker, or by an IT admin who
+    says they record it on the decision-maker's behalf (``on_behalf``, stored on the step)."""
     async with desk.sessions() as session:
         current_row = await load(session, trial_id)
         trial = trial_out(current_row)
-    await require(desk, may_read(principal, trial.department), "read", trial=trial_id)
+    readable = may_read_trial(principal, trial.department, trial.proposal)
+    await require(desk, readable, "read", trial=trial_id)
+    for_whom = await _decider(desk, principal, trial, on_behalf=on_behalf)
     if trial.stage is not TrialStage.APPROVED:
         raise Conflict(
             "決定を記録できるのは実施中 (承認済み) のトライアルだけです。",
@@ -101,9 +118,35 @@ async def decide(
             comment=comment.strip(),
             policy_version=version,
             figures=figures,
+            on_behalf_of=for_whom,
         )
     await tell(desk, out, f"{decision.value}: {comment.strip()}")
     return out
+
+
+def may_record(principal: Principal, trial: TrialOut) -> bool:
+    """Whether the decision form is for ``principal``: the trial's decision-maker, or an IT
+    admin (who must then say they record it on the decision-maker's behalf)."""
+    return principal.email == trial.proposal.decision_maker or principal.role is Role.ADMIN
+
+
+async def _decider(
+    desk: Desk, principal: Principal, trial: TrialOut, *, on_behalf: bool
+) -> str | None:
+    """None when the decision-maker records it; their e-mail when IT records it for them.
+    Anyone else is refused (``auth.forbidden``)."""
+    maker = trial.proposal.decision_maker
+    if principal.email == maker:
+        return None
+    if on_behalf and may_record(principal, trial):
+        return maker
+    await desk.refuse("trial: decide", trial=trial.id, decision_maker=maker)
+    raise Forbidden(
+        f"決定を記録できるのは最終判断者 ({maker}) だけです。情報システム部の管理者は"
+        "「最終判断者の代理として記録」を選べば代わりに記録できます。",
+        f"Only the final decision-maker ({maker}) may record a decision; an IT admin may "
+        "record it on their behalf by saying so.",
+    )
 
 
 async def _apply(

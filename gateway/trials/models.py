@@ -43,4 +43,6 @@ class TrialStep(Base):
     proposal: Mapped[dict[str, Any]] = mapped_column(JSON)
     policy_version: Mapped[str | None] = mapped_column(String(64))
     figures: Mapped[dict[str, Any]] = mapped_column(JSON)  # the KPIs a decision was made on
+    # A decision IT recorded for the decision-maker (their e-mail); None when they did it.
+    on_behalf_of: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,6 +1,7 @@
 """What a department proposes and IT reviews: purpose, tasks, people, period, budget, KPI
 targets, and the agreements a trial needs before it starts (利用範囲・責任範囲・費用負担・
-最終判断者). IT's review may set the models, the budget and the blocked redaction types.
+最終判断者, a person of the directory). IT's review may set the models, the budget and the
+blocked redaction types.
 
 Validation messages are Japanese and English; pages show them next to the form.
 """
@@ -48,7 +49,9 @@ class Proposal(BaseModel):
     scope: Text  # 利用範囲
     responsibility: Text  # 責任範囲
     cost_bearer: Text  # 費用負担
-    decision_maker: Text  # 最終判断者
+    # 最終判断者: a person of the directory (gateway.identity.people), by e-mail; only they
+    # (or IT recording on their behalf) record a decision (gateway.trials.decisions).
+    decision_maker: Email
     # Set by IT's review (None: the department's current policy stays).
     models: list[str] | None = None
     block: list[str] | None = None

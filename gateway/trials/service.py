@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.kernel.clock import utcnow
-from gateway.kernel.errors import Conflict, Forbidden, NotFound
+from gateway.kernel.errors import BadRequest, Conflict, Forbidden, NotFound
 from gateway.kernel.events import AuditSink, EventIn
 from gateway.kernel.principal import Principal, Role
 from gateway.kernel.vocab import EventType, Outcome, TrialAction, TrialDecision, TrialStage
@@ -43,6 +43,7 @@ class Refuse(Protocol):
 
 
 Notify = Callable[[str, str], Awaitable[None]]  # subject, body (plain text)
+IsPerson = Callable[[str], Awaitable[bool]]  # e-mail -> an active person of the directory
 
 
 async def log_only(subject: str, body: str) -> None:
@@ -52,12 +53,14 @@ async def log_only(subject: str, body: str) -> None:
 
 @dataclass(frozen=True)
 class Desk:
-    """What the trial services need from the running gateway."""
+    """What the trial services need from the running gateway (``is_person``: whether an
+    e-mail is an active person of the directory, ``gateway.identity.people.is_active``)."""
 
     sessions: async_sessionmaker[AsyncSession]
     audit: AuditSink
     policies: PolicyStore
     refuse: Refuse
+    is_person: IsPerson
     notify: Notify = log_only
 
 
@@ -83,6 +86,7 @@ class StepOut(BaseModel):
     proposal: Proposal
     policy_version: str | None
     figures: dict[str, Any]
+    on_behalf_of: str | None = None
     created_at: datetime
 
 
@@ -112,6 +116,22 @@ def may_read(principal: Principal, department: str) -> bool:
     return principal.role is Role.MANAGER and principal.department == department
 
 
+def may_read_trial(principal: Principal, department: str, proposal: Proposal) -> bool:
+    """The department's readers, and the trial's decision-maker wherever they work."""
+    return may_read(principal, department) or principal.email == proposal.decision_maker
+
+
+async def check_decision_maker(desk: Desk, proposal: Proposal) -> None:
+    """The 最終判断者 must be an active person of the directory (chosen from it on the form)."""
+    if not await desk.is_person(proposal.decision_maker):
+        who = proposal.decision_maker
+        raise BadRequest(
+            f"最終判断者 {who} は利用者一覧にいないか、無効化されています。一覧から選んでください。",
+            f"The final decision-maker {who} is not an active person of the directory; "
+            "choose one from the list.",
+        )
+
+
 def may_propose(principal: Principal, department: str) -> bool:
     return principal.role.at_least(Role.MANAGER) and principal.department == department
 
@@ -134,6 +154,7 @@ async def step(
     decision: TrialDecision | None = None,
     policy_version: str | None = None,
     figures: dict[str, Any] | None = None,
+    on_behalf_of: str | None = None,
 ) -> TrialOut:
     """Append a step (the history is the versioned record), audit it and notify."""
     now = utcnow()
@@ -152,6 +173,7 @@ async def step(
             proposal=row.proposal,
             policy_version=policy_version,
             figures=figures or {},
+            on_behalf_of=on_behalf_of,
             created_at=now,
         )
     )
@@ -165,6 +187,7 @@ async def step(
         "decision": decision.value if decision else None,
         "comment": comment[:500],
         "policy_version": policy_version,
+        **({"on_behalf_of": on_behalf_of} if on_behalf_of else {}),
     }
     await desk.audit(
         EventIn(
@@ -207,6 +230,7 @@ async def propose(
 ) -> TrialOut:
     """A new proposal (a draft, or submitted at once) by the department's manager."""
     await require(desk, may_propose(principal, department), "propose", department=department)
+    await check_decision_maker(desk, proposal)
     now = utcnow()
     clean = proposal.model_copy(update={"models": None, "block": None})  # IT's fields
     async with desk.sessions.begin() as session:
@@ -239,6 +263,7 @@ async def edit(
                 "提出済み・承認済みのトライアルは編集できません。",
                 "Only a draft or a sent-back proposal can be edited.",
             )
+        await check_decision_maker(desk, proposal)
         was_sent_back = row.stage == TrialStage.SENT_BACK
         row.proposal = proposal.model_copy(update={"models": None, "block": None}).model_dump(
             mode="json"
@@ -354,7 +379,8 @@ async def history(
         row = await session.get(TrialRow, trial_id)
         if row is None:
             raise NotFound("トライアルが見つかりません。", "No such trial.")
-        await require(desk, may_read(principal, row.department), "read", trial=trial_id)
+        readable = may_read_trial(principal, row.department, Proposal.model_validate(row.proposal))
+        await require(desk, readable, "read", trial=trial_id)
         steps = await session.scalars(
             select(TrialStep).where(TrialStep.trial_id == trial_id).order_by(TrialStep.version)
         )

@@ -32,7 +32,7 @@ def proposal_form(**changes: Any) -> dict[str, Any]:
         "scope": "社外秘の資料は添付しない",
         "responsibility": "出力の確認は作成者",
         "cost_bearer": "営業部の部門経費",
-        "decision_maker": "営業部長 鈴木",
+        "decision_maker": MANAGER,
         "action": "submit",
     }
     return form | changes

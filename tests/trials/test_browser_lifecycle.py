@@ -46,7 +46,7 @@ def test_propose_send_back_resubmit_approve_use_review_expand(
         page.fill("#scope", "社外秘の資料は添付しない")
         page.fill("#responsibility", "出力の確認は作成者")
         page.fill("#cost_bearer", "営業部の部門経費")
-        page.fill("#decision_maker", "営業部長 鈴木")
+        page.select_option("#decision_maker", MANAGER)
         page.click("#submit-proposal")
         page.wait_for_selector("#stage[data-stage=submitted]")
         path = page.url.removeprefix(gw.base_url)
