@@ -11,8 +11,6 @@ import csv
 import io
 from collections.abc import Sequence
 
-from openpyxl import Workbook
-
 from audit.kpi import Kpis
 
 HEADER = (
@@ -80,6 +78,10 @@ def to_csv(series: Sequence[Kpis]) -> bytes:
 
 
 def to_xlsx(series: Sequence[Kpis]) -> bytes:
+    # Imported here: openpyxl (and numpy through it) cost ~5% of the server's start-up for a
+    # rare download (issue 18).
+    from openpyxl import Workbook
+
     book = Workbook()
     sheet = book.active
     sheet.title = "KPI"

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import anyio.to_thread
-from openpyxl import Workbook
-from openpyxl.worksheet.page import PageMargins
 
 from audit.export import Cell, cell
 from audit.kpi import Kpis
@@ -124,6 +122,9 @@ def _csv(rows: list[CompanyRow]) -> bytes:
 
 
 def _xlsx(rows: list[CompanyRow]) -> bytes:
+    from openpyxl import Workbook  # here: a rare download, not worth the server's start-up
+    from openpyxl.worksheet.page import PageMargins
+
     book = Workbook()
     sheet = book.active
     sheet.title = "トライアル"
