@@ -15,9 +15,10 @@ name; the chunking is the guard for direct callers only. Tokenizers are per thre
 from __future__ import annotations
 
 import bisect
+import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import cached_property
 from typing import Any
@@ -26,7 +27,6 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
 
 from redaction.lexicon import NOT_SHORT_SURNAMES, PERSON_SUFFIXES
 from redaction.morpheme import Morpheme
-from redaction.normalize import is_cjk
 
 # The word id Sudachi gives a katakana word its JoinKatakanaOov plugin built from unknown
 # pieces (ナイアンティック, ガスペリ): not a dictionary word, though ``is_oov()`` is False.
@@ -169,13 +169,11 @@ def _katakana(text: str) -> bool:
     return all(0x30A0 <= ord(c) <= 0x30FF for c in text)
 
 
-def _japanese(ch: str) -> bool:
-    """Japanese script or Japanese punctuation (、。「」【】): Latin next to it is embedded."""
-    return is_cjk(ch) or 0x3000 <= ord(ch) <= 0x303F
-
-
-def _neighbour_is(text: str, start: int, end: int, test: Callable[[str], bool]) -> bool:
-    return (start > 0 and test(text[start - 1])) or (end < len(text) and test(text[end]))
+# Anything but Japanese script or Japanese punctuation (、。「」【】): ``is_cjk``'s ranges and
+# the CJK punctuation block. Latin next to Japanese is embedded (``Morpheme.jp_neighbour``).
+_NOT_JAPANESE = re.compile(
+    "[^\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
+)
 
 
 class SudachiNlpEngine(NlpEngine):
@@ -186,6 +184,7 @@ class SudachiNlpEngine(NlpEngine):
         self._dictionary: Any = None
         self._local = threading.local()
         self._entries: dict[str, tuple[bool, bool]] = {}  # get/set are atomic under the GIL
+        self._pos: dict[int, tuple[str, ...]] = {}  # part-of-speech tuples by Sudachi's id
 
     def load(self) -> None:
         from sudachipy import Dictionary
@@ -207,30 +206,37 @@ class SudachiNlpEngine(NlpEngine):
 
     def tokenize(self, text: str) -> list[Morpheme]:
         tokenizer = self._tokenizer()
+        pos_of = self._pos
+        lookup = self._lookup
+        # Each character not Japanese blanked: the neighbour test of every
+        # morpheme is then one index, not two calls.
+        marks, size = _NOT_JAPANESE.sub(" ", text), len(text)
         out: list[Morpheme] = []
+        append = out.append
         for offset, piece in chunks(text):
             for m in tokenizer.tokenize(piece):
                 surface = m.surface()
                 if surface.isspace():
                     continue
-                pos = tuple(m.part_of_speech())
-                out.append(
+                pos_id = m.part_of_speech_id()
+                pos = pos_of.get(pos_id)
+                if pos is None:
+                    pos = pos_of[pos_id] = tuple(m.part_of_speech())
+                start, end = offset + m.begin(), offset + m.end()
+                append(
                     Morpheme(
-                        surface=surface,
-                        start=offset + m.begin(),
-                        end=offset + m.end(),
-                        pos=pos,
-                        oov=m.is_oov() or m.word_id() == _JOINED_WORD_ID,
-                        lemma=m.dictionary_form(),
-                        jp_neighbour=_neighbour_is(
-                            text, offset + m.begin(), offset + m.end(), _japanese
-                        ),
-                        common=bool(m.synonym_group_ids()),
-                        norm=m.normalized_form(),
-                        surname=pos[2] == "地名" and self._lookup(surface)[0],
-                        everyday=pos[2] == "人名"
-                        and _katakana(surface)
-                        and self._lookup(surface)[1],
+                        surface,
+                        start,
+                        end,
+                        pos,
+                        m.is_oov() or m.word_id() == _JOINED_WORD_ID,
+                        m.dictionary_form(),
+                        (start > 0 and marks[start - 1] != " ")
+                        or (end < size and marks[end] != " "),
+                        bool(m.synonym_group_ids()),
+                        pos[2] == "地名" and lookup(surface)[0],
+                        pos[2] == "人名" and _katakana(surface) and lookup(surface)[1],
+                        m.normalized_form(),
                     )
                 )
         return self._short_surnames(out)
