@@ -10,6 +10,11 @@ context words, not already boosted by the recognizer). Only the lookups change: 
 bisection over token ends (the first token ending after the finding's start, what Presidio's
 scan returns for tokens in text order), keywords in a set, and a shallow copy of the findings
 it changes. Plugged in through ``AnalyzerEngine(context_aware_enhancer=...)``.
+
+``LinearAnalyzerEngine`` does the step before it in one pass too: Presidio's analyzer splits
+the findings into each recognizer's and all the others' (two scans of every finding per
+recognizer) to call the recognizer's own ``enhance_using_context``; here they are grouped by
+recognizer once, and the others listed only for a recognizer that overrides that method.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import copy
 import threading
 from typing import Any
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import (
     ContextAwareEnhancer,
     LemmaContextAwareEnhancer,
@@ -134,3 +139,44 @@ class LinearContextEnhancer(LemmaContextAwareEnhancer):
                 remaining -= 1
             i = i - 1 if is_backward else i + 1
         return words
+
+
+class LinearAnalyzerEngine(AnalyzerEngine):
+    def _enhance_using_context(
+        self,
+        text: str,
+        raw_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        recognizers: list[EntityRecognizer],
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
+        """Presidio's: each recognizer's findings in the order of the recognizers, passed
+        through its ``enhance_using_context``, then the context enhancer over them all."""
+        own: dict[str, list[RecognizerResult]] = {}
+        for result in raw_results if recognizers else ():
+            own.setdefault(result.recognition_metadata[_ID], []).append(result)
+        results: list[RecognizerResult] = []
+        for recognizer in recognizers:
+            found = own.get(recognizer.id, [])
+            if type(recognizer).enhance_using_context is not _DEFAULT_ENHANCE:
+                found = recognizer.enhance_using_context(
+                    text=text,
+                    raw_recognizer_results=list(found),
+                    other_raw_recognizer_results=[
+                        r for r in raw_results if r.recognition_metadata[_ID] != recognizer.id
+                    ],
+                    nlp_artifacts=nlp_artifacts,
+                    context=context,
+                )
+            results.extend(found)
+        return self.context_aware_enhancer.enhance_using_context(
+            text=text,
+            raw_results=results,
+            nlp_artifacts=nlp_artifacts,
+            recognizers=recognizers,
+            context=context,
+        )
+
+
+# What a recognizer without context logic of its own does: return its findings unchanged.
+_DEFAULT_ENHANCE = EntityRecognizer.enhance_using_context

@@ -80,9 +80,9 @@ class Redactor:
     def build(cls, *, extra_recognizers: Sequence[Any] = ()) -> Redactor:
         """Load Sudachi and Presidio (about a second). ``extra_recognizers`` (Presidio
         recognizers) are added to the built-in ones — tests use it to inject failures."""
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer import RecognizerRegistry
 
-        from redaction.context import LinearContextEnhancer
+        from redaction.context import LinearAnalyzerEngine, LinearContextEnhancer
         from redaction.nlp import SudachiNlpEngine
 
         nlp_engine = SudachiNlpEngine(languages=[LANGUAGE])
@@ -90,7 +90,7 @@ class Redactor:
         registry = RecognizerRegistry(supported_languages=[LANGUAGE])
         for recognizer in [*_recognizers(), *extra_recognizers]:
             registry.add_recognizer(recognizer)
-        analyzer = AnalyzerEngine(
+        analyzer = LinearAnalyzerEngine(
             registry=registry,
             nlp_engine=nlp_engine,
             supported_languages=[LANGUAGE],

@@ -73,22 +73,28 @@ class View:
         replace: Callable[[str], str | list[tuple[int, str]]],
         *,
         attach: bool = False,
-    ) -> None:
+        text: str | None = None,
+    ) -> str:
         """Replace each match by ``replace(match)``: a string, or pieces (length of the
         original slice, its new text). A same-length piece keeps each character's span;
         another takes its slice's span. ``attach``: an empty replacement joins the match's
-        span to the preceding character's (a ruby reading goes with its base)."""
-        text = "".join(self.chars)
+        span to the preceding character's (a ruby reading goes with its base). ``text``: the
+        view's characters joined, when the caller has them. Returns the rewritten text."""
+        if text is None:
+            text = "".join(self.chars)
         chars: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
         position = 0
         for match in pattern.finditer(text):
             a, b = match.span()
+            old = match.group()
+            new = replace(old)
+            if _unchanged(old, new):
+                continue  # most digit runs (dates, phone numbers) read as written
             chars += self.chars[position:a]
             starts += self.starts[position:a]
             ends += self.ends[position:a]
-            new = replace(match.group())
             if not new and attach and ends:
                 ends[-1] = self.ends[b - 1]
             for length, piece in [(b - a, new)] if isinstance(new, str) else new:
@@ -101,10 +107,22 @@ class View:
                 chars += piece
                 a += length
             position = b
-        if position:
-            self.chars = chars + self.chars[position:]
-            self.starts = starts + self.starts[position:]
-            self.ends = ends + self.ends[position:]
+        if not position:
+            return text
+        self.chars = chars + self.chars[position:]
+        self.starts = starts + self.starts[position:]
+        self.ends = ends + self.ends[position:]
+        return "".join(self.chars)
+
+
+def _unchanged(old: str, new: str | list[tuple[int, str]]) -> bool:
+    """The replacement is the original, character for character (every span kept)."""
+    if isinstance(new, str):
+        return new == old
+    return (
+        all(len(piece) == length for length, piece in new)
+        and "".join(piece for _, piece in new) == old
+    )
 
 
 def _digit_run(run: str) -> list[tuple[int, str]]:
@@ -134,13 +152,17 @@ def _digit_run(run: str) -> list[tuple[int, str]]:
 
 def undo(view: View) -> None:
     """Apply every rewrite, in order: markup first, so ``1<b>2</b>3`` reads as digits."""
-    view.rewrite(_RUBY_TEXT, lambda _: "", attach=True)
-    view.rewrite(_TAG, lambda _: "")
-    view.rewrite(_REFERENCE, html.unescape)
-    view.rewrite(_RUN, _digit_run)
-    view.rewrite(_AT, lambda _: "@")
-    view.rewrite(_DOT, lambda _: ".")
+    text = "".join(view.chars)
+    if "<" in text:  # no tag without one
+        text = view.rewrite(_RUBY_TEXT, lambda _: "", attach=True, text=text)
+        text = view.rewrite(_TAG, lambda _: "", text=text)
+    if "&" in text:  # nor a character reference
+        text = view.rewrite(_REFERENCE, html.unescape, text=text)
+    text = view.rewrite(_RUN, _digit_run, text=text)
+    text = view.rewrite(_AT, lambda _: "@", text=text)
+    text = view.rewrite(_DOT, lambda _: ".", text=text)
     view.rewrite(
         _SPELLED,
         lambda m: re.sub(" dot ", ".", re.sub(" at ", "@", m, count=1, flags=re.I), flags=re.I),
+        text=text,
     )

@@ -7,6 +7,7 @@ no rule of its own.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -36,10 +37,14 @@ class NameSpan:
     rule: str
 
 
+# Asked several times of every morpheme by the rules (a thousand calls in a page): memoised
+# by surface, a hash lookup instead of a scan of the characters (issue 18).
+@functools.lru_cache(maxsize=1 << 14)
 def is_katakana(text: str) -> bool:
     return all(0x30A0 <= ord(c) <= 0x30FF or c == "ー" for c in text)
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def is_latin(text: str) -> bool:
     return any(c.isascii() and c.isalpha() for c in text) and all(
         c.isascii() and (c.isalnum() or c in ".&'-") for c in text

@@ -107,7 +107,11 @@ class SudachiArtifacts(NlpArtifacts):
     @property
     def keywords(self) -> list[str]:
         if self._keywords is None:
-            self._keywords = NlpArtifacts.set_keywords(self.nlp_engine, self.lemmas, self._language)
+            engine = self.nlp_engine
+            if isinstance(engine, SudachiNlpEngine):
+                self._keywords = engine.keywords(self.lemmas)
+            else:
+                self._keywords = NlpArtifacts.set_keywords(engine, self.lemmas, self._language)
         return self._keywords
 
     @keywords.setter
@@ -185,6 +189,7 @@ class SudachiNlpEngine(NlpEngine):
         self._local = threading.local()
         self._entries: dict[str, tuple[bool, bool]] = {}  # get/set are atomic under the GIL
         self._pos: dict[int, tuple[str, ...]] = {}  # part-of-speech tuples by Sudachi's id
+        self._keyword_memo: dict[str, tuple[str, ...]] = {}
 
     def load(self) -> None:
         from sudachipy import Dictionary
@@ -268,6 +273,21 @@ class SudachiNlpEngine(NlpEngine):
             if len(cache) < 100_000:
                 cache[surface] = found
         return found
+
+    def keywords(self, lemmas: list[str]) -> list[str]:
+        """Presidio's keywords of ``lemmas`` (``NlpArtifacts.set_keywords``: each lemma in
+        turn, lower-cased and split at ":", unless a stopword or punctuation), memoised per
+        lemma: the same few hundred lemmas recur in every text."""
+        memo = self._keyword_memo
+        out: list[str] = []
+        for lemma in lemmas:
+            pieces = memo.get(lemma)
+            if pieces is None:
+                pieces = tuple(NlpArtifacts.set_keywords(self, [lemma], ""))
+                if len(memo) < 100_000:
+                    memo[lemma] = pieces
+            out.extend(pieces)
+        return out
 
     def process_text(
         self, text: str, language: str, spaces: frozenset[int] = frozenset()

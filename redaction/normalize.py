@@ -10,8 +10,10 @@ This module must not know about entity types.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import compress
 
 from redaction.evasions import View, undo
 
@@ -85,9 +87,9 @@ def normalize(text: str) -> MappedText:
     if all(keep):
         return MappedText("".join(view.chars), tuple(view.starts), tuple(view.ends), len(text))
     return MappedText(
-        "".join(c for c, k in zip(view.chars, keep, strict=True) if k),
-        tuple(s for s, k in zip(view.starts, keep, strict=True) if k),
-        tuple(e for e, k in zip(view.ends, keep, strict=True) if k),
+        "".join(compress(view.chars, keep)),
+        tuple(compress(view.starts, keep)),
+        tuple(compress(view.ends, keep)),
         len(text),
     )
 
@@ -123,6 +125,18 @@ def _character(ch: str) -> tuple[str, bool]:
 def _one_per_character(text: str) -> View | None:
     """``_per_cluster`` for the usual text, where every cluster is one character (no
     combining mark after the first character); None for any other text."""
+    forms = {ch: _character(ch) for ch in set(text)}
+    if all(len(form) == 1 and not joins for form, joins in forms.values()):
+        # The commonest text: one character for each (none invisible, joining or expanding),
+        # so the spans are the identity; asked once per distinct character (issue 18).
+        for ch, (form, _) in forms.items():
+            if form != ch:
+                text = text.replace(ch, form)
+        return View(
+            list(text),
+            list(range(len(text))),
+            list(range(1, len(text) + 1)),
+        )
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -142,19 +156,17 @@ def _one_per_character(text: str) -> View | None:
     return View(chars, starts, ends)
 
 
+# Runs of whitespace other than a line break (``\s`` is ``str.isspace``).
+_SPACES = re.compile(r"[^\S\n]+")
+
+
 def _drop_spaces_inside_japanese(chars: list[str]) -> list[bool]:
     keep = [True] * len(chars)
-    i = 0
-    while i < len(chars):
-        if not chars[i].isspace() or chars[i] == "\n":
-            i += 1
-            continue
-        j = i
-        while j < len(chars) and chars[j].isspace() and chars[j] != "\n":
-            j += 1
+    text = "".join(chars)  # one character per entry
+    for run in _SPACES.finditer(text):
+        i, j = run.span()
         if i > 0 and j < len(chars) and is_cjk(chars[i - 1]) and is_cjk(chars[j]):
             keep[i:j] = [False] * (j - i)
-        i = j
     return keep
 
 

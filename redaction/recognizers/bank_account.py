@@ -13,7 +13,8 @@ class BankAccountRecognizer(JaPatternRecognizer):
     PATTERNS = (
         (
             "typed-account",
-            r"(?<=(?:普通|当座|貯蓄|総合)(?:預金)?\s?(?:口座)?\s?(?:番号)?\s?[:：]?\s?(?:No\.?\s?)?)"
+            # The lookahead first (implied by the rest): the scan skips to seven digits.
+            r"(?=[0-9]{7})(?<=(?:普通|当座|貯蓄|総合)(?:預金)?\s?(?:口座)?\s?(?:番号)?\s?[:：]?\s?(?:No\.?\s?)?)"
             r"[0-9]{7}(?![0-9])",
             0.85,
         ),

@@ -13,7 +13,8 @@ class CorporateNumberRecognizer(JaPatternRecognizer):
     PATTERNS = (
         (
             "corporate-number",
-            r"(?<![0-9][-\s]?)(?:T-?)?[0-9][-\s]?[0-9]{4}[-\s]?[0-9]{4}[-\s]?[0-9]{4}(?![-\s]?[0-9])",
+            # The lookahead (implied by the rest) lets the scan skip to digits and "T" first.
+            r"(?=[T0-9])(?<![0-9][-\s]?)(?:T-?)?[0-9][-\s]?[0-9]{4}[-\s]?[0-9]{4}[-\s]?[0-9]{4}(?![-\s]?[0-9])",
             0.6,
         ),
     )
