@@ -47,6 +47,7 @@ def test_propose_send_back_resubmit_approve_use_review_expand(
         page.fill("#responsibility", "出力の確認は作成者")
         page.fill("#cost_bearer", "営業部の部門経費")
         page.select_option("#decision_maker", MANAGER)
+        page.screenshot(path=str(tmp_path / "trial-form.png"), full_page=True)
         page.click("#submit-proposal")
         page.wait_for_selector("#stage[data-stage=submitted]")
         path = page.url.removeprefix(gw.base_url)
