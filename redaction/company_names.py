@@ -15,6 +15,7 @@ from redaction.lexicon import (
     COMPANY_SUFFIXES,
     FACILITY_SUFFIXES,
     FOUNDING_WORDS,
+    FROM_COMPANY,
     GENERIC_COMPANY_SUFFIXES,
     INDUSTRY_WORDS,
     LEGAL_FORM_RE,
@@ -45,17 +46,24 @@ from redaction.name_tokens import (
 )
 
 _CASE_PARTICLES = frozenset("のがにとはもを")
+_FROM_PARTICLES = frozenset(["から", "より"])
+
+
+def _company_cue(particle: str, cue: str) -> bool:
+    return (particle in _CASE_PARTICLES and cue in NEXT_TO_COMPANY) or (
+        particle in _FROM_PARTICLES and cue in FROM_COMPANY
+    )
 
 
 def next_to_company_words(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     """A lone katakana or Latin word, even an everyday one, right before a particle and a
-    word only companies go with (アップルに買収, ジャッカルの社長, オラクルの株価)."""
+    word only companies go with (アップルに買収, ジャッカルの社長, オラクルの株価,
+    ペリカンから発売)."""
     spans: list[NameSpan] = []
     for k in range(len(morphemes) - 2):
         m, particle, cue = morphemes[k], morphemes[k + 1], morphemes[k + 2]
         if (
-            particle.surface not in _CASE_PARTICLES
-            or cue.surface not in NEXT_TO_COMPANY
+            not _company_cue(particle.surface, cue.surface)
             or m.surface in NOT_NAMES
             or m.pos[0] != "名詞"
             or (k > 0 and morphemes[k - 1].end == m.start and nounish(morphemes[k - 1]))
@@ -69,33 +77,47 @@ def next_to_company_words(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
 
 
 _MAX_QUOTED_TOKENS = 12
+# Katakana company words Sudachi may read inside one unknown word (ハヤセグループ).
+_GROUP_WORDS = ("グループ", "ホールディングス", "カンパニー", "コーポレーション")
 
 
 def quoted_companies(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     """A name in 「」 right before a particle and a founding or company word
-    (「ハミルトン・ラボ」を設立, 「伊東胡蝶園」に商号変更, 「X」の社長), when one of its
-    words is not an everyday word (「新会社」を設立, 「営業推進室」を設立 stay)."""
+    (「ハミルトン・ラボ」を設立, 「伊東胡蝶園」に商号変更, 「X」の社長), right before 社
+    (「X」社), or itself ending in a company word (「北辰マルヤマグループ」), when one of its
+    words is not an everyday word (「新会社」を設立, 「営業推進室」を設立 stay). Hiragana
+    Sudachi can only read as fragments (an interjection, a numeral: スタジオぎゃろっぷ) is a
+    word it does not know."""
     spans: list[NameSpan] = []
-    for k, close in enumerate(morphemes[:-2]):
-        particle, cue = morphemes[k + 1], morphemes[k + 2]
-        if (
-            close.surface != "」"
-            or particle.surface not in _CASE_PARTICLES
-            or not (cue.surface in FOUNDING_WORDS or cue.surface in NEXT_TO_COMPANY)
-        ):
+    for k, close in enumerate(morphemes[:-1]):
+        if close.surface != "」":
             continue
+        particle = morphemes[k + 1]
+        cue = morphemes[k + 2] if k + 2 < len(morphemes) else particle
         first = k
         while (
             first > 0 and k - first <= _MAX_QUOTED_TOKENS and morphemes[first - 1].surface != "「"
         ):
             first -= 1
         inside = morphemes[first:k]
+        cued = (
+            particle.surface in _CASE_PARTICLES
+            and (cue.surface in FOUNDING_WORDS or cue.surface in NEXT_TO_COMPANY)
+        ) or (particle.surface == "社" and particle.start == close.end)
+        if not cued and inside:
+            last = inside[-1]
+            cued = (
+                company_suffix(last)
+                or bool(LEGAL_FORM_RE.fullmatch(last.surface))
+                or last.surface.endswith(_GROUP_WORDS)
+            )
         if (
-            first == 0
+            not cued
+            or first == 0
             or not inside
             or k - first > _MAX_QUOTED_TOKENS
             or any(m.pos[0] == "補助記号" and m.surface not in CONNECTORS for m in inside)
-            or not any(map(distinctive, inside))
+            or not any(distinctive(m) or _fragment(inside, j) for j, m in enumerate(inside))
             or inside[-1].surface.endswith(FACILITY_SUFFIXES)
         ):
             continue
@@ -103,12 +125,25 @@ def quoted_companies(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     return spans
 
 
+def _fragment(inside: Sequence[Morpheme], j: int) -> bool:
+    """Hiragana Sudachi reads as an interjection, an adverb or a numeral right after a noun
+    in a quoted name: a word it does not know (スタジオぎゃろっぷ, スタジオぽてぽて)."""
+    m = inside[j]
+    return (
+        j > 0
+        and inside[j - 1].end == m.start
+        and inside[j - 1].pos[0] == "名詞"
+        and all("ぁ" <= c <= "ゖ" for c in m.surface)
+        and (m.pos[0] in ("感動詞", "副詞") or m.pos[1] == "数詞")
+    )
+
+
 def organisations(run: list[Morpheme]) -> list[NameSpan]:
     """Associations, universities, institutes and unions named by common words before an
     organisation word (落語芸術協会, 人文地理学会, 外食文化研究所, 林野労組, ミネソタ大学)."""
     spans: list[NameSpan] = []
     for i, m in enumerate(run):
-        if i == 0 or m.surface not in ORG_SUFFIXES or m.start != run[i - 1].end:
+        if i == 0 or not _org_word(run, i) or m.start != run[i - 1].end:
             continue
         first = i
         while first > 0 and i - first < MAX_NAME_TOKENS - 1:
@@ -133,6 +168,14 @@ def organisations(run: list[Morpheme]) -> list[NameSpan]:
             continue  # 物流センター, 労働組合: generic unless a name is in it
         spans.append(NameSpan(COMPANY, stem[0].start, m.end, 0.6, "organisation"))
     return spans
+
+
+def _org_word(run: list[Morpheme], i: int) -> bool:
+    """An organisation word, or 会 after a field of study (化学 + 会, 物理学 + 会: a 学会)."""
+    s = run[i].surface
+    return s in ORG_SUFFIXES or (
+        s == "会" and run[i - 1].surface.endswith("学") and len(run[i - 1].surface) >= 2
+    )
 
 
 def rare_katakana(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
@@ -165,11 +208,11 @@ def _name_tokens(tokens: Sequence[Morpheme], *, forward: bool) -> list[Morpheme]
     """The name next to a legal form, read away from it, stopping at role or place words, a
     department (経理部) and a space once the name has begun (株式会社ミライ精工 山田太郎)."""
     out: list[Morpheme] = []
-    for m in tokens[:MAX_NAME_TOKENS]:
+    for j, m in enumerate(tokens[:MAX_NAME_TOKENS]):
         if (
             m.surface in NAME_STOPS
             or LEGAL_FORM_RE.fullmatch(m.surface)
-            or counter(m)
+            or (counter(m) and not (forward and _inside_name(tokens, j)))
             or department(m)
             or (out and (m.space_before if forward else out[-1].space_before))
         ):
@@ -178,6 +221,21 @@ def _name_tokens(tokens: Sequence[Morpheme], *, forward: bool) -> list[Morpheme]
     while out and out[-1].surface in CONNECTORS:
         out.pop()
     return out
+
+
+def _inside_name(tokens: Sequence[Morpheme], j: int) -> bool:
+    """A number or counter word inside a name read after a legal form (株式会社十和印刷,
+    合資会社色部銀行): a kanji word follows, glued, that is neither a counter nor a stop."""
+    if j + 1 >= len(tokens) or not is_kanji(tokens[j].surface):
+        return False
+    after = tokens[j + 1]
+    return (
+        after.start == tokens[j].end
+        and is_kanji(after.surface)
+        and not counter(after)
+        and after.surface not in NAME_STOPS
+        and not department(after)
+    )
 
 
 def suffix_companies(run: list[Morpheme]) -> list[NameSpan]:

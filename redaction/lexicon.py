@@ -96,6 +96,7 @@ STRONG_COMPANY_SUFFIXES: frozenset[str] = _words(
     """
     乳業 信託 出版 商事 商会 商店 商船 工務店 工業 建設 損保 放送 新聞 書房 汽船 汽車 海運 物産 生命 精機 紡績 自動車 興業 航空 製作所 製粉 製紙 製菓 製薬 製鉄
     証券 通運 酒造 重工 重工業 鉄道 鉱山 鉱業 銀行 電力 電機 電鉄 電灯 製油 造船所 紡織
+    通信社 新聞社 出版社
     """
 )
 
@@ -155,6 +156,14 @@ COMPANY_CONTEXT_RE = re.compile(
 NEXT_TO_COMPANY: frozenset[str] = _words(
     """
     CEO 株価 株式 株主 子会社 親会社 傘下 買収 提携 出資 合併 創業者 創設者 創業 社長 会長 副社長 取締役 経営 本社 決算 上場 社員 従業員 製品
+    """
+)
+
+# Words that, right after "<name> から/より", say the name is a company publishing or selling
+# something (オーバーフローから発売, ペリカンより刊行).
+FROM_COMPANY: frozenset[str] = _words(
+    """
+    発売 発行 刊行 出版 配給 リリース 配信開始
     """
 )
 

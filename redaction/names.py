@@ -23,6 +23,12 @@ import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+from redaction.company_cues import (
+    listed_with_companies,
+    plural_compounds,
+    with_web_address,
+    without_eras,
+)
 from redaction.company_names import (
     legal_form_companies,
     next_to_company_words,
@@ -113,6 +119,8 @@ def find_names(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     spans += next_to_company_words(morphemes)
     spans += quoted_companies(morphemes)
     spans = _drop_contained(_regnal(morphemes, _codes_removed(morphemes, spans)))
+    spans = without_eras(morphemes, with_web_address(morphemes, spans))
+    spans += listed_with_companies(morphemes, spans)
     return _drop_contained(spans + _known_parts(morphemes, spans))
 
 
@@ -124,6 +132,7 @@ def _in_run(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
     spans += chains(run, company_context)
     spans += proper_nouns(run, company_context)
     spans += rare_katakana(run, company_context)
+    spans += plural_compounds(run)
     return _drop_contained(spans)
 
 

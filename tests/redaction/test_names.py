@@ -45,6 +45,30 @@ CAUGHT = [
     ("place-surname + unlisted given name", "西尾綾音が小説を書いた。", "西尾綾音"),
     ("quoted name + founding word", "1909年に「辰巳胡蝶園」に商号変更した。", "辰巳胡蝶園"),
     ("quoted name + founding word", "2015年に「笹塚もくもく舎」を設立した。", "笹塚もくもく舎"),
+    # issue 13: company recall on new text
+    ("publisher before から発売", "来月、ペリカンから発売される。", "ペリカン"),
+    ("listed beside a company", "ヴァルデンとIBMが提携した。", "ヴァルデン"),
+    ("listed beside a company", "北辰工業やグリフォーネが出展した。", "グリフォーネ"),
+    ("katakana plural compound", "ファルコンモデルズの新製品が出た。", "ファルコンモデルズ"),
+    ("web address of a company", "販売はQuillbase.comで行う。", "Quillbase.com"),
+    ("news agency", "報道は共栄通信社が配信した。", "共栄通信社"),
+    (
+        "quoted name ending in a company word",
+        "「五陵ハヤセグループ」を形成する。",
+        "五陵ハヤセグループ",
+    ),
+    ("quoted name before 社", "「ノルデン」社の製品を使う。", "ノルデン"),
+    (
+        "quoted hiragana name + founding word",
+        "「スタジオぽてぽて」を設立した。",
+        "スタジオぽてぽて",
+    ),
+    (
+        "kanji number inside a name after a legal form",
+        "株式会社十和印は翻訳会社である。",
+        "株式会社十和印",
+    ),
+    ("society of a field of study", "日本鉱物学会が命名した。", "日本鉱物学会"),
 ]
 
 # (rule, text, words that must not be reported under any type)
@@ -88,6 +112,13 @@ LEFT_ALONE = [
     ("quoted name + founding word", "来週「定例会議」の社長説明があります。", ["定例会議"]),
     ("quoted name + founding word", "「東京駅」の製品展示は来週です。", ["東京駅"]),
     ("Sudachi proper noun that names no one", "社名変更のお知らせです。", ["社名変更"]),
+    ("era and year", "寛永13年に建立された。", ["寛永"]),
+    ("publisher before から発売", "来月から発売されます。", ["来月"]),
+    ("listed beside a company", "株式会社ミライ精工とメールで調整します。", ["メール"]),
+    ("listed beside a company", "メールや株式会社ミライ精工の資料", ["メール"]),
+    ("katakana plural compound", "ユーザーニーズを調べる。", ["ユーザーニーズ", "ニーズ"]),
+    ("quoted name ending in a company word", "「営業グループ」を新設します。", ["営業グループ"]),
+    ("quoted name before 社", "「新規」社員の研修", ["新規"]),
     (
         "everyday business loanword",
         "マイルストーンとバジェットを確認。",
