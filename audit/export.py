@@ -22,6 +22,8 @@ HEADER = (
     "アクティブ利用者",
     "採用された回答",
     "削減時間 (時間)",
+    "削減時間: 評価なしも採用 (時間)",
+    "削減時間: 評価ありのみ (時間)",
     "週あたり削減時間",
     "目標 (時間/週)",
     "平均評価",
@@ -49,6 +51,8 @@ def rows(series: Sequence[Kpis]) -> list[tuple[Cell, ...]]:
                 k.active_users,
                 k.accepted,
                 k.hours_saved,
+                k.hours_saved_all,  # both counts of unrated answers (audit.kpi), side by side
+                k.hours_saved_rated,
                 k.hours_saved_per_week,
                 target,
                 k.mean_rating,

@@ -88,9 +88,10 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
 @main.command()
 @click.option("--port", type=int, default=8080)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=".kakehashi-demo")
-def demo(port: int, data_dir: str) -> None:
+@click.option("--fresh", is_flag=True, help="start over (the previous demo is moved aside)")
+def demo(port: int, data_dir: str, fresh: bool) -> None:
     """Run the whole product on embedded defaults with demo data."""
-    _run_demo(port=port, data_dir=Path(data_dir))
+    _run_demo(port=port, data_dir=Path(data_dir), fresh=fresh)
 
 
 @main.group()
@@ -246,22 +247,32 @@ async def _seed_demo(settings: Settings, *, data_dir: Path, today: date) -> str:
         await engine.dispose()
 
 
-def _run_demo(*, port: int, data_dir: Path) -> None:
+def _run_demo(*, port: int, data_dir: Path, fresh: bool = False) -> None:
     import uvicorn
 
     from gateway import process
     from gateway.demo.data import DEMO_USERS, demo_models, demo_settings
+    from gateway.demo.folder import demo_day, mark_seeded
     from gateway.demo.trial import prepare_policies
     from gateway.http.app import create_app
     from gateway.migrate import upgrade
 
     data_dir.mkdir(parents=True, exist_ok=True)
     model = demo_models()[0].alias
-    today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
-    folder = prepare_policies(data_dir=data_dir, today=today, model_alias=model)
+    # Every demo date is relative to the seed day, kept for a week of restarts (gateway.demo.folder).
+    day = demo_day(
+        data_dir=data_dir, today=datetime.now(ZoneInfo("Asia/Tokyo")).date(), fresh=fresh
+    )
+    if day.moved_to is not None:
+        click.echo(
+            f"前回のデモを {day.moved_to} に移し、今日から始め直します / previous demo moved aside"
+        )
+    # The seed of the policies in the database (read on the first start only).
+    folder = prepare_policies(data_dir=data_dir, today=day.day, model_alias=model)
     settings = demo_settings(port=port, data_dir=data_dir, policies_dir=folder)
     upgrade(settings.database.url)
-    token = asyncio.run(_seed_demo(settings, data_dir=data_dir, today=today))
+    token = asyncio.run(_seed_demo(settings, data_dir=data_dir, today=day.day))
+    mark_seeded(data_dir=data_dir, day=day.day)
     click.echo(f"""
 Kakehashi デモ / demo — http://127.0.0.1:{port}
   sign in / ログイン: http://127.0.0.1:{port}/login  (development IdP: pick a demo user)

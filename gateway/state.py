@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from audit.notify import Notifier
+from audit.notify import Message, Notifier
 from audit.reports import KpiSource
 from audit.writer import AuditWriter
 from gateway.corrections.approved import Approved
+from gateway.identity import people
 from gateway.identity.keycache import KeyCache
 from gateway.identity.oidc import OidcClient
 from gateway.identity.sessions import OneTimeStore, SessionStore
@@ -20,6 +21,7 @@ from gateway.identity.throttle import Throttle
 from gateway.kernel.settings import Settings
 from gateway.metrics import Metrics
 from gateway.provider import Providers
+from gateway.trials.service import Desk, Refuse
 from policies.quota import Ledger
 from policies.store import PolicyStore
 from redaction.analysis import FairLimiter
@@ -101,3 +103,22 @@ class AppState:
 
     def kpi_source(self) -> KpiSource:
         return KpiSource(self.sessions, self.policies, ZoneInfo(self.settings.timezone))
+
+    def trial_desk(self, refuse: Refuse) -> Desk:
+        """What the trial services need, for a caller whose refusals ``refuse`` records (the
+        pages and the JSON API build it alike)."""
+
+        async def notify(subject: str, body: str) -> None:
+            await self.notifier.send(Message(subject=subject, body=body))
+
+        async def is_person(email: str) -> bool:
+            return await people.is_active(sessions=self.sessions, email=email)
+
+        return Desk(
+            sessions=self.sessions,
+            audit=self.audit.append,
+            policies=self.policies,
+            refuse=refuse,
+            is_person=is_person,
+            notify=notify,
+        )

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gateway.auth import Caller, app_state, authenticate
-from gateway.kernel.errors import BadRequest, Conflict
+from gateway.kernel.errors import BadRequest
 from gateway.kernel.vocab import TrialAction, TrialDecision, TrialStage
-from gateway.trials import decisions, review, service
+from gateway.trials import decisions, review, summaries
 from web import charts
 from web.templating import render
 from web.trials import WORDS, desk, lines, number
@@ -38,16 +38,11 @@ def _charts(r: review.Review) -> dict[str, charts.Chart]:
 
 @router.get("/trials/{trial_id}/review")
 async def review_page(request: Request, caller: Caller, trial_id: int) -> Response:
-    trial, steps = await service.history(
-        desk=desk(request, caller), principal=caller, trial_id=trial_id
-    )
-    if trial.stage not in (TrialStage.APPROVED, TrialStage.STOPPED):
-        raise Conflict(
-            "月次レビューは承認後のトライアルにだけあります。",
-            "A monthly review exists only for an approved trial.",
-        )
     state = app_state(request)
-    r = await review.review(source=state.kpi_source(), trial=trial)
+    r, steps = await summaries.monthly(
+        desk=desk(request, caller), source=state.kpi_source(), principal=caller, trial_id=trial_id
+    )
+    trial = r.trial
     policy = state.policies.for_department(trial.department)
     context = WORDS | {
         "r": r,

@@ -7,7 +7,6 @@ roles and departments (audited refusals) and owns every state change.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -15,14 +14,12 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from audit.notify import Message, Notifier
 from gateway.auth import Caller, app_state, authenticate, refusals
 from gateway.identity import people
-from gateway.kernel.errors import BadRequest, Forbidden
+from gateway.kernel.errors import BadRequest
 from gateway.kernel.principal import Principal, Role
 from gateway.kernel.vocab import TrialAction, TrialDecision
-from gateway.state import AppState
-from gateway.trials import service
+from gateway.trials import service, summaries
 from gateway.trials.company import STAGE_JA
 from gateway.trials.proposal import DEFAULT_DAYS, Proposal
 from gateway.trials.service import Desk
@@ -50,23 +47,7 @@ WORDS = {"stage_ja": STAGE_JA, "action_ja": ACTION_JA, "decision_ja": DECISION_J
 
 
 def desk(request: Request, caller: Principal) -> Desk:
-    state = app_state(request)
-    return Desk(
-        sessions=state.sessions,
-        audit=state.audit.append,
-        policies=state.policies,
-        refuse=refusals(request, caller),
-        is_person=partial(_is_person, state),
-        notify=partial(_notify, state.notifier),
-    )
-
-
-async def _is_person(state: AppState, email: str) -> bool:
-    return await people.is_active(sessions=state.sessions, email=email)
-
-
-async def _notify(notifier: Notifier, subject: str, body: str) -> None:
-    await notifier.send(Message(subject=subject, body=body))
+    return app_state(request).trial_desk(refusals(request, caller))
 
 
 def number(form: FormData, name: str, scale: float = 1) -> float | None:
@@ -125,14 +106,7 @@ async def _form_context(request: Request, department: str) -> dict[str, Any]:
 
 @router.get("/trials")
 async def trials_page(request: Request, caller: Caller) -> Response:
-    if not caller.role.at_least(Role.MANAGER):
-        await refusals(request, caller)("trial: staff")
-        raise Forbidden(
-            "トライアルの画面は部門管理者と情シス管理者のものです。",
-            "Trial pages are for department managers and IT admins.",
-        )
-    department = None if caller.role is Role.ADMIN else caller.department
-    trials = await service.listing(sessions=app_state(request).sessions, department=department)
+    trials = await summaries.visible(desk=desk(request, caller), principal=caller)
     context = WORDS | {"trials": trials, "today": app_state(request).kpi_source().today()}
     return render(request, "trials.html", context)
 

@@ -73,7 +73,10 @@ def demo_models() -> list[ModelRoute]:
 def demo_settings(*, port: int, data_dir: Path, policies_dir: Path | None = None) -> Settings:
     return Settings(
         mode="demo",
+        # As deployed (deploy/kakehashi.yaml): the policies live in the database, seeded from
+        # ``policies_dir`` on the first start, so approvals and decisions can change them.
         policies_dir=policies_dir,
+        policies_source="database",
         policies_reload_s=5,
         database={"url": f"sqlite:///{(data_dir / 'kakehashi.db').resolve()}"},
         server={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.demo.data import DEMO_USERS
 from gateway.demo.trial import trial_start
 from gateway.kernel.vocab import TrialAction, TrialDecision, TrialStage
 from gateway.trials.models import TrialRow, TrialStep
@@ -21,13 +22,22 @@ ADMIN = "tanaka@demo.kakehashi.example"
 A = TrialAction
 
 
+def _people(department: str, prefix: str, count: int) -> list[str]:
+    """The department's demo users first (whoever signs in to the demo is taking part), then
+    synthetic people up to ``count``."""
+    known = [u.email for u in DEMO_USERS if u.department == department]
+    made_up = [f"{prefix}{n:02d}@demo.kakehashi.example" for n in range(1, count + 1)]
+    return [*known, *made_up][:count]
+
+
 def _proposal(
     purpose: str, tasks: list[str], people: int, prefix: str, start: date, **t: float
 ) -> Proposal:
+    department = {"sales": "営業部", "soumu": "総務部", "it": "情報システム部"}[prefix]
     return Proposal(
         purpose=purpose,
         tasks=tasks,
-        people=[f"{prefix}{n:02d}@demo.kakehashi.example" for n in range(1, people + 1)],
+        people=_people(department, prefix, people),
         start=start,
         budget_yen=30000,
         targets=t,
@@ -58,9 +68,11 @@ async def seed_trials(*, session: AsyncSession, today: date) -> int:
     """Write the demo trials once (none yet); returns how many were written."""
     if await session.scalar(select(func.count()).select_from(TrialRow)):
         return 0
-    at = datetime.combine(trial_start(today) - timedelta(days=7), time(10), UTC)
+    decided_at = datetime.combine(trial_start(today) + timedelta(days=29), time(10), UTC)
     trials = _trials(today)
     for department, stage, proposal, steps in trials:
+        # proposed a week before the trial starts (or before today, for one starting later)
+        at = datetime.combine(min(proposal.start, today) - timedelta(days=7), time(10), UTC)
         data: dict[str, Any] = proposal.model_dump(mode="json")
         row = TrialRow(department=department, stage=stage.value, version=len(steps), proposal=data, created_by=MANAGER, created_at=at, updated_at=at)  # fmt: skip
         session.add(row)
@@ -77,7 +89,8 @@ async def seed_trials(*, session: AsyncSession, today: date) -> int:
                     decision=decision.value if decision else None, stage=stage.value if n == len(steps) else _before(action).value,
                     actor=actor, role="admin" if actor == ADMIN else "manager",
                     comment=comment or "(デモ)", proposal=data, policy_version=None,
-                    figures={"demo": True}, created_at=at + timedelta(days=n),
+                    figures={"demo": True},
+                    created_at=decided_at if action is A.DECIDED else at + timedelta(days=n),
                 )
             )  # fmt: skip
     return len(trials)

@@ -34,6 +34,7 @@ from gateway.http.routes import (
     scim,
     templates,
 )
+from gateway.http.routes import trials as trials_api
 from gateway.kernel.errors import BadRequest, KakehashiError, Unavailable
 from web import (
     audit_page,
@@ -73,6 +74,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     conversations.router,
     templates.router,
     kpi.router,
+    trials_api.router,
     budgets.router,
     metrics.router,
     audit_log.router,

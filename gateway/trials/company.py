@@ -29,6 +29,8 @@ STAGE_JA = {
     TrialStage.STOPPED: "中止決定",
 }
 
+UNRATED = "—（未評価）"  # a running trial nobody rated yet: said in the page and the files alike
+
 HEADER = (
     "ID",
     "部署",
@@ -80,7 +82,7 @@ class CompanyRow:
             k.hours_saved if k else None,
             k.hours_saved_per_week if k else None,
             p.targets.hours_saved_per_week,
-            k.mean_rating if k else None,
+            (UNRATED if k.mean_rating is None else k.mean_rating) if k else None,
             k.cost_jpy if k else None,
             m.hours_saved if m else None,
             m.cost_jpy if m else None,

@@ -167,8 +167,9 @@ def summary(r: Review) -> str:
         f"{_verdict(by['hours_per_week'])})、期間合計 {k.hours_saved:.1f} 時間です。"
         f"評価のない回答も採用とみなすと {k.hours_saved_all:.1f} 時間、評価された回答だけなら "
         f"{k.hours_saved_rated:.1f} 時間で、回答の {_pct(k.rated_share)} に評価があります。",
-        f"満足度は平均 {k.mean_rating if k.mean_rating is not None else '—'} ({k.ratings} 件、"
-        f"{_verdict(by['satisfaction'])})。費用は {k.cost_jpy:,.0f} 円 (今月 {r.month.cost_jpy:,.0f} 円 / "
+        (f"満足度は平均 {k.mean_rating} ({k.ratings} 件、{_verdict(by['satisfaction'])})。"
+         if k.mean_rating is not None else "満足度はまだ評価がありません (未評価)。")
+        + f"費用は {k.cost_jpy:,.0f} 円 (今月 {r.month.cost_jpy:,.0f} 円 / "
         f"月予算 {p.budget_yen:,} 円)、削減 1 時間あたり "
         f"{f'{k.cost_per_hour_saved:,.0f} 円' if k.cost_per_hour_saved is not None else '—'} "
         f"({_verdict(by['cost_per_hour'])})。",

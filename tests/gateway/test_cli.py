@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+from playwright.sync_api import Browser, Page
 from sqlalchemy import text
 
 from gateway.kernel.db import make_sync_engine
@@ -74,7 +76,7 @@ def _start_demo(port: int, data_dir: Path) -> tuple[subprocess.Popen[str], str]:
         env=env,
     )
     token = ""
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 180  # a loaded 2-core machine: seeding 60 days takes a while
     assert process.stdout is not None
     while not token and time.monotonic() < deadline:
         line = process.stdout.readline()
@@ -97,7 +99,46 @@ def _stop(process: subprocess.Popen[str]) -> None:
         process.stdout.close()
 
 
-def test_demo_shows_the_product_with_the_labelled_offline_model(tmp_path: Path) -> None:
+def _as_person(browser: Browser, base: str, email: str, path: str) -> Page:
+    page = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900}).new_page()
+    page.set_default_timeout(30000)
+    page.goto(f"{base}{path}")
+    page.click("#sso-login")
+    page.check(f"input[value='{email}']")
+    page.click("#dev-idp-login")
+    page.wait_for_url(f"{base}{path}")
+    return page
+
+
+def _approve_and_decide(browser: Browser, base: str, shots: Path) -> None:
+    """In the demo as it starts: IT approves the submitted trial and the 営業部 manager records
+    an expansion on the running one; both write a policy (database policies, no 409)."""
+    page = _as_person(browser, base, "tanaka@demo.kakehashi.example", "/trials")
+    page.click("tr[data-stage=submitted] a")
+    page.fill("#review-comment", "承認します (デモ)")
+    page.click("#approve")
+    page.wait_for_selector("#stage[data-stage=approved]")
+    assert "v2" in page.inner_text("#steps")  # the policy version the approval wrote
+    page.screenshot(path=str(shots / "demo-approved.png"), full_page=True)
+    page.context.close()
+    page = _as_person(browser, base, "suzuki@demo.kakehashi.example", "/trials")
+    page.click("tr[data-stage=approved] a")
+    page.goto(page.url + "/review")
+    assert "None" not in page.inner_text("#trial-review")
+    page.check("input[name=decision][value=expand]")
+    page.fill("#add-people", "sales30@demo.kakehashi.example")
+    page.fill("#decision-comment", "好評のため拡大 (デモ)")
+    page.click("#record-decision")
+    page.wait_for_selector("tr[data-decision=expand]")
+    assert "None" not in page.inner_text("#trial-review")
+    page.screenshot(path=str(shots / "demo-decided.png"), full_page=True)
+    page.context.close()
+
+
+@pytest.mark.timeout(600)  # two starts of the demo (seeding 60 days) and a browser, on 2 cores
+def test_demo_shows_the_product_with_the_labelled_offline_model(
+    tmp_path: Path, browser: Browser
+) -> None:
     port = free_port()
     process, token = _start_demo(port, tmp_path / "demo")
     api = httpx.Client(
@@ -131,6 +172,7 @@ def test_demo_shows_the_product_with_the_labelled_offline_model(tmp_path: Path) 
         )
         assert blocked.status_code == 400
         assert blocked.json()["error"]["code"] == "content_blocked"
+        _approve_and_decide(browser, f"http://127.0.0.1:{port}", tmp_path)
     finally:
         api.close()
         _stop(process)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from gateway.demo.folder import KEEP_DAYS
 from gateway.demo.trials import seed_trials
 from gateway.kernel.db import make_async_engine, sessionmaker
 from gateway.kernel.vocab import TrialStage
@@ -30,5 +31,11 @@ def test_the_demo_has_one_trial_at_each_stage_written_once(sqlite_url: str) -> N
     first, again, rows = asyncio.run(seed())
     assert (first, again) == (6, 0)
     assert {r.stage for r in rows} == {s.value for s in TrialStage}
-    for row in rows:
-        Proposal.model_validate(row.proposal)  # every demo proposal is a valid one
+    proposals = {r.stage: Proposal.model_validate(r.proposal) for r in rows}  # all valid
+    today = date(2026, 12, 3)
+    running = proposals[TrialStage.APPROVED]
+    assert running.start < today < running.end  # in progress, a review ahead
+    assert running.next_review(today) == today + timedelta(days=1)
+    assert proposals[TrialStage.SUBMITTED].start > today + timedelta(days=KEEP_DAYS)
+    # whoever signs in to the demo takes part (the policy's people once a decision writes it)
+    assert {"sato@demo.kakehashi.example", "suzuki@demo.kakehashi.example"} <= set(running.people)

@@ -15,6 +15,7 @@ from tests.fixtures.gateway import RunningGateway
 from tests.fixtures.policies import PolicyFolder
 
 TODAY = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+COUNTS = ("評価なしも採用", "評価ありのみ")  # the KPI CSV's two time-saved columns
 
 
 def _ask(gw: RunningGateway, key: str, use_case: str) -> str:
@@ -121,6 +122,9 @@ def test_the_dashboards_hours_per_week_is_the_csvs_figure_for_this_week(
     policy_gateway: Callable[..., RunningGateway], policy_folder: PolicyFolder
 ) -> None:
     gw = _office(policy_gateway, policy_folder)
+    _ask(
+        gw, gw.make_key("sato@example.co.jp", "営業部"), "email_draft"
+    )  # unrated: the counts differ
     manager = gw.make_key("boss@example.co.jp", "営業部", Role.MANAGER)
     card = _text(_page(gw, manager, "/dashboard").text, "kpi-hours")
     csv = _page(gw, manager, "/api/kpi.csv").content.decode("utf-8-sig").splitlines()
@@ -129,7 +133,17 @@ def test_the_dashboards_hours_per_week_is_the_csvs_figure_for_this_week(
     per_week = float(this_week[header.index("週あたり削減時間")])
     assert f"{int(week_start[5:7])}/{int(week_start[8:])}〜の週" in card
     assert f"{per_week:.2f} 時間" in card
+    every, rated = (float(this_week[header.index(f"削減時間: {c} (時間)")]) for c in COUNTS)
+    assert every > rated == 0.5  # the unrated e-mail draft counts only as adopted
+    assert f"評価なしも採用 {every:.2f} 時間 · 評価ありのみ {rated:.2f} 時間" in card
     report = _page(gw, manager, "/reports/monthly").text
+    for line in csv[1:]:  # every week the report shows is the CSV's row for that week
+        row = dict(zip(header, line.split(","), strict=True))
+        shown = re.search(rf'data-week="{row["週の開始日"]}">(.*?)</tr>', report, re.S)
+        if shown:
+            cells = re.findall(r"<td>(.*?)</td>", shown[1])
+            assert cells[5:7] == [f"{float(row[f'削減時間: {c} (時間)']):.2f}" for c in COUNTS]
+    assert re.search(r'data-week="[^"]+">', report)
     first = TODAY.replace(day=1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     assert f"({first} 〜 {last})" in report
