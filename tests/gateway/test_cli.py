@@ -75,21 +75,21 @@ def _start_demo(port: int, data_dir: Path) -> tuple[subprocess.Popen[str], str]:
         text=True,
         env=env,
     )
-    token = ""
+    token, printed = "", []
     deadline = time.monotonic() + 180  # a loaded 2-core machine: seeding 60 days takes a while
     assert process.stdout is not None
-    while not token and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        match = re.search(r"(kk_[A-Za-z0-9_-]{40,})", line)
+    while not token and time.monotonic() < deadline and process.poll() is None:
+        printed.append(process.stdout.readline())
+        match = re.search(r"(kk_[A-Za-z0-9_-]{40,})", printed[-1])
         token = match.group(1) if match else ""
-    assert token, "demo did not print an API key"
-    while time.monotonic() < deadline:
+    while token and time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                break
+                return process, token
         except httpx.TransportError:
             time.sleep(0.2)
-    return process, token
+    _stop(process)  # never leave a demo running behind a failed test
+    raise AssertionError(f"the demo did not start (API key: {bool(token)}):\n{''.join(printed)}")
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
