@@ -41,6 +41,9 @@ def chains(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
     i = 0
     while i < len(run):
         j = _chain_end(run, i)
+        if j == i and not run[i].oov:
+            i += 1  # one known word: never evidence alone (``_foreign_evidence``), skipped fast
+            continue
         parts = run[i : j + 1]
         words = [m for m in parts if m.surface not in CONNECTORS]
         dotted = len(words) < len(parts)

@@ -235,6 +235,8 @@ def _known_parts(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[N
 def _drop_contained(spans: list[NameSpan]) -> list[NameSpan]:
     """Keep the longest span where spans overlap (a legal-form company over the person name
     inside it); at equal length the higher score wins."""
+    if len(spans) < 2:
+        return list(spans)  # most runs: nothing to compare
     ordered = sorted(spans, key=lambda s: (-(s.end - s.start), -s.score))
     kept: list[NameSpan] = []
     for span in ordered:

@@ -77,6 +77,11 @@ _STOPWORDS = frozenset(
 )
 
 
+# What a dictionary word brings to each of its morphemes: part of speech, dictionary form,
+# in a synonym group, normalised form, also a surname, also an everyday word.
+_Word = tuple[tuple[str, ...], str, bool, str, bool, bool]
+
+
 class SudachiArtifacts(NlpArtifacts):
     """Presidio artifacts plus Sudachi morphemes (for the name recognizer)."""
 
@@ -189,6 +194,7 @@ class SudachiNlpEngine(NlpEngine):
         self._local = threading.local()
         self._entries: dict[str, tuple[bool, bool]] = {}  # get/set are atomic under the GIL
         self._pos: dict[int, tuple[str, ...]] = {}  # part-of-speech tuples by Sudachi's id
+        self._words: dict[tuple[int, str], _Word] = {}  # by word id and surface
         self._keyword_memo: dict[str, tuple[str, ...]] = {}
 
     def load(self) -> None:
@@ -209,12 +215,13 @@ class SudachiNlpEngine(NlpEngine):
             self._local.tokenizer = tokenizer
         return tokenizer
 
-    def tokenize(self, text: str) -> list[Morpheme]:
+    def tokenize(self, text: str, spaces: frozenset[int] = frozenset()) -> list[Morpheme]:
+        """Sudachi's morphemes of ``text``, whitespace left out. ``spaces``: offsets in
+        ``text`` where normalisation removed a space before them (``space_before``)."""
         tokenizer = self._tokenizer()
-        pos_of = self._pos
-        lookup = self._lookup
-        # Each character not Japanese blanked: the neighbour test of every
-        # morpheme is then one index, not two calls.
+        words = self._words
+        # Each character not Japanese blanked: the neighbour test of every morpheme is then
+        # one index, not two calls.
         marks, size = _NOT_JAPANESE.sub(" ", text), len(text)
         out: list[Morpheme] = []
         append = out.append
@@ -223,10 +230,16 @@ class SudachiNlpEngine(NlpEngine):
                 surface = m.surface()
                 if surface.isspace():
                     continue
-                pos_id = m.part_of_speech_id()
-                pos = pos_of.get(pos_id)
-                if pos is None:
-                    pos = pos_of[pos_id] = tuple(m.part_of_speech())
+                word_id = m.word_id()
+                oov = m.is_oov() or word_id == _JOINED_WORD_ID
+                # What the dictionary says of a known word is the same wherever it occurs:
+                # asked once per word (four calls into Sudachi fewer per morpheme).
+                word = None if oov else words.get((word_id, surface))
+                if word is None:
+                    word = self._word(m, surface)
+                    if not oov and len(words) < 100_000:
+                        words[(word_id, surface)] = word
+                pos, lemma, common, norm, surname, everyday = word
                 start, end = offset + m.begin(), offset + m.end()
                 append(
                     Morpheme(
@@ -234,17 +247,32 @@ class SudachiNlpEngine(NlpEngine):
                         start,
                         end,
                         pos,
-                        m.is_oov() or m.word_id() == _JOINED_WORD_ID,
-                        m.dictionary_form(),
+                        oov,
+                        lemma,
                         (start > 0 and marks[start - 1] != " ")
                         or (end < size and marks[end] != " "),
-                        bool(m.synonym_group_ids()),
-                        pos[2] == "地名" and lookup(surface)[0],
-                        pos[2] == "人名" and _katakana(surface) and lookup(surface)[1],
-                        m.normalized_form(),
+                        common,
+                        surname,
+                        everyday,
+                        norm,
+                        start in spaces,
                     )
                 )
         return self._short_surnames(out)
+
+    def _word(self, m: Any, surface: str) -> _Word:
+        pos_id = m.part_of_speech_id()
+        pos = self._pos.get(pos_id)
+        if pos is None:
+            pos = self._pos[pos_id] = tuple(m.part_of_speech())
+        return (
+            pos,
+            m.dictionary_form(),
+            bool(m.synonym_group_ids()),
+            m.normalized_form(),
+            pos[2] == "地名" and self._lookup(surface)[0],
+            pos[2] == "人名" and _katakana(surface) and self._lookup(surface)[1],
+        )
 
     def _short_surnames(self, out: list[Morpheme]) -> list[Morpheme]:
         for k in [i - 1 for i, m in enumerate(out) if i and m.surface in PERSON_SUFFIXES]:
@@ -293,11 +321,7 @@ class SudachiNlpEngine(NlpEngine):
         self, text: str, language: str, spaces: frozenset[int] = frozenset()
     ) -> SudachiArtifacts:
         """``spaces``: offsets in ``text`` where normalisation removed a space before them."""
-        morphemes = self.tokenize(text)
-        if spaces:
-            morphemes = [
-                replace(m, space_before=True) if m.start in spaces else m for m in morphemes
-            ]
+        morphemes = self.tokenize(text, spaces)
         return SudachiArtifacts(morphemes, self, language, text)
 
     def process_batch(
