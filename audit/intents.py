@@ -29,7 +29,7 @@ _ATTACHED = "_attached"  # the caller's own record, kept with the intent (not an
 
 
 def as_record(event: EventIn, attached: dict[str, Any] | None = None) -> dict[str, Any]:
-    record = dataclasses.asdict(event) | {"created_at": event.created_at.isoformat()}
+    record = event.columns() | {"created_at": event.created_at.isoformat()}
     return record if attached is None else record | {_ATTACHED: attached}
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from policies.quota_store import Bucket, QuotaStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
+_BUCKET = tuple(f.name for f in fields(Bucket))
 _RETRY_S = 2.0  # how often this process's own spool is retried while it holds settles
 
 
@@ -37,7 +38,11 @@ def settle_record(
 ) -> dict[str, Any]:
     return {
         "hold_id": hold_id,
-        "buckets": [asdict(b) | {"resets_at": b.resets_at.isoformat()} for b in buckets],
+        # Every field is immutable: no deep copy (``asdict``'s cost every request).
+        "buckets": [
+            {name: getattr(b, name) for name in _BUCKET} | {"resets_at": b.resets_at.isoformat()}
+            for b in buckets
+        ],
         "reserved": list(reserved),
         "actual": list(actual),
         "now_ms": now_ms,

@@ -265,6 +265,8 @@ def create_app(
         providers = Providers(transport)
         await anyio.to_thread.run_sync(providers.warm, settings.models)
         replays = asyncio.create_task(pending.run()) if pending is not None else None
+        people = PeopleEpoch(redis)
+        lease = asyncio.create_task(people.follow())
         sso = Sso(
             sessions=SessionStore(settings=settings, db=sessionmaker(engine)),
             once=OneTimeStore(redis),
@@ -282,7 +284,7 @@ def create_app(
             redis=redis,
             sso=sso,
             redaction=await _redaction(settings, redis, redactor),
-            keys=KeyCache(settings.api_key_cache_s, people=PeopleEpoch(redis)),
+            keys=KeyCache(settings.api_key_cache_s, people=people),
             notifier=notify.from_settings(settings.notify),
         )
         _announce(settings, policies)
@@ -299,6 +301,9 @@ def create_app(
             yield
         finally:
             budget_alerts.cancel()
+            lease.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lease
             if idp_check is not None:
                 idp_check.cancel()
             if purger is not None:
