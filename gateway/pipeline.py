@@ -179,7 +179,7 @@ async def chat_stream(
         await _intend(state, ex)
         outgoing = bounded(redacted.body)
         upstream = aiter(state.providers.for_route(route).stream(route, outgoing))
-        first = await anext(upstream)
+        first = await anext(upstream)  # the first group of chunks
     except BaseException as exc:
         ex.fail(exc)
         await _finish(state, ex)

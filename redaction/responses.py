@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from redaction.mapping import Mapping
+from redaction.placeholders import OPEN
 from redaction.restore import StreamRestorer, restore
 
 # (choice index, field, tool-call index): one restorer per stream of text the model writes.
@@ -70,11 +71,11 @@ class ChunkRestorer:
         self._json_content = json_content
         self._usage = usage
         self._open: dict[_Key, StreamRestorer] = {}
-        self._template: dict[str, Any] = {}
+        self._last: dict[str, Any] = {}  # the latest chunk: the template of one of our own
 
     def chunk(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
         """The chunks to send for ``chunk`` (restored in place; text may be held back)."""
-        self._template = {k: chunk[k] for k in ("id", "object", "created", "model") if k in chunk}
+        self._last = chunk
         if not _usage_only(chunk):
             if self._mapping.values:
                 for choice in chunk.get("choices") or []:
@@ -92,11 +93,16 @@ class ChunkRestorer:
                 choices.append({"index": index, "delta": delta, "finish_reason": None})
         if not choices:
             return []
-        return [{**self._template, "choices": choices}]
+        template = {
+            k: self._last[k] for k in ("id", "object", "created", "model") if k in self._last
+        }
+        return [{**template, "choices": choices}]
 
     def _feed(self, key: _Key, text: str, *, in_json: bool) -> str:
         restorer = self._open.get(key)
         if restorer is None:
+            if OPEN not in text:  # nothing held back and no placeholder can start here
+                return text
             restorer = self._open[key] = StreamRestorer(self._mapping, in_json=in_json)
         return restorer.feed(text)
 

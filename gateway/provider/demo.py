@@ -63,7 +63,7 @@ class DemoModel:
             "usage": self._usage(body, text),
         }
 
-    async def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[Chunk]:
+    async def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[list[Chunk]]:
         text = self._answer(body)
         base = {
             "id": "chatcmpl-demo",
@@ -71,9 +71,11 @@ class DemoModel:
             "created": 0,
             "model": route.alias,
         }
-        yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
+        yield [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
         for i in range(0, len(text), 8):
             await asyncio.sleep(0.01)
-            yield {**base, "choices": [{"index": 0, "delta": {"content": text[i : i + 8]}}]}
-        yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-        yield {**base, "choices": [], "usage": self._usage(body, text)}
+            yield [{**base, "choices": [{"index": 0, "delta": {"content": text[i : i + 8]}}]}]
+        yield [
+            {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+            {**base, "choices": [], "usage": self._usage(body, text)},
+        ]

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from gateway.kernel.errors import UpstreamError
 from gateway.kernel.settings import ModelRoute
 from gateway.provider.protocol import (
     Chunk,
@@ -64,7 +65,7 @@ class OpenAICompatible:
             raise status_error(route, status, content.decode(errors="replace"))
         return parse_reply(route, content)
 
-    async def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[Chunk]:
+    async def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[list[Chunk]]:
         url, headers = self._request(route)
         payload = self._upstream_body(route, {**body, "stream_options": {"include_usage": True}})
         try:
@@ -74,28 +75,42 @@ class OpenAICompatible:
                 if reply.status != 200:
                     detail = (await reply.read()).decode(errors="replace")
                     raise status_error(route, reply.status, detail)
-                async for data in sse_data(reply.pieces()):
-                    if data == b"[DONE]":
-                        return
-                    yield parse_reply(route, data)
+                async for batch in sse_batches(reply.pieces()):
+                    chunks: list[Chunk] = []
+                    for data in batch:
+                        if data == b"[DONE]":
+                            if chunks:
+                                yield chunks
+                            return
+                        try:
+                            chunks.append(parse_reply(route, data))
+                        except UpstreamError:
+                            if chunks:  # what came before the bad event still goes out first
+                                yield chunks
+                            raise
+                    yield chunks
         except TimeoutError as exc:
             raise timeout_error(route) from exc
         except CONNECT_ERRORS as exc:
             raise connect_error(route, exc) from exc
 
 
-async def sse_data(pieces: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
-    """The payloads of the ``data:`` lines of an SSE body, however it arrives in pieces (lines
-    are split here rather than with readline, which caps a line at aiohttp's buffer size)."""
+async def sse_batches(pieces: AsyncIterable[bytes]) -> AsyncIterator[list[bytes]]:
+    """The payloads of the ``data:`` lines of an SSE body, however it arrives in pieces, grouped
+    by the piece that ended them: the events of one network read leave the gateway in one write
+    (lines are split here rather than with readline, which caps a line at aiohttp's buffer
+    size). Never yields an empty group."""
     pending: list[bytes] = []  # the pieces of a line not yet ended (a long line stays linear)
     async for piece in pieces:
         *ended, rest = piece.split(b"\n")
-        for line in ended:
-            line = b"".join([*pending, line])
-            pending.clear()
-            if line.startswith(b"data:"):
-                yield line[5:].strip()
+        if ended:
+            if pending:
+                ended[0] = b"".join([*pending, ended[0]])
+                pending.clear()
+            batch = [line[5:].strip() for line in ended if line.startswith(b"data:")]
+            if batch:
+                yield batch
         pending.append(rest)
     last = b"".join(pending)
     if last.startswith(b"data:"):
-        yield last[5:].strip()
+        yield [last[5:].strip()]

@@ -1,7 +1,7 @@
 """The contract every provider implementation keeps, and the one mapping of provider failures.
 
 A ``Provider`` answers a Chat Completions body for a model route, whole or as a stream of
-chunks. Whatever goes wrong upstream (timeout, refused connection, HTTP status, a body that is
+chunks (in groups: the chunks that arrived together). Whatever goes wrong upstream (timeout, refused connection, HTTP status, a body that is
 not JSON) becomes an error of ``gateway.kernel.errors`` here, and nowhere else.
 """
 
@@ -27,7 +27,10 @@ Chunk = dict[str, Any]
 class Provider(Protocol):
     async def complete(self, route: ModelRoute, body: dict[str, Any]) -> dict[str, Any]: ...
 
-    def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[Chunk]: ...
+    def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[list[Chunk]]:
+        """The chunks in order, grouped as they arrived (never an empty group): the relay
+        writes each group to the client at once, one write per network read."""
+        ...
 
 
 def timeout_error(route: ModelRoute) -> UpstreamTimeout:

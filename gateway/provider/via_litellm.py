@@ -75,12 +75,12 @@ class LiteLLM:
         result["model"] = route.alias
         return result
 
-    async def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[Chunk]:
+    async def stream(self, route: ModelRoute, body: dict[str, Any]) -> AsyncIterator[list[Chunk]]:
         kwargs = self._kwargs(route, {**body, "stream_options": {"include_usage": True}})
         try:
             response = await self._lib.acompletion(**kwargs)
-            async for chunk in response:
-                yield chunk.model_dump(exclude_none=True)
+            async for chunk in response:  # litellm hands them over one by one
+                yield [chunk.model_dump(exclude_none=True)]
         except Exception as exc:
             raise self._map(route, exc) from exc
 

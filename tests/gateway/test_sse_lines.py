@@ -1,5 +1,6 @@
 """The upstream SSE reader: every ``data:`` payload comes out whole, however the body is cut
-into pieces on the way (a line split across TCP reads, several lines in one read)."""
+into pieces on the way (a line split across TCP reads, several lines in one read), grouped by
+the piece that ended it (the relay writes each group at once), never in an empty group."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import AsyncIterator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.provider.openai import sse_data
+from gateway.provider.openai import sse_batches
 
 BODY = (
     'data: {"choices":[{"delta":{"content":"〔会社A〕の件"}}]}\n\n'
@@ -32,7 +33,9 @@ async def _pieces(body: bytes, cuts: list[int]) -> AsyncIterator[bytes]:
 
 
 async def _read(cuts: list[int]) -> list[bytes]:
-    return [data async for data in sse_data(_pieces(BODY, cuts))]
+    groups = [group async for group in sse_batches(_pieces(BODY, cuts))]
+    assert all(groups)
+    return [data for group in groups for data in group]
 
 
 @settings(max_examples=300, deadline=None)
@@ -44,3 +47,12 @@ def test_payloads_survive_any_split(cuts: list[int]) -> None:
 def test_every_single_cut_point() -> None:
     for cut in range(len(BODY) + 1):
         assert asyncio.run(_read([cut])) == PAYLOADS, cut
+
+
+def test_one_read_is_one_group() -> None:
+    groups = asyncio.run(_groups(BODY))
+    assert groups == [PAYLOADS[:2], PAYLOADS[2:]]  # [DONE] has no newline: ended by the end
+
+
+async def _groups(body: bytes) -> list[list[bytes]]:
+    return [group async for group in sse_batches(_pieces(body, []))]
