@@ -93,7 +93,7 @@ class ChunkRestorer:
                 choices.append({"index": index, "delta": delta, "finish_reason": None})
         if not choices:
             return []
-        template = {
+        template: dict[str, Any] = {
             k: self._last[k] for k in ("id", "object", "created", "model") if k in self._last
         }
         return [{**template, "choices": choices}]
