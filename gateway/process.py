@@ -1,9 +1,9 @@
 """Process-wide switches of a server process, set by its entry point and never by an app.
 
 Tests run several apps in one process; a lifespan that changed these would undo them for the
-other apps at its shutdown (issue 11). ``kakehashi serve`` (through the uvicorn factory, once per
-worker process) and ``kakehashi demo`` call ``tune()`` before building the app and hand
-``freeze_heap`` to it as its ``started`` hook.
+other apps at its shutdown (issue 11). ``kakehashi serve`` (``gateway.server``: once in the parent,
+whose workers inherit it), ``uvicorn --factory`` and ``kakehashi demo`` call ``tune()`` before
+building the app and hand ``freeze_heap`` to it as its ``started`` hook.
 """
 
 from __future__ import annotations

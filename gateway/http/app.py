@@ -342,8 +342,8 @@ def create_app(
 
 
 def create_app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory`` (used by ``kakehashi serve`` with several workers):
-    the entry point of a server process, so it also sets the process-wide switches and the
+    """Factory for ``uvicorn --factory`` (the fault tests' gateway processes; ``kakehashi serve``
+    builds its app once in ``gateway.server`` instead): the entry point of a server process, so it also sets the process-wide switches and the
     process's JSON logs."""
     process.tune()
     logs.configure()
