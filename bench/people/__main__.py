@@ -46,9 +46,14 @@ async def _rounds(url: str, redis_url: str, calls: int, rounds: int) -> dict[str
             return await apikeys.find(session=session, token=token)
 
     redis = Redis.from_url(redis_url)
+    leased = PeopleEpoch(redis)
+    follow = asyncio.create_task(leased.follow())
+    await asyncio.sleep(1)  # subscribed and leased (the first PONG) long before this
     caches = {
         "cache, local epoch (no Redis)": KeyCache(60),
-        "cache, epoch from Redis": KeyCache(60, people=PeopleEpoch(redis)),
+        "cache, epoch leased over pub/sub (Redis, the default)": KeyCache(60, people=leased),
+        # Not following the channel: never leased, one GET per request (the fallback).
+        "cache, epoch from Redis by GET (no lease)": KeyCache(60, people=PeopleEpoch(redis)),
         "no cache (database per request)": KeyCache(0),
     }
     times: dict[str, list[float]] = {name: [] for name in caches}
@@ -60,6 +65,8 @@ async def _rounds(url: str, redis_url: str, calls: int, rounds: int) -> dict[str
             for _ in range(calls):
                 await ask()
             times[name].append((time.perf_counter() - start) / calls * 1e6)
+    follow.cancel()
+    await asyncio.gather(follow, return_exceptions=True)
     await redis.aclose()
     await engine.dispose()
     return times
