@@ -26,6 +26,7 @@ from redaction.lexicon import (
     NOT_ORG_STEMS,
     ORG_SUFFIXES,
     STRONG_COMPANY_SUFFIXES,
+    WEAK_NEXT_TO_COMPANY,
 )
 from redaction.morpheme import Morpheme
 from redaction.name_tokens import (
@@ -50,9 +51,9 @@ _FROM_PARTICLES = frozenset(["から", "より"])
 
 
 def _company_cue(particle: str, cue: str) -> bool:
-    return (particle in _CASE_PARTICLES and cue in NEXT_TO_COMPANY) or (
-        particle in _FROM_PARTICLES and cue in FROM_COMPANY
-    )
+    return (
+        particle in _CASE_PARTICLES and (cue in NEXT_TO_COMPANY or cue in WEAK_NEXT_TO_COMPANY)
+    ) or (particle in _FROM_PARTICLES and cue in FROM_COMPANY)
 
 
 def next_to_company_words(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
@@ -71,6 +72,12 @@ def next_to_company_words(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
             continue
         s = m.surface
         wordlike = (is_katakana(s) and len(s) >= 3) or (is_latin(s) and capitalised(s))
+        weak = not (
+            cue.surface in NEXT_TO_COMPANY
+            or (particle.surface in _FROM_PARTICLES and cue.surface in FROM_COMPANY)
+        )
+        if weak and not distinctive(m):
+            continue
         if wordlike and s.upper() not in NOT_COMPANY_ACRONYMS:
             spans.append(NameSpan(COMPANY, m.start, m.end, 0.6, "company-cue"))
     return spans

@@ -156,6 +156,15 @@ COMPANY_CONTEXT_RE = re.compile(
 NEXT_TO_COMPANY: frozenset[str] = _words(
     """
     CEO 株価 株式 株主 子会社 親会社 傘下 買収 提携 出資 合併 創業者 創設者 創業 社長 会長 副社長 取締役 経営 本社 決算 上場 社員 従業員 製品
+    入社 退社 就職 筆頭株主 大株主 関連会社 グループ会社 子会社化 経営陣 創業家 本店 代表取締役 最高経営責任者
+    """
+)
+
+# Weaker cues of the same kind: they also follow places, teams and products, so the word
+# before them must not be an everyday word (オラクルの工場, not オフィスに勤務).
+WEAK_NEXT_TO_COMPANY: frozenset[str] = _words(
+    """
+    勤務 運営 提供 販売 発売 製造 受注 工場 店舗 ブランド 新製品 新商品 商品 事業 部門 役員 サービス
     """
 )
 

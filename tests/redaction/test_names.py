@@ -69,6 +69,12 @@ CAUGHT = [
         "株式会社十和印",
     ),
     ("society of a field of study", "日本鉱物学会が命名した。", "日本鉱物学会"),
+    ("company cue after particle", "2010年、ノルデンに入社した。", "ノルデン"),
+    (
+        "weak company cue, distinctive word",
+        "2010年、グリフォーネの工場が完成した。",
+        "グリフォーネ",
+    ),
 ]
 
 # (rule, text, words that must not be reported under any type)
@@ -113,6 +119,8 @@ LEFT_ALONE = [
     ("quoted name + founding word", "「東京駅」の製品展示は来週です。", ["東京駅"]),
     ("Sudachi proper noun that names no one", "社名変更のお知らせです。", ["社名変更"]),
     ("era and year", "寛永13年に建立された。", ["寛永"]),
+    ("weak company cue, everyday word", "オフィスに勤務しています。", ["オフィス"]),
+    ("weak company cue, everyday word", "チームの事業計画を共有します。", ["チーム"]),
     ("publisher before から発売", "来月から発売されます。", ["来月"]),
     ("listed beside a company", "株式会社ミライ精工とメールで調整します。", ["メール"]),
     ("listed beside a company", "メールや株式会社ミライ精工の資料", ["メール"]),
