@@ -83,7 +83,7 @@ class PeopleEpoch:
         and nothing cached under it is ever matched again)."""
         if self._redis is None:
             return str(self._local)
-        if time.monotonic() < self._leased_until:
+        if self.leased:
             return f"{self._local}:lease:{self._generation}"
         try:
             shared = await self._redis.get(EPOCH_KEY)

@@ -64,14 +64,8 @@ class Providers:
     def usd_per_token(self, route: ModelRoute) -> tuple[float, float]:
         """Prices for every route, the fast path included (cached per alias)."""
         price = self._prices.get(route.alias)
-        if price is None:
-            inp, out = route.input_usd_per_mtok, route.output_usd_per_mtok
-            if route.provider == "demo":
-                price = (0.0, 0.0)
-            elif inp is not None and out is not None:
-                price = (inp / 1e6, out / 1e6)
-            else:
-                price = prices.usd_per_token(route)
+        if price is None:  # the route's own prices, else the map's (``prices``)
+            price = (0.0, 0.0) if route.provider == "demo" else prices.usd_per_token(route)
             self._prices[route.alias] = price
         return price
 
