@@ -32,7 +32,7 @@ from gateway.relay import kept, relay
 from gateway.state import AppState
 from gateway.workspace.conversations import Keep, vault_key
 from policies.ask import ask, bounded
-from policies.quota import WARNING_HEADER
+from policies.quota_levels import WARNING_HEADER
 from policies.resolve import UseCaseRefused, check_use_case, model_route, resolve
 from redaction.boundary import Outgoing, check_text, pseudonym, redact_request
 from redaction.errors import RedactionBlocked

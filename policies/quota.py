@@ -12,6 +12,7 @@ Stores: ``MemoryStore`` (one process: the demo) in ``policies.quota_memory``, ``
 (several replicas) in ``policies.quota_redis``, both to the contract in ``policies.quota_store``.
 A store that cannot answer raises ``StoreUnavailable``; the ledger then refuses with 503 or, if the deployment chose ``on_store_error: allow``, lets the request
 through marked unchecked in the audit log and a response header - never silently unlimited.
+How levels read to people (status rows, the refusal, the warning header) is ``policies.quota_levels``.
 """
 
 from __future__ import annotations
@@ -26,16 +27,15 @@ from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 
-from gateway.kernel.errors import QuotaExceeded, Unavailable
+from gateway.kernel.errors import Unavailable
 from gateway.kernel.vocab import Outcome
 from policies.model import Limit, Policy, Quotas, Windows
 from policies.pending import settle_args, settle_record
-from policies.quota_store import Bucket, Level, QuotaStore, SettleKeeper, StoreUnavailable
+from policies.quota_levels import BucketStatus, exceeded, status_row, warning_note
+from policies.quota_store import MICRO, Bucket, QuotaStore, SettleKeeper, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-MICRO = 1_000_000  # micro-yen per yen
-WARNING_HEADER = "x-kakehashi-quota-warning"
 OnStoreError = Literal["refuse", "allow"]
 
 
@@ -92,19 +92,6 @@ class Reservation:
     prompt_tokens: int  # counted before the call (0 when no limit applies)
     warning: str | None = None
     unchecked: bool = False  # the store was down and the deployment allows that
-
-
-@dataclass(frozen=True, slots=True)
-class BucketStatus:
-    scope: str
-    owner: str
-    window: str
-    unit: str
-    limit: float | None  # tokens or yen
-    used: float
-    held: float  # reserved by requests in flight
-    remaining: float | None
-    resets_at: datetime
 
 
 def settled_usage(
@@ -231,8 +218,8 @@ class Ledger:
             return self._store_down(exc, hold_id, buckets, price, prompt)
         if not decision.admitted and decision.refused_at is not None:
             i = decision.refused_at
-            raise _exceeded(buckets[i], decision.levels[i], amounts[i], now)
-        warning = _warning(buckets, decision.levels, quotas.warn_at)
+            raise exceeded(buckets[i], decision.levels[i], amounts[i], now)
+        warning = warning_note(buckets, decision.levels, quotas.warn_at)
         return Reservation(hold_id, buckets, amounts, price, prompt, warning)
 
     def _store_down(
@@ -336,68 +323,8 @@ class Ledger:
                 "利用上限の管理サーバー (Redis) に接続できません。",
                 "The quota store (Redis) is unreachable.",
             ) from exc
-        return [_status(b, lv) for b, lv in zip(buckets, levels, strict=True)]
+        return [status_row(b, lv) for b, lv in zip(buckets, levels, strict=True)]
 
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-def _status(bucket: Bucket, level: Level) -> BucketStatus:
-    scale = MICRO if bucket.unit == "yen" else 1
-    remaining = None if bucket.limit is None else max(0, bucket.limit - level.used - level.held)
-    return BucketStatus(
-        scope=bucket.scope,
-        owner=bucket.owner,
-        window=bucket.window,
-        unit=bucket.unit,
-        limit=None if bucket.limit is None else bucket.limit / scale,
-        used=level.used / scale,
-        held=level.held / scale,
-        remaining=None if remaining is None else remaining / scale,
-        resets_at=bucket.resets_at,
-    )
-
-
-def _amount(bucket: Bucket, value: int) -> tuple[str, str]:
-    if bucket.unit == "yen":
-        return f"{value / MICRO:,.2f} 円", f"JPY {value / MICRO:,.2f}"
-    return f"{value:,} トークン", f"{value:,} tokens"
-
-
-def _exceeded(bucket: Bucket, level: Level, amount: int, now: datetime) -> QuotaExceeded:
-    limit = bucket.limit or 0  # only limited buckets refuse
-    remaining = max(0, limit - level.used - level.held)
-    limit_ja, limit_en = _amount(bucket, limit)
-    left_ja, left_en = _amount(bucket, remaining)
-    need_ja, need_en = _amount(bucket, amount)
-    who_ja = (
-        f"部署「{bucket.owner}」全体"
-        if bucket.scope == "department"
-        else f"{bucket.owner} さん個人"
-    )
-    who_en = (
-        f"department {bucket.owner}" if bucket.scope == "department" else f"user {bucket.owner}"
-    )
-    window_ja, window_en = ("1 日", "daily") if bucket.window == "day" else ("1 か月", "monthly")
-    held_ja = " (処理中の依頼の予約分を差し引いた残り)" if level.held else ""
-    resets = bucket.resets_at
-    return QuotaExceeded(
-        f"利用上限に達したため送信しませんでした。{who_ja}の{window_ja}あたりの上限 {limit_ja} に対し、"
-        f"残りは {left_ja}{held_ja}、この依頼の見積りは最大 {need_ja} です。"
-        f"{resets:%Y年%m月%d日 %H:%M} ({resets.tzinfo}) にリセットされます。",
-        f"Quota exceeded, nothing was sent: the {window_en} limit of {who_en} is {limit_en}; "
-        f"{left_en} left, this request needs up to {need_en}. It resets at {resets.isoformat()}.",
-        headers={"retry-after": str(max(1, int((resets - now).total_seconds())))},
-    )
-
-
-def _warning(buckets: Sequence[Bucket], levels: Sequence[Level], warn_at: float) -> str | None:
-    """ASCII (an HTTP header): ``user/day/tokens 85% used, resets 2026-11-23T00:00:00+09:00``."""
-    notes = [
-        f"{b.scope}/{b.window}/{b.unit} {100 * (lv.used + lv.held) // b.limit}% used, "
-        f"resets {b.resets_at.isoformat()}"
-        for b, lv in zip(buckets, levels, strict=True)
-        if b.limit and (lv.used + lv.held) >= warn_at * b.limit
-    ]
-    return ", ".join(notes) or None

@@ -12,6 +12,7 @@ from typing import Literal, Protocol
 
 from gateway.kernel.errors import Unavailable
 
+MICRO = 1_000_000  # micro-yen per yen: bucket limits and amounts in yen are integers
 GRACE_MS = 86_400_000  # counters and holds outlive their window by a day
 
 

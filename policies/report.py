@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.kernel.principal import Principal, Role
-from policies.quota import BucketStatus, Ledger
+from policies.quota import Ledger
+from policies.quota_levels import BucketStatus
 from policies.resolve import PolicySet
 
 
