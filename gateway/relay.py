@@ -2,7 +2,8 @@
 (``redaction.responses``) and framed as SSE; a failure after the headers went out is reported
 in-band, as OpenAI does. The pipeline (``gateway.pipeline``) starts it and hands it ``finish``,
 its settle-and-audit step, which runs however the stream ends. ``kept`` saves the answer of a
-workspace conversation once it has streamed.
+workspace conversation once it has streamed. ``SSEResponse`` sends it: the last piece
+(``Last``) ends the HTTP response in the same write.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 
 import anyio
 import orjson
+from starlette.responses import StreamingResponse
+from starlette.types import Send
 
 from gateway.exchange import Exchange
 from gateway.kernel import errors
@@ -20,6 +23,17 @@ from gateway.kernel.vocab import Outcome
 from gateway.workspace.conversations import Keep
 from redaction.boundary import Outgoing
 from redaction.responses import ChunkRestorer
+
+_DONE = b"data: [DONE]\n\n"
+
+
+class Last(bytes):
+    """The final piece of a stream (the end chunk and ``[DONE]``, or an in-band error): the
+    response ends with it, and the settle and audit of the request ran before it."""
+
+
+def _usage_only(chunk: dict[str, Any]) -> bool:
+    return not chunk.get("choices") and chunk.get("usage") is not None
 
 
 def _sse(chunk: dict[str, Any]) -> bytes:
@@ -37,44 +51,79 @@ async def relay(
 ) -> AsyncIterator[bytes]:
     """The provider's chunks from the group ``first`` on, restored, as SSE: each group the
     provider read at once goes out as one write (a per-chunk write cost more than all the
-    JSON of the chunk; bench/overhead, issue 18). ``finish`` (settle and audit, the
-    pipeline's) runs when the stream ends, fails or the client goes away."""
+    JSON of the chunk; bench/overhead, issue 18), and the group that ends with the usage chunk
+    goes out with the end of the stream. ``finish`` (settle and audit, the pipeline's) runs
+    when the stream ends, fails or the client goes away."""
     alias = route.alias
+    out: list[bytes] = []  # not yet sent
     try:
         group: list[dict[str, Any]] | None = first
         while group is not None:
-            out = []
             for chunk in group:
                 chunk["model"] = alias
                 ex.took(chunk)
                 out += [_sse(piece) for piece in restorer.chunk(chunk)]
-            if out:
+            # OpenAI's usage chunk is the last before [DONE], which is mostly in the same read:
+            # held, it leaves with the end in one write rather than two (issue 18).
+            if out and not _usage_only(group[-1]):
                 yield b"".join(out)
+                out = []
             group = await anext(upstream, None)
-        yield b"".join([*(_sse(piece) for piece in restorer.end()), b"data: [DONE]\n\n"])
+        tail = b"".join([*out, *(_sse(piece) for piece in restorer.end()), _DONE])
         ex.outcome, ex.status = Outcome.OK, 200
     except errors.KakehashiError as exc:
         # Headers are already sent: report in-band, as OpenAI does, and end the stream properly
         # (clients wait for [DONE]).
         ex.fail(exc)
-        yield _sse(exc.to_openai()) + b"data: [DONE]\n\n"
+        tail = b"".join([*out, _sse(exc.to_openai()), _DONE])
     except BaseException as exc:
         ex.fail(exc)
         raise
     finally:
         await finish()
+    # After ``finish``: the response ends with this piece, in one write (an empty end message
+    # of its own cost a send through every middleware and a syscall per stream; issue 18).
+    yield Last(tail)
 
 
 async def kept(
     relay: AsyncIterator[bytes], ex: Exchange, redacted: Outgoing, keep: Keep
 ) -> AsyncIterator[bytes]:
-    """The relay, then ``keep`` with the answer as it arrived (placeholders, not names); a
-    stopped answer is kept as far as it came, like the page shows it."""
-    try:
-        async for piece in relay:
-            yield piece
-    finally:
+    """The relay, then ``keep`` with the answer as it arrived (placeholders, not names), before
+    the last piece; a stopped answer is kept as far as it came, like the page shows it."""
+    saved = False
+
+    async def save() -> None:
+        nonlocal saved
+        saved = True
         answer = "".join(ex.answer)
         if ex.outcome == Outcome.OK or (ex.outcome == Outcome.CANCELLED and answer):
             with anyio.CancelScope(shield=True):
                 await keep(redacted.body["messages"], answer, redacted.mapping)
+
+    try:
+        async for piece in relay:
+            if isinstance(piece, Last):
+                await save()
+            yield piece
+    finally:
+        if not saved:
+            await save()
+
+
+class SSEResponse(StreamingResponse):
+    """A relayed stream as ``text/event-stream``: starlette's streaming response (its
+    disconnect watch included), but the ``Last`` piece ends the response in the same write."""
+
+    media_type = "text/event-stream"
+
+    async def stream_response(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})  # fmt: skip
+        ended = False
+        async for piece in self.body_iterator:  # on to the iterator's own end: its finally ran
+            if not ended:
+                ended = isinstance(piece, Last)
+                await send({"type": "http.response.body", "body": piece, "more_body": not ended})
+        if not ended:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway import digest, pipeline
 from gateway.auth import Caller, app_state, authenticate
 from gateway.kernel.errors import NotFound
 from gateway.kernel.principal import Principal
+from gateway.relay import SSEResponse
 from gateway.state import AppState
 from gateway.workspace import conversations, templates
 from gateway.workspace.documents import SUPPORTED
@@ -201,9 +202,8 @@ async def web_chat(request: Request, body: WebChatIn, caller: Caller) -> Respons
         keep=_keeper(state, caller, body, use_case),
         detail=detail,
     )
-    return StreamingResponse(
+    return SSEResponse(
         chunks,
-        media_type="text/event-stream",
         headers={"cache-control": "no-store", "x-content-type-options": "nosniff", **headers},
     )
 

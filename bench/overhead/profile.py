@@ -41,6 +41,7 @@ CATEGORIES = [
     ("SQLite in the aiosqlite thread (auth query + audit commit)", ("aiosqlite/core.py",)),
     ("audit group commit (event loop side)", ("audit/writer.py", "audit/chain.py")),
     ("API-key lookup (event loop side)", ("gateway/identity/apikeys.py", "gateway/auth.py")),
+    ("stream relay (restore, SSE framing)", ("gateway/relay.py", "redaction/responses.py")),
     ("upstream call (aiohttp, orjson)", ("gateway/provider/",)),
     ("request validation and dump (FastAPI/pydantic)", ("request_body_to_args", "_validate_", "model_dump", "pydantic")),
     ("pipeline, policy and audit event", ("gateway/pipeline.py", "policies/")),
@@ -147,7 +148,7 @@ def _py_spy(fleet: Fleet, mock: Server, args: argparse.Namespace, body: Path) ->
         ]
         time.sleep(2)  # py-spy attaches
         conc = args.spy_concurrency
-        sample = measure(Cell("current", False, conc, 0), server, mock,
+        sample = measure(Cell("current", args.stream, conc, 0), server, mock,
                          body=body, seconds=args.seconds, warmup=0)  # fmt: skip
         for spy in spies:
             spy.wait(timeout=60)
@@ -190,17 +191,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated variants; '+' joins changes; empty = current code")  # fmt: skip
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--stacks", default="", help="keep py-spy's raw stacks in this folder")
+    parser.add_argument("--stream", action="store_true", help="streamed requests (SSE)")
+    parser.add_argument("--spy-only", action="store_true", help="skip the wall-time table")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="kakehashi-profile-") as tmp:
         fleet = Fleet(Path(tmp), args.workers)
         try:
             mock = start_mock(fleet)
             body = Path(tmp) / "body.json"
-            body.write_text(json.dumps(chat_body(stream=False), ensure_ascii=False))
+            body.write_text(json.dumps(chat_body(stream=args.stream), ensure_ascii=False))
             print("wall time per request in ms, median / p99 (framework = total − auth − chat)\n")
             print("| variant | conc. | req/s | p50 ms | p99 ms | CPU ms/req | "
                   + " | ".join(STAGES) + " |\n|---|--:|" + "--:|" * (4 + len(STAGES)))  # fmt: skip
-            for whatif in args.whatif.split(","):
+            for whatif in [] if args.spy_only else args.whatif.split(","):
                 _print_stages(whatif, _variant(fleet, mock, args, whatif.replace("+", ","), body))
             _py_spy(fleet, mock, args, body)
         finally:

@@ -6,11 +6,12 @@ from typing import Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import pipeline
 from gateway.auth import Caller, app_state, authenticate
+from gateway.relay import SSEResponse
 from policies.resolve import resolve
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(authenticate)])
@@ -50,9 +51,7 @@ async def chat_completions(request: Request, body: ChatRequest, caller: Caller) 
             use_case=use_case,
             reply_headers=headers,
         )
-        return StreamingResponse(
-            chunks, media_type="text/event-stream", headers={"cache-control": "no-cache", **headers}
-        )
+        return SSEResponse(chunks, headers={"cache-control": "no-cache", **headers})
     result = await pipeline.chat(
         state=state,
         principal=caller,
