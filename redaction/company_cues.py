@@ -17,17 +17,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from redaction.lexicon import NOT_COMPANY_ACRONYMS, NOT_NAMES
+from redaction.lexicon import (
+    INDUSTRY_WORDS,
+    LEGAL_FORM_RE,
+    NAME_STOPS,
+    NOT_COMPANY_ACRONYMS,
+    NOT_NAMES,
+    NOT_ORG_STEMS,
+    NOT_SHORT_SURNAMES,
+)
 from redaction.morpheme import Morpheme
 from redaction.name_tokens import (
     COMPANY,
+    MAX_NAME_TOKENS,
     NameSpan,
     capitalised,
+    company_suffix,
+    counter,
+    department,
     distinctive,
     is_kanji,
     is_katakana,
     is_latin,
     nounish,
+    person_token,
 )
 
 _LIST_JOINS = frozenset(["と", "や", "、"])
@@ -72,12 +85,32 @@ def listed_with_companies(morphemes: Sequence[Morpheme], spans: list[NameSpan]) 
             m = morphemes[k]
             if (
                 morphemes[join].surface in _LIST_JOINS
-                and _wordlike(m)
+                and (_wordlike(m) or (k > first and _among_companies(morphemes, k)))
                 and _alone(morphemes, k)
                 and not any(s < m.end and e > m.start for s, e in taken)
             ):
                 found[m.start] = NameSpan(COMPANY, m.start, m.end, 0.55, "listed-with-company")
     return list(found.values())
+
+
+# Nouns that close a list of companies: 〜等の中国メーカー, 〜などの企業.
+_COMPANY_NOUNS = frozenset(["メーカー", "企業", "会社", "各社", "大手", "商社", "銀行"])
+
+
+def _among_companies(morphemes: Sequence[Morpheme], k: int) -> bool:
+    """morphemes[k], even an everyday katakana word, ends a list of companies: 等/など, の,
+    perhaps a place, and a word for companies follow (ドラゴンモデルズやトランペッター等の
+    中国メーカー)."""
+    m = morphemes[k]
+    if not (is_katakana(m.surface) and len(m.surface) >= 3 and m.surface not in NOT_NAMES):
+        return False
+    after = [x.surface for x in morphemes[k + 1 : k + 5]]
+    if after[:2] not in (["等", "の"], ["など", "の"]):
+        return False
+    rest = morphemes[k + 3 : k + 5]
+    if rest and rest[0].pos[2] == "地名":
+        rest = rest[1:]
+    return bool(rest) and rest[0].surface in _COMPANY_NOUNS
 
 
 def plural_compounds(run: list[Morpheme]) -> list[NameSpan]:
@@ -148,3 +181,54 @@ def without_eras(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[N
         if not era:
             kept.append(span)
     return kept
+
+
+# Titles only a company's officers hold, glued after the company's name (北辰工業社長,
+# 南嶺化成代表取締役社長); 会長 and 理事 are left out: associations and clubs have them too.
+_OFFICER_TITLES = frozenset(
+    ["社長", "副社長", "代表取締役", "代表取締役社長", "取締役", "取締役社長", "相談役", "頭取"]
+)
+# Last words that make the phrase before a title a description, not a name (IT企業社長,
+# 米国法人社長, 外資系社長).
+_NOT_NAME_HEADS = frozenset(["企業", "会社", "法人", "人", "系", "地域", "部門", "事業", "業界"])
+
+
+def titled_companies(run: list[Morpheme]) -> list[NameSpan]:
+    """A phrase of two or more words glued before an officer's title (北辰工業社長,
+    第一北斗保険社長に就任, 日本形染社長宮本): a company when it ends in a company word or
+    holds a word Sudachi tags as a proper noun or does not know (not a person's name:
+    山田太郎社長 is a person). One everyday word (女性社長, 新社長) is no name."""
+    spans: list[NameSpan] = []
+    for i, title in enumerate(run):
+        if i < 2 or title.surface not in _OFFICER_TITLES or run[i - 1].end != title.start:
+            continue
+        first = i
+        while first > 0 and i - first < MAX_NAME_TOKENS and run[first - 1].end == run[first].start:
+            prev = run[first - 1]
+            if (
+                prev.surface in NAME_STOPS
+                or department(prev)
+                or LEGAL_FORM_RE.fullmatch(prev.surface)
+                or _counting(run, first - 1)
+                or prev.pos[0] not in ("名詞", "接頭辞", "接尾辞")
+            ):
+                break
+            first -= 1
+        while first < i and run[first].surface in (NOT_ORG_STEMS | NOT_SHORT_SURNAMES):
+            first += 1
+        stem = run[first:i]
+        if len(stem) < 2 or stem[-1].surface in _NOT_NAME_HEADS or stem[0].pos[0] == "接尾辞":
+            continue
+        named = any(distinctive(m) and not person_token(m) for m in stem)
+        if named or (company_suffix(stem[-1]) and stem[0].surface not in INDUSTRY_WORDS):
+            spans.append(NameSpan(COMPANY, stem[0].start, stem[-1].end, 0.6, "officer-title"))
+    return spans
+
+
+def _counting(run: list[Morpheme], k: int) -> bool:
+    """run[k] counts something: a number (not after 第: 第一北斗保険) or a counter word right
+    after a number (二代目). A counter word after a name counts nothing (JX日鉱)."""
+    m = run[k]
+    if m.pos[1] == "数詞" or m.surface.isdigit():
+        return not (k > 0 and run[k - 1].surface == "第")
+    return counter(m) and k > 0 and (run[k - 1].pos[1] == "数詞" or run[k - 1].surface.isdigit())

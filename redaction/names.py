@@ -26,6 +26,7 @@ from dataclasses import replace
 from redaction.company_cues import (
     listed_with_companies,
     plural_compounds,
+    titled_companies,
     with_web_address,
     without_eras,
 )
@@ -36,6 +37,12 @@ from redaction.company_names import (
     quoted_companies,
     rare_katakana,
     suffix_companies,
+)
+from redaction.company_phrases import (
+    branches,
+    chains_before_cues,
+    counted_companies,
+    cued_phrases,
 )
 from redaction.foreign_names import chains, proper_nouns
 from redaction.lexicon import (
@@ -118,6 +125,8 @@ def find_names(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
         spans.extend(_in_run(run, context))
     spans += next_to_company_words(morphemes)
     spans += quoted_companies(morphemes)
+    spans += counted_companies(morphemes) + chains_before_cues(morphemes) + branches(morphemes)
+    spans += cued_phrases(morphemes)
     spans = _drop_contained(_regnal(morphemes, _codes_removed(morphemes, spans)))
     spans = without_eras(morphemes, with_web_address(morphemes, spans))
     spans += listed_with_companies(morphemes, spans)
@@ -133,6 +142,7 @@ def _in_run(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
     spans += proper_nouns(run, company_context)
     spans += rare_katakana(run, company_context)
     spans += plural_compounds(run)
+    spans += titled_companies(run)
     return _drop_contained(spans)
 
 

@@ -75,6 +75,25 @@ CAUGHT = [
         "2010年、グリフォーネの工場が完成した。",
         "グリフォーネ",
     ),
+    # issue 13: context rules for names without a legal form (helper cosrules)
+    ("officer title after a company word", "1931年、第二北斗保険社長に就任。", "第二北斗保険"),
+    ("officer title after a proper noun", "日本曙染社長の田村が挨拶した。", "日本曙染"),
+    ("officer title after a Latin name", "QX東嶺開発代表取締役社長に就任。", "QX東嶺開発"),
+    ("counted list of companies", "ノルデン、グリフォーネの2社と契約した。", "ノルデン"),
+    (
+        "counted list of quoted companies",
+        "「さくら北辰サービス」、その他に「ヴァルデン」の2社がある。",
+        "さくら北辰サービス",
+    ),
+    (
+        "katakana chain before a founding word",
+        "2001年にミライ・コミックを設立した。",
+        "ミライ・コミック",
+    ),
+    ("branch of a chain", "マルナカ上田店の開店は来月です。", "マルナカ"),
+    ("listed before 等の〜メーカー", "北辰工業やトランペット等の中国メーカー", "トランペット"),
+    ("phrase before a company cue", "2005年に東嶺陶器の社長に就任した。", "東嶺陶器"),
+    ("phrase before a company cue", "ノルデンサイエンスの子会社である。", "ノルデンサイエンス"),
 ]
 
 # (rule, text, words that must not be reported under any type)
@@ -127,6 +146,18 @@ LEFT_ALONE = [
     ("katakana plural compound", "ユーザーニーズを調べる。", ["ユーザーニーズ", "ニーズ"]),
     ("quoted name ending in a company word", "「営業グループ」を新設します。", ["営業グループ"]),
     ("quoted name before 社", "「新規」社員の研修", ["新規"]),
+    (
+        "officer title after everyday words",
+        "女性社長と二代目社長、IT企業社長に話を聞く。",
+        ["女性", "二代目", "IT企業", "企業"],
+    ),
+    ("officer title after a person", "山田太郎社長が挨拶した。", ["山田太郎社長"]),
+    ("officer title after everyday words", "新社長と前社長が出席した。", ["新", "前"]),
+    ("counted list, one everyday item", "国内の3社と比較します。", ["国内"]),
+    ("branch of a chain", "東京店と大阪店の売上を比べる。", ["東京店", "大阪店"]),
+    ("phrase before a company cue", "大手銀行の株価が下がった。", ["大手銀行"]),
+    ("phrase before a company cue", "地方銀行の経営統合が進む。", ["地方銀行"]),
+    ("phrase before a company cue", "営業部の社員に配布する。", ["営業部"]),
     (
         "everyday business loanword",
         "マイルストーンとバジェットを確認。",
