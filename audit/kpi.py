@@ -18,7 +18,8 @@ Definitions (also in docs/kpi.md, which managers read):
 
 Periods (``audit.periods``) are calendar weeks (Monday first) and months in the configured
 time zone (Asia/Tokyo by default); their bounds are converted to UTC for the indexed
-``created_at`` range. Every number is a GROUP BY in SQL; Python only looks up each use case's minutes and shapes results.
+``created_at`` range. Every number is a GROUP BY in SQL (``audit.kpi_queries``); this module only
+looks up each use case's minutes and shapes results.
 """
 
 from __future__ import annotations
@@ -28,30 +29,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    ColumnElement,
-    DateTime,
-    Select,
-    and_,
-    bindparam,
-    case,
-    false,
-    func,
-    or_,
-    select,
-    text,
-    true,
-)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audit.models import AuditEvent, Feedback
+from audit import kpi_queries as q
 from audit.periods import Period, weeks
-from gateway.kernel.vocab import EventType, Outcome
+from gateway.kernel.vocab import Outcome
 from policies.model import Policy
 from policies.resolve import PolicySource
-
-_E = AuditEvent.__table__.c
-_F = Feedback.__table__.c
 
 
 @dataclass(frozen=True)
@@ -131,135 +115,6 @@ class Kpis:
         return None if target is None else self.hours_saved_per_week >= target
 
 
-@dataclass(frozen=True)
-class _Scope:
-    department: str | None
-    lo: datetime
-    hi: datetime
-
-    def where(self) -> list[ColumnElement[bool]]:
-        conditions = [
-            _E.event_type == EventType.CHAT_COMPLETION,
-            _E.created_at >= self.lo,
-            _E.created_at < self.hi,
-        ]
-        if self.department is not None:
-            conditions.append(_E.department == self.department)
-        return conditions
-
-
-async def _rows(session: AsyncSession, query: Select[Any]) -> list[Any]:
-    return list((await session.execute(query)).all())
-
-
-async def _outcomes(session: AsyncSession, scope: _Scope) -> list[Any]:
-    query = (
-        select(
-            _E.outcome,
-            _E.error_code,
-            func.count(),
-            func.coalesce(func.sum(_E.cost_jpy), 0.0),
-            func.coalesce(func.sum(_E.prompt_tokens + _E.completion_tokens), 0),
-        )
-        .where(*scope.where())
-        .group_by(_E.outcome, _E.error_code)
-    )
-    return await _rows(session, query)
-
-
-async def _distinct_users(session: AsyncSession, scope: _Scope, *, answered: bool) -> int:
-    conditions = scope.where() + ([_E.outcome == Outcome.OK] if answered else [])
-    query = select(func.count(func.distinct(_E.user_email))).where(*conditions)
-    return int((await session.execute(query)).scalar_one())
-
-
-def _rejected() -> ColumnElement[bool]:
-    return or_(_F.rating <= 2, _F.helpful == false())
-
-
-def _copied() -> ColumnElement[bool]:
-    """The owner copied the answer: they used it, whatever they rated."""
-    copy = AuditEvent.__table__.alias("copy")
-    return (
-        select(copy.c.seq)
-        .where(copy.c.request_id == _E.request_id, copy.c.event_type == EventType.ANSWER_COPIED)
-        .exists()
-    )
-
-
-def _part() -> ColumnElement[bool]:
-    """A request that summarised one part of a long document (``gateway.digest``): it costs
-    and is audited, but the answer the person got is the combined request's."""
-    part: ColumnElement[bool] = _E.detail["part"].as_string().is_not(None)
-    return part
-
-
-async def _by_use_case(session: AsyncSession, scope: _Scope) -> list[Any]:
-    accepted = case((or_(_part(), and_(_rejected(), ~_copied())), 0), else_=1)
-    reported = and_(~func.coalesce(_rejected(), false()), _F.minutes_saved.is_not(None))
-    rated = _F.request_id.is_not(None)
-    query = (
-        select(
-            _E.department,
-            _E.use_case,
-            func.sum(case((_part(), 0), else_=1)),
-            func.sum(accepted),
-            func.sum(case((reported, _F.minutes_saved), else_=0.0)),
-            func.sum(case((reported, 1), else_=0)),
-            func.coalesce(func.sum(_E.cost_jpy), 0.0),
-            func.sum(case((rated, 1), else_=0)),
-            func.sum(case((and_(~rated, ~_copied()), 1), else_=0)),
-            func.count(_F.rating),
-            func.coalesce(func.sum(_F.rating), 0),
-            func.sum(case((func.coalesce(_rejected(), false()), 1), else_=0)),
-        )
-        .select_from(
-            AuditEvent.__table__.outerjoin(Feedback.__table__, _F.request_id == _E.request_id)
-        )
-        .where(*scope.where(), _E.outcome == Outcome.OK)
-        .group_by(_E.department, _E.use_case)
-    )
-    return await _rows(session, query)
-
-
-async def _satisfaction(session: AsyncSession, scope: _Scope) -> Any:
-    query = (
-        select(
-            func.count(_F.rating),
-            func.avg(_F.rating),
-            func.count(_F.helpful),
-            func.coalesce(func.sum(case((_F.helpful == true(), 1), else_=0)), 0),
-        )
-        .select_from(Feedback.__table__.join(AuditEvent.__table__, _E.request_id == _F.request_id))
-        .where(*scope.where())
-    )
-    return (await session.execute(query)).one()
-
-
-_REDACTIONS = """
-SELECT j.key, SUM({value}) FROM audit_events AS e, json_each(e.redactions) AS j
-WHERE e.event_type = 'chat.completion' AND e.created_at >= :lo AND e.created_at < :hi {dept}
-GROUP BY j.key
-"""
-
-
-async def _redactions(session: AsyncSession, scope: _Scope) -> dict[str, int]:
-    # Both SQLite and PostgreSQL expand a JSON object with json_each; only the cast differs.
-    value = "j.value" if session.get_bind().dialect.name == "sqlite" else "(j.value #>> '{}')::int"
-    sql = _REDACTIONS.format(
-        value=value, dept="AND e.department = :dept" if scope.department is not None else ""
-    )
-    params: dict[str, Any] = {"lo": scope.lo, "hi": scope.hi}
-    stmt = text(sql).bindparams(
-        bindparam("lo", type_=DateTime(timezone=True)),
-        bindparam("hi", type_=DateTime(timezone=True)),
-    )
-    if scope.department is not None:
-        params["dept"] = scope.department
-    rows = (await session.execute(stmt, params)).all()
-    return {str(k): int(n) for k, n in sorted(rows) if n}
-
-
 def _trial(
     policy: Policy | None, period: Period, as_of: date | None, trial_users: int
 ) -> TrialProgress | None:
@@ -327,27 +182,29 @@ async def compute(
     """The KPIs of ``department`` (None: all) in ``period``; ``as_of`` is today for a period
     still running (hours per week are over the days passed)."""
     lo, hi = period.utc(tz)
-    scope = _Scope(department, lo, hi)
+    scope = q.Scope(department, lo, hi)
     policy = policies.for_department(department) if department is not None else None
     counts = {"ok": 0, "refused": 0, "failed": 0}
     refusals: dict[str, int] = {}
     cost, tokens = 0.0, 0
-    for outcome, error_code, n, yen, used in await _outcomes(session, scope):
+    for outcome, error_code, n, yen, used in await q.outcomes(session, scope):
         bucket = outcome if outcome in (Outcome.OK, Outcome.REFUSED) else "failed"
         counts[bucket] += int(n)
         if outcome == Outcome.REFUSED:
             refusals[error_code or "unknown"] = refusals.get(error_code or "unknown", 0) + int(n)
         cost += float(yen)
         tokens += int(used)
-    active = await _distinct_users(session, scope, answered=True)
+    active = await q.distinct_users(session, scope, answered=True)
     use_cases, reported = _use_cases(
-        await _by_use_case(session, scope), policies, policy or policies.for_department("")
+        await q.by_use_case(session, scope), policies, policy or policies.for_department("")
     )
-    ratings, mean, votes, helpful = await _satisfaction(session, scope)
+    ratings, mean, votes, helpful = await q.satisfaction(session, scope)
     trial_users = 0
     if policy is not None and policy.trial is not None:
         since = datetime.combine(policy.trial.start, time(), tz).astimezone(UTC)
-        trial_users = await _distinct_users(session, _Scope(department, since, hi), answered=False)
+        trial_users = await q.distinct_users(
+            session, q.Scope(department, since, hi), answered=False
+        )
     trial = _trial(policy, period, as_of, trial_users)
     minutes = sum(u.minutes_saved for u in use_cases)
     hours = minutes / 60
@@ -378,7 +235,7 @@ async def compute(
         cost_jpy=round(cost, 2),
         cost_per_hour_saved=round(cost / hours, 2) if hours else None,
         tokens=tokens,
-        redactions=await _redactions(session, scope),
+        redactions=await q.redactions(session, scope),
         trial=trial,
         rated=sum(u.rated for u in use_cases),
         unrated=sum(u.unrated for u in use_cases),

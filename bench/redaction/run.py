@@ -9,7 +9,7 @@ name spans overlapping any gold entity; generated structured identifiers (valid 
 found, invalid check digits must not) and listed customers with variants. Speed: p50/p99 of a
 1,000-character Japanese business e-mail after warm-up (wall clock, and the CPU time of the
 calling thread, which other work on a shared machine does not inflate). Writes
-bench/redaction/RESULTS.md and the Redaction section of docs/benchmarks.md.
+bench/redaction/RESULTS.md and the Redaction section of docs/benchmarks.md (``report.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -29,11 +28,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from report import report, write_docs
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 DEV = ROOT.parent / "shared" / "data" / "ner-ja-dev.jsonl"
-DOCS = ROOT / "docs" / "benchmarks.md"
-COMMAND = "uv run --group bench python bench/redaction/run.py"
 GOLD = {"人名": "PERSON", "法人名": "COMPANY"}
 # Presidio's labels mapped to ours, for the baseline.
 PRESIDIO_TYPES = {
@@ -243,114 +242,6 @@ def measure(system: str, dev: Path) -> dict[str, Any]:
     return result
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
-
-NOTES = """Definitions. *Fully covered*: the gold name lies inside one reported span of any type
-(what matters for leakage). *Overlapping a gold entity*: a reported COMPANY/CUSTOMER (or PERSON)
-span overlaps a gold entity of any label (a span over a 製品名 or 施設名 is still a name, not noise).
-Exact/overlap P/R/F1 count only same-kind gold (法人名 for COMPANY, 人名 for PERSON), so their
-precision is low by design: we also redact organisations, brands and works that Sudachi tags
-as proper nouns. Baseline: `AnalyzerEngine` with the spaCy engine on `ja_ginza` and its default
-registry (tldextract pinned to its bundled suffix list); its labels are mapped to ours. Timing
-varies with other work on the shared 2-core machine."""
-
-
-def report(results: list[dict[str, Any]]) -> str:
-    names = {"ours": "Kakehashi (Sudachi + rules)", "ginza": "Presidio + ja_ginza (out of the box)"}
-    head = "| figure | " + " | ".join(names[r["system"]] for r in results) + " |"
-    lines = [
-        "# Redaction benchmark",
-        "",
-        f"Command: `{COMMAND}` (each system in its own process, pinned to one CPU; "
-        "dev set `../shared/data/ner-ja-dev.jsonl`).",
-        "",
-        head,
-        "| --- |" + " --- |" * len(results),
-    ]
-
-    def row(label: str, fn: Callable[[dict[str, Any]], str]) -> None:
-        lines.append(f"| {label} | " + " | ".join(fn(r) for r in results) + " |")
-
-    for kind, label in (("COMPANY", "法人名 COMPANY"), ("PERSON", "人名 PERSON")):
-        row(
-            f"{label}: gold names fully covered by a redaction span",
-            lambda r, k=kind: _pct(r["quality"][k]["covered"]),
-        )
-        row(
-            f"{label}: reported spans overlapping a gold entity",
-            lambda r, k=kind: _pct(r["quality"][k]["reported_on_gold"]),
-        )
-        for m in ("exact", "overlap"):
-            row(
-                f"{label}: {m} P / R / F1",
-                lambda r, k=kind, m=m: " / ".join(
-                    f"{r['quality'][k][f'{m}_{x}']:.3f}" for x in ("p", "r", "f1")
-                ),
-            )
-        row(
-            f"{label}: gold / reported",
-            lambda r, k=kind: f"{r['quality'][k]['gold']} / {r['quality'][k]['reported']}",
-        )
-    kinds = sorted({k for r in results for k in r["structured"]})
-    for kind in kinds:
-        row(
-            f"{kind}: valid found",
-            lambda r, k=kind: "{valid_found}/{valid}".format(**r["structured"][k]),
-        )
-        if any(r["structured"][kind]["invalid"] for r in results):
-            row(
-                f"{kind}: invalid check digit reported",
-                lambda r, k=kind: "{invalid_found}/{invalid}".format(**r["structured"][k]),
-            )
-    row(
-        "listed customers (variants) found", lambda r: "{found}/{variants}".format(**r["customers"])
-    )
-    row("1,000-char e-mail p50 (ms, one core)", lambda r: f"{r['speed']['p50_ms']:.1f}")
-    row("1,000-char e-mail p99 (ms, one core)", lambda r: f"{r['speed']['p99_ms']:.1f}")
-    row(
-        "1,000-char e-mail CPU time p50 (ms, calling thread)",
-        lambda r: f"{r['speed']['cpu_p50_ms']:.1f}",
-    )
-    row("load average during the speed run", lambda r: f"{r['speed']['load_avg']:.1f}")
-    row("load time (s, imports included)", lambda r: f"{r['load_s']:.1f}")
-    row("RSS after run / peak (MB)", lambda r: f"{r['rss_mb']:.0f} / {r['peak_rss_mb']:.0f}")
-    ours = next((r for r in results if r["system"] == "ours"), None)
-    if ours:
-        lines += [
-            "",
-            "Ours on the two halves of the dev file (rules were inspected on *tune* errors only):",
-            "",
-        ]
-        lines += [
-            "| half | COMPANY covered | COMPANY on gold | PERSON covered | PERSON on gold |",
-            "| --- | --- | --- | --- | --- |",
-        ]
-        for half in ("tune", "check", ""):
-            q = ours[f"quality_{half}" if half else "quality"]
-            lines.append(
-                f"| {half or 'full file'} | {_pct(q['COMPANY']['covered'])} "
-                f"| {_pct(q['COMPANY']['reported_on_gold'])} "
-                f"| {_pct(q['PERSON']['covered'])} | {_pct(q['PERSON']['reported_on_gold'])} |"
-            )
-        gaps = {
-            f"{kind} {figure}": abs(
-                ours["quality_tune"][kind][figure] - ours["quality_check"][kind][figure]
-            )
-            for kind in ("COMPANY", "PERSON")
-            for figure in ("covered", "reported_on_gold")
-        }
-        worst = max(gaps, key=lambda k: gaps[k])
-        lines += [
-            "",
-            f"The halves differ by at most {100 * gaps[worst]:.1f} points ({worst}); "
-            + ", ".join(f"{k}: {100 * v:.1f}" for k, v in gaps.items())
-            + ".",
-        ]
-    return "\n".join([*lines, "", NOTES]) + "\n"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--system", choices=["ours", "ginza"])
@@ -383,21 +274,6 @@ def main() -> None:
         (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
         write_docs(text)
     print(text)
-
-
-def write_docs(text: str) -> None:
-    """Replace the Redaction section of docs/benchmarks.md (up to the next ``## `` heading)
-    with this run's report, keeping the other sections as they are."""
-    body = text.split("\n", 2)[2]  # drop the report's own title
-    notes = (HERE / "NOTES.md").read_text(encoding="utf-8").strip()
-    section = f"## Redaction\n\nIssue 4.\n\n{body.strip()}\n\n{notes}\n\n"
-    docs = DOCS.read_text(encoding="utf-8")
-    pattern = re.compile(r"^## Redaction\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    if pattern.search(docs):
-        docs = pattern.sub(lambda _: section, docs, count=1)
-    else:
-        docs = docs.rstrip("\n") + "\n\n" + section
-    DOCS.write_text(docs.rstrip("\n") + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
