@@ -1,6 +1,8 @@
 -- wrk script for bench/overhead: POSTs one JSON body and prints one machine-readable line.
 -- BENCH_BODY: path of the request body; BENCH_AUTH: bearer token (empty for the bare mock);
 -- BENCH_HEADERS: more headers, one "name: value" a line (the Portkey gateway's routing headers).
+-- BENCH_UNIQUE: when set, every "@@N@@" in the body becomes BENCH_UNIQUE plus a running count,
+-- so each request's text is new (no gateway may answer it from an analysis cache).
 local file = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
 wrk.method = "POST"
 wrk.body = file:read("*a")
@@ -12,6 +14,16 @@ if token ~= "" then
 end
 for name, value in string.gmatch(os.getenv("BENCH_HEADERS") or "", "([^:\n]+): ([^\n]*)") do
   wrk.headers[name] = value
+end
+
+local unique = tonumber(os.getenv("BENCH_UNIQUE") or "")
+if unique ~= nil then
+  local template = wrk.body
+  local count = 0
+  function request()
+    count = count + 1
+    return wrk.format(nil, nil, nil, (string.gsub(template, "@@N@@", tostring(unique + count))))
+  end
 end
 
 function done(summary, latency, requests)

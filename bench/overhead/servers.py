@@ -287,19 +287,26 @@ def install_litellm_proxy() -> Path:
     return LITELLM_VENV / "bin" / "litellm"
 
 
-def _litellm_config(fleet: Fleet, mock: Server) -> Path:
+def _litellm_config(
+    fleet: Fleet,
+    mock: Server,
+    models: dict[str, str] | None = None,
+    guardrails: list[dict[str, Any]] | None = None,
+) -> Path:
     # As docs.litellm.ai/docs/proxy/prod recommends: master key, no debug logging, JSON logs,
     # no spend/error logs to a database (there is none).
-    config = {
+    routes = {MODEL: mock.base_url, **(models or {})}
+    config: dict[str, Any] = {
         "model_list": [
             {
-                "model_name": MODEL,
+                "model_name": alias,
                 "litellm_params": {
                     "model": f"openai/{MODEL}",
-                    "api_base": mock.base_url,
+                    "api_base": api_base,
                     "api_key": "bench-no-key",
                 },
             }
+            for alias, api_base in routes.items()
         ],
         "general_settings": {
             "master_key": "os.environ/LITELLM_MASTER_KEY",
@@ -308,12 +315,23 @@ def _litellm_config(fleet: Fleet, mock: Server) -> Path:
         },
         "litellm_settings": {"request_timeout": 600, "set_verbose": False, "json_logs": True},
     }
-    path = fleet.workdir / "litellm.yaml"
+    if guardrails:
+        config["guardrails"] = guardrails
+    path = fleet.workdir / f"litellm-{len(fleet.servers)}.yaml"
     path.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return path
 
 
-def start_litellm(fleet: Fleet, mock: Server) -> Server:
+def start_litellm(
+    fleet: Fleet,
+    mock: Server,
+    *,
+    name: str = "litellm",
+    models: dict[str, str] | None = None,
+    guardrails: list[dict[str, Any]] | None = None,
+) -> Server:
+    """The LiteLLM proxy on the mock (``models``: more aliases, alias -> OpenAI base URL;
+    ``guardrails``: its config's ``guardrails`` list)."""
     binary = install_litellm_proxy()
     port = free_port()
     key = "sk-bench-" + secrets.token_hex(16)
@@ -323,12 +341,13 @@ def start_litellm(fleet: Fleet, mock: Server) -> Server:
         LITELLM_LOG="ERROR",  # the docs' production setting: no FastAPI info logs
         LITELLM_MASTER_KEY=key,
     )
-    cmd = [str(binary), "--config", str(_litellm_config(fleet, mock)), "--host", "127.0.0.1",
+    config = _litellm_config(fleet, mock, models, guardrails)
+    cmd = [str(binary), "--config", str(config), "--host", "127.0.0.1",
            "--port", str(port), "--num_workers", str(fleet.workers),
            # uvicorn kills a worker that does not answer its 5 s health ping; litellm's import
            # takes longer than that on a loaded machine, so workers were restarted forever.
            "--timeout_worker_healthcheck", "120"]  # fmt: skip
-    server = fleet.spawn("litellm", cmd, env=env, base_url=f"http://127.0.0.1:{port}", token=key)
+    server = fleet.spawn(name, cmd, env=env, base_url=f"http://127.0.0.1:{port}", token=key)
     wait_ready(server, f"http://127.0.0.1:{port}/health/liveliness", timeout=420)
     return server
 
