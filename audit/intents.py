@@ -68,14 +68,18 @@ class Intents:
         self._waiting: list[_Waiting] = []
         self._flushing = False
         self._held: set[str] = set()  # keys spooled and not yet committed to the database
+        # Keys committed to the database since the last write: dropped from the file with the
+        # next intents (one write, no thread hop or fsync of their own). A power loss may bring
+        # them back, and replay skips events already committed.
+        self._forgotten: list[str] = []
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
-    def _put(self, records: dict[str, dict[str, Any]]) -> None:
+    def _put(self, records: dict[str, dict[str, Any]], drop: list[str]) -> None:
         if self._spool is None:  # the first request of this process creates its file
             self._spool = Spool.create(self.directory, KIND, fsync=self._fsync)
-        self._spool.put_many(records)
+        self._spool.put_many(records, drop=drop)
 
     async def put(self, event: EventIn, attached: dict[str, Any] | None = None) -> None:
         """Return once ``event`` (and ``attached``) is on disk (fsync'd)."""
@@ -100,9 +104,11 @@ class Intents:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
                 records = {k: r for w in batch for k, r in w.records.items()}
+                drop, self._forgotten = self._forgotten, []
                 try:
-                    await self._call(self._put, records)
+                    await self._call(self._put, records, drop)
                 except Exception as exc:  # the callers refuse their requests
+                    self._forgotten[:0] = drop  # still in the file
                     for waiting in batch:
                         waiting.done.set_exception(exc)
                 else:
@@ -115,9 +121,8 @@ class Intents:
     async def forget(self, events: list[EventIn]) -> None:
         """Drop the intents of events now committed to the database."""
         keys = [k for k in (f"{e.event_type}:{e.request_id}" for e in events) if k in self._held]
-        if keys and self._spool is not None:
-            await self._call(self._spool.remove, keys)
-            self._held.difference_update(keys)
+        self._held.difference_update(keys)
+        self._forgotten.extend(keys)
 
     def orphans(self) -> list[Spool]:
         """Spools of dead processes (blocking; call through ``adopt``)."""
@@ -139,6 +144,15 @@ class Intents:
 
     async def close(self) -> None:
         if self._spool is not None:
-            await self._call(self._spool.close)
+            await self._call(_close, self._spool, self._forgotten)
+            self._forgotten = []
             self._spool = None
         self._thread.shutdown(wait=True)
+
+
+def _close(spool: Spool, drop: list[str]) -> None:
+    """Drop what was committed (the file is then deleted if nothing else is left) and close."""
+    try:
+        spool.remove(drop, sync=False)
+    finally:
+        spool.close()

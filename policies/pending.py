@@ -76,7 +76,7 @@ class PendingSettles:
         self._orphans_s = orphans_s
         self._directory = directory
         self._spool: Spool | None = None  # created on the first failed settle
-        self._lock = anyio.Lock()  # one spool call at a time (one sqlite3 connection)
+        self._lock = anyio.Lock()  # one spool call at a time (one file offset and live map)
 
     async def keep(
         self,

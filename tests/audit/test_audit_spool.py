@@ -38,7 +38,7 @@ def test_events_the_database_refused_survive_a_stop_and_commit_once_at_the_next_
     assert ready.status_code == 503
     assert ready.json()["checks"]["audit"].startswith("failing")
     gw.stop()  # SIGTERM with the event still uncommitted
-    assert len(list(spool.glob("audit-*.sqlite3"))) == 1
+    assert len(list(spool.glob("audit-*.spool"))) == 1
     _sql(gw, "UPDATE audit_chain_head SET id = 1")  # the database is back
     again = gateway_factory(spool_dir=str(spool))
     deadline = time.monotonic() + 10
@@ -48,7 +48,7 @@ def test_events_the_database_refused_survive_a_stop_and_commit_once_at_the_next_
     assert (event.outcome, event.status_code, event.error_code) == ("ok", 200, None)
     assert event.prompt_tokens > 0  # the final event, not the intent
     deadline = time.monotonic() + 10  # the file goes just after the events commit
-    while list(spool.glob("audit-*.sqlite3")) and time.monotonic() < deadline:
+    while list(spool.glob("audit-*.spool")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert list(spool.glob("audit-*.sqlite3")) == []
+    assert list(spool.glob("audit-*.spool")) == []
     assert len(upstream.requests) == 1

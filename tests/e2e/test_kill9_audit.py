@@ -108,7 +108,7 @@ def test_kill_9_mid_load_loses_no_audit_event(
     try:
         _wait_for(lambda: len(reader.audit_events("chat.completion")) >= 20, 60, "the replay")
         spool = tmp_path / "spool"
-        _wait_for(lambda: not list(spool.glob("audit-*.sqlite3")), 30, "the spool to go")
+        _wait_for(lambda: not list(spool.glob("audit-*.spool")), 30, "the spool to go")
         events = reader.audit_events("chat.completion")
     finally:
         second.stop()

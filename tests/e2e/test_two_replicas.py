@@ -352,5 +352,5 @@ def test_z_sigkill_of_a_replica_mid_stream_loses_and_doubles_nothing(
         timeout=120,
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    left = list(Path(cluster.values["spool_dir"]).glob(f"*-{dead}-*.sqlite3"))
+    left = list(Path(cluster.values["spool_dir"]).glob(f"*-{dead}-*.spool"))
     assert not left  # adopted, replayed and deleted by the live replica

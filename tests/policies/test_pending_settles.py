@@ -102,7 +102,7 @@ async def test_a_failed_settle_is_kept_and_charged_once(
     settled = await book.settle(hold, reported=USED, outcome="ok", streamed=0)
     assert settled.usage.total == 100  # the audit event records the charge either way
     assert await _used(book) == ((0, 510) if fail == "before" else (100, 0))
-    assert len(_files(tmp_path, "settle-*.sqlite3")) == 1  # on disk, fsync'd
+    assert len(_files(tmp_path, "settle-*.spool")) == 1  # on disk, fsync'd
     flaky.fail = None
     assert await pending.replay() == 1
     assert await _used(book) == (100, 0)  # charged once, the hold released

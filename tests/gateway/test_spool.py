@@ -1,0 +1,83 @@
+"""The local spool (``gateway.kernel.spool``): what a process kept is what another process adopts
+after it died, whatever the file went through (drops, a write cut short, compaction, the SQLite
+format of earlier versions)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from gateway.kernel import spool as spool_module
+from gateway.kernel.spool import Spool
+
+
+def _die(spool: Spool) -> None:
+    """What the kernel does when the process is killed: its descriptors close, its lock goes."""
+    os.close(spool._fd)
+    os.close(spool._lock)
+
+
+def _adopt(directory: Path, kind: str = "audit") -> dict[str, dict[str, object]]:
+    """Adopt the one orphan, replay it (every record removed) and close it."""
+    [orphan] = list(Spool.orphans(directory, kind))
+    try:
+        records = orphan.records()
+        orphan.remove(list(records))
+        return records
+    finally:
+        orphan.close()
+
+
+def test_a_dead_process_leaves_exactly_its_live_records_to_adopt(tmp_path: Path) -> None:
+    spool = Spool.create(tmp_path, "audit")
+    assert list(Spool.orphans(tmp_path, "audit")) == []  # locked: a live process owns it
+    spool.put_many({"a": {"n": 1, "名前": "営業部"}, "b": {"n": 2}})
+    spool.put_many({"c": {"n": 3}}, drop=["a"])  # a committed meanwhile
+    spool.remove(["b"], sync=False)
+    spool.put("b", {"n": 22})  # kept again: the last line of a key wins
+    _die(spool)
+    assert _adopt(tmp_path) == {"b": {"n": 22}, "c": {"n": 3}}
+    assert list(tmp_path.iterdir()) == []  # adopted, replayed (emptied) and closed: gone
+
+
+def test_a_write_cut_short_is_skipped_and_the_next_write_is_kept(tmp_path: Path) -> None:
+    spool = Spool.create(tmp_path, "settle")
+    spool.put("a", {"n": 1})
+    _die(spool)
+    with spool.path.open("ab") as file:
+        file.write(b'{"k": "b", "v": {"n"')  # the process died in the middle of a write
+    [again] = list(Spool.orphans(tmp_path, "settle"))
+    again.put("c", {"n": 3})
+    _die(again)
+    assert _adopt(tmp_path, "settle") == {"a": {"n": 1}, "c": {"n": 3}}
+
+
+def test_compaction_keeps_the_live_records_and_bounds_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spool_module, "COMPACT_BYTES", 4096)
+    spool = Spool.create(tmp_path, "audit")
+    spool.put("kept", {"text": "x" * 100})
+    for i in range(200):
+        spool.put_many({f"k{i}": {"text": "y" * 100}}, drop=[f"k{i - 1}"])
+    assert spool.path.stat().st_size < 4096 + 200
+    _die(spool)
+    assert _adopt(tmp_path) == {"kept": {"text": "x" * 100}, "k199": {"text": "y" * 100}}
+
+
+def test_a_spool_of_the_earlier_sqlite_format_is_adopted(tmp_path: Path) -> None:
+    legacy = tmp_path / "audit-1-0123abcd.sqlite3"
+    db = sqlite3.connect(legacy)
+    db.execute("CREATE TABLE records (key TEXT PRIMARY KEY, body TEXT NOT NULL)")
+    db.execute("INSERT INTO records VALUES (?, ?)", ("r1", json.dumps({"n": 1})))
+    db.commit()
+    db.close()
+    [orphan] = list(Spool.orphans(tmp_path, "audit"))
+    assert orphan.records() == {"r1": {"n": 1}}
+    assert not legacy.exists()
+    orphan.close()  # not replayed: kept, in the new format, for the next adopter
+    assert _adopt(tmp_path) == {"r1": {"n": 1}}
