@@ -24,12 +24,14 @@ import copy
 import threading
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import (
+from redaction.presidio import (
+    AnalyzerEngine,
     ContextAwareEnhancer,
+    EntityRecognizer,
     LemmaContextAwareEnhancer,
+    NlpArtifacts,
+    RecognizerResult,
 )
-from presidio_analyzer.nlp_engine import NlpArtifacts
 
 _ID = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
 _BOOSTED = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY

@@ -80,10 +80,9 @@ class Redactor:
     def build(cls, *, extra_recognizers: Sequence[Any] = ()) -> Redactor:
         """Load Sudachi and Presidio (about a second). ``extra_recognizers`` (Presidio
         recognizers) are added to the built-in ones — tests use it to inject failures."""
-        from presidio_analyzer import RecognizerRegistry
-
         from redaction.context import LinearAnalyzerEngine, LinearContextEnhancer
         from redaction.nlp import SudachiNlpEngine
+        from redaction.presidio import RecognizerRegistry
 
         nlp_engine = SudachiNlpEngine(languages=[LANGUAGE])
         nlp_engine.load()

@@ -23,10 +23,9 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
-from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
-
 from redaction.lexicon import NOT_SHORT_SURNAMES, PERSON_SUFFIXES
 from redaction.morpheme import Morpheme
+from redaction.presidio import NlpArtifacts, NlpEngine
 
 # The word id Sudachi gives a katakana word its JoinKatakanaOov plugin built from unknown
 # pieces (ナイアンティック, ガスペリ): not a dictionary word, though ``is_oov()`` is False.

@@ -6,9 +6,8 @@ False: dropped, None: pattern score) — checksums live there, per Presidio conv
 
 from __future__ import annotations
 
-from presidio_analyzer import Pattern, PatternRecognizer
-
 from redaction.entities import EntityType
+from redaction.presidio import Pattern, PatternRecognizer
 
 LANGUAGE = "ja"
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
-
 from redaction.dictionary import TermMatcher
 from redaction.entities import EntityType
+from redaction.presidio import EntityRecognizer, RecognizerResult
 from redaction.recognizers.base import LANGUAGE
 
 

@@ -19,9 +19,9 @@ from functools import cache
 from typing import Any
 
 import phonenumbers
-from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from redaction.entities import EntityType
+from redaction.presidio import EntityRecognizer, RecognizerResult
 from redaction.recognizers.base import LANGUAGE
 from redaction.recognizers.phone import JapanesePhoneRecognizer
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
-
 from redaction.entities import EntityType
 from redaction.nlp import SudachiArtifacts
+from redaction.presidio import EntityRecognizer, RecognizerResult
 from redaction.recognizers.base import LANGUAGE
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine
-from presidio_analyzer.context_aware_enhancers import (
+from redaction.engine import LANGUAGE, Redactor
+from redaction.presidio import (
+    AnalyzerEngine,
     ContextAwareEnhancer,
     LemmaContextAwareEnhancer,
 )
-
-from redaction.engine import LANGUAGE, Redactor
 from redaction.profile import RedactionProfile
 
 # Numbers whose recognizers use context words (電話, 口座, 〒 …), some with the word near,

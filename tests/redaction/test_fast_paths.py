@@ -6,7 +6,6 @@ import dataclasses
 
 from hypothesis import given
 from hypothesis import strategies as st
-from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from redaction.engine import Redactor
 from redaction.normalize import (
@@ -15,6 +14,7 @@ from redaction.normalize import (
     _per_cluster,
     is_cjk,
 )
+from redaction.presidio import NlpArtifacts
 
 # Characters NFKC keeps, changes, expands (㈱), drops (zero-width) or joins (ﾞ, a combining
 # accent), spaces of both widths, line breaks, kana, kanji and Latin.

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from redaction.boundary import redact_messages
 from redaction.engine import Redactor
 from redaction.entities import Entity
 from redaction.errors import FieldRefused, RedactionBlocked, RedactionFailed
+from redaction.presidio import EntityRecognizer, RecognizerResult
 from redaction.profile import RedactionProfile
 from redaction.restore import restore
 from redaction.service import preview
