@@ -16,8 +16,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import orjson
+
 from gateway.kernel.settings import ModelRoute
-from gateway.provider import prices
+from gateway.provider import prices, tokens
 from gateway.provider.demo import DemoModel
 from gateway.provider.openai import OpenAICompatible
 from gateway.provider.protocol import Provider
@@ -86,9 +88,18 @@ class Providers:
         self, route: ModelRoute, messages: list[dict[str, Any]], extra: dict[str, Any]
     ) -> int:
         """Prompt tokens as the model counts them (``extra``: tools, functions, response_format
-        …). CPU work: call it from a worker thread."""
+        …, counted as their JSON text). CPU work: call it from a worker thread. Routes on the
+        OpenAI wire format are counted without litellm (``tokens``), unless a message carries
+        parts only litellm sizes (images, files)."""
         if route.provider == "demo":
             return DemoModel.prompt_tokens(messages)
+        if not self.calls_through_litellm(route):
+            model = route.model.split("/", 1)[-1]
+            counted = tokens.count_messages(model, messages)
+            if counted is not None:
+                if extra:
+                    counted += tokens.count_text(model, orjson.dumps(extra).decode())
+                return counted
         return self.litellm.count_tokens(route, messages, extra)
 
     @classmethod

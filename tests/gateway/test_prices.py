@@ -69,6 +69,7 @@ def test_openai_routes_never_import_litellm() -> None:
         assert providers.usd_per_token(fast)[0] > 0
         assert providers.context_tokens(fast) > 32_000
         assert providers.for_route(fast) is not None
+        assert providers.count_tokens(fast, [{"role": "user", "content": "見積"}], {"n": 1}) > 3
         print("litellm" in sys.modules)
         """
     )
