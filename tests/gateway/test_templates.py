@@ -1,18 +1,22 @@
 """Shared task templates through ``/api/templates`` and the chat stream: a manager shares with
 their own department only, IT publishes company-wide, staff create nothing (each refusal
 audited); a colleague's request from the template is counted under its use case; another
-department neither sees nor uses it."""
+department neither sees nor uses it; the list leaves out templates for tasks the caller may not
+use (a trial's task outside its people, a closed task)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from tests.fixtures.chat import SATO, ask, signed_in, streamed_text
 from tests.fixtures.oidc import SsoGateway
+from tests.fixtures.policies import PolicyFolder
 from tests.support.mock_upstream import MockUpstream
 
 SUZUKI = "suzuki@demo.kakehashi.example"  # 営業部 manager
@@ -111,3 +115,39 @@ def test_a_request_from_a_template_counts_under_its_use_case(
         key,
     )
     assert len(upstream.requests) == 1
+
+
+def test_the_list_hides_templates_for_tasks_the_caller_may_not_use(
+    sqlite_chat_gateway_factory: Callable[..., SsoGateway], policy_folder: PolicyFolder
+) -> None:
+    """``/api/templates`` offers only what ``policies.resolve.usable_use_cases`` allows: a
+    trial's task only to its people, a closed task (``until`` passed) to nobody."""
+    today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    policy_folder.write(
+        "営業部.yaml",
+        f"""\
+        use_cases:
+          chat: {{label: 相談, minutes_saved: 3}}
+          email_draft: {{label: メール下書き, minutes_saved: 10}}
+          summary: {{label: 要約, minutes_saved: 15, until: {today - timedelta(days=1)}}}
+          minutes: {{label: 議事録, minutes_saved: 30}}
+        trial:
+          start: {today - timedelta(days=7)}
+          end: {today + timedelta(days=30)}
+          eligible_users: 1
+          people: [{SUZUKI}]
+          tasks: [email_draft]
+        """,
+    )
+    gw = sqlite_chat_gateway_factory(policies_dir=str(policy_folder.path), policies_reload_s=0)
+    with signed_in(gw, SUZUKI) as manager:
+        for use_case, title in (
+            ("email_draft", "お詫び"),
+            ("summary", "要約"),
+            ("minutes", "議事録"),
+        ):
+            made = _post(gw, manager, APOLOGY | {"use_case": use_case, "title": title})
+            assert made.status_code == 201, made.text
+        assert sorted(_titles(manager)) == ["お詫び", "議事録"]  # in the trial; 要約 closed
+    with signed_in(gw, SATO) as staff:  # same department, not in the trial
+        assert _titles(staff) == ["議事録"]
