@@ -44,8 +44,9 @@ class Providers:
 
     @property
     def litellm(self) -> LiteLLM:
-        """Imported on first use (seconds of CPU): a route calling through it, or a prompt
-        counted against a quota limit — always from a worker thread or ``warm``."""
+        """Imported on first use (seconds of CPU): a route calling through it, or a prompt to
+        such a route (or with images) counted against a quota limit — always from a worker
+        thread or ``warm``."""
         if self._litellm is None:
             with self._litellm_lock:
                 if self._litellm is None:

@@ -1,9 +1,10 @@
 """Every provider that does not speak the OpenAI wire format (Azure, Bedrock, Anthropic,
 Gemini, …) or any route with ``via_litellm: true``, through litellm: the only module that
 imports it. litellm is imported lazily (~6 s, ~150 MB): only when a route calls through it or a
-prompt is counted against a quota limit (``kakehashi serve`` imports it before forking its workers
-when a route needs it). Its prices are read without importing it (``prices``); its tokenizers
-come from its package, never downloaded.
+prompt to such a route (or one with images) is counted against a quota limit (``kakehashi serve``
+imports it before forking its workers when a route needs it). Its prices are read without
+importing it (``prices``), and so are its tokenizer files for OpenAI-wire routes (``tokens``);
+its tokenizers come from its package, never downloaded.
 """
 
 from __future__ import annotations
