@@ -2,7 +2,9 @@
 writes, saved through the one policy-editing service (``policies.edits``), which checks it like
 ``kakehashi policy check``, versions it (who, when, why, diff), audits ``policy.changed`` and
 loads it. With ``policies_source: files`` that service refuses (the files are the source):
-the approval then says so and changes nothing.
+the approval then says so and changes nothing. A policy holds one trial section, so a
+department's second trial is approved only once the running one's stop is recorded
+(``none_running``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,12 @@ from datetime import date
 from typing import Any
 
 import yaml
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.kernel.errors import Conflict
+from gateway.kernel.vocab import TrialStage
+from gateway.trials.models import TrialRow
 from gateway.trials.proposal import Proposal
 from policies.edits import save_department_policy
 from policies.store import PolicyStore
@@ -24,6 +31,25 @@ async def read_document(*, store: PolicyStore, department: str) -> dict[str, Any
             data = yaml.safe_load(document.text) or {}
             return dict(data) if isinstance(data, dict) else {}
     return {}
+
+
+async def none_running(*, session: AsyncSession, row: TrialRow) -> None:
+    """A department's policy holds one trial section: approving a second trial while another
+    runs would replace it and silently open the running trial's tasks to the whole department."""
+    running = await session.scalar(
+        select(TrialRow.id).where(
+            TrialRow.department == row.department,
+            TrialRow.stage == TrialStage.APPROVED.value,
+            TrialRow.id != row.id,
+        )
+    )
+    if running is not None:
+        raise Conflict(
+            f"{row.department}ではトライアル #{running} が実施中です。1 つの部署で同時に実施できる"
+            "トライアルは 1 つです。実施中のトライアルの中止を記録してから承認してください。",
+            f"Trial #{running} is running in {row.department}; a department runs one trial at a "
+            "time. Record the running trial's stop decision first, then approve.",
+        )
 
 
 def _trial_section(proposal: Proposal) -> dict[str, Any]:

@@ -329,6 +329,7 @@ async def approve(
     async with desk.sessions.begin() as session:
         row = await load(session, trial_id)
         _under_review(row)
+        await policy_doc.none_running(session=session, row=row)
         changes: dict[str, Any] = {"models": models, "block": block}
         if budget_yen is not None:
             changes["budget_yen"] = budget_yen

@@ -1,8 +1,9 @@
 """Who may use a trial's tasks, on SQLite and on PostgreSQL: only the eligible people the
 approved trial wrote into the policy (the rest of the department keeps the other tasks); the
 chat page offers exactly what the pipeline accepts; expand lets the added people in; stop
-closes the tasks after the end date. A refusal is a 403 naming the task, audited, and nothing
-reaches the provider (the recording mock upstream)."""
+closes the tasks after the end date; a second trial is approved only once the first is
+stopped (the policy holds one trial section). A refusal is a 403 naming the task, audited,
+and nothing reaches the provider (the recording mock upstream)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from tests.fixtures.chat import signed_in
 from tests.fixtures.oidc import SsoGateway
 from tests.fixtures.policies import PolicyFolder
 from tests.support.mock_upstream import MockUpstream
-from tests.trials.conftest import MANAGER, STAFF, approved_trial, post
+from tests.trials.conftest import ADMIN, MANAGER, STAFF, approved_trial, post, proposal_form
 
 START = datetime.now(ZoneInfo("Asia/Tokyo")).date() - timedelta(days=100)  # ended 11 days ago
+OTHER = "c@example.co.jp"
 
 
 def _ask(gw: SsoGateway, key: str, use_case: str) -> httpx.Response:
@@ -71,8 +73,21 @@ def test_trial_tasks_only_for_eligible_people_until_stopped(
         assert post(gw, manager, f"{path}/decision", form).status_code == 303
     assert "email_draft" in _offered(gw, STAFF)  # the added person is in
     with signed_in(gw, MANAGER) as manager:
+        second = post(gw, manager, "/trials", proposal_form(tasks=["minutes"], people=OTHER))
+        assert second.status_code == 303
+    with signed_in(gw, ADMIN) as admin:  # one trial section per policy: not while one runs
+        review = {"action": "approve", "comment": "承認"}
+        refused = post(gw, admin, f"{second.headers['location']}/review", review)
+        assert refused.status_code == 409
+        assert "実施中" in refused.text
+    assert "email_draft" in _offered(gw, STAFF)  # the running trial's section is untouched
+    with signed_in(gw, MANAGER) as manager:
         form = {"decision": "stop", "comment": "終了"}
         assert post(gw, manager, f"{path}/decision", form).status_code == 303
+    with signed_in(gw, ADMIN) as admin:
+        approved = post(gw, admin, f"{second.headers['location']}/review", review)
+        assert approved.status_code == 303
+    assert "minutes" not in _offered(gw, STAFF)  # now the second trial's, for OTHER only
     closed = _ask(gw, eligible, "email_draft")  # the trial ended 11 days ago
     assert closed.status_code == 403
     assert "終了" in closed.json()["error"]["message_ja"]
