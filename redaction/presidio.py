@@ -3,9 +3,9 @@
 Presidio's package imports spaCy and thinc when it is imported, for its spaCy, Stanza and
 transformers NLP engines, even when the caller brings its own engine. Kakehashi's analyser uses
 none of them: Sudachi tokenises (``redaction.nlp``, a Presidio ``NlpEngine``) and no spaCy
-pipeline is ever loaded. The import alone cost every process ~55 MB of RSS, ~680 modules (spaCy,
-thinc, numpy, spaCy's command line) and ~3 s of CPU: in ``kakehashi serve`` the parent's pages,
-which every worker maps, and the gap to the ≤ 250 MB per worker target.
+pipeline is ever loaded. The import alone cost every process ~55 MB of RSS and ~680 modules
+(spaCy, thinc, numpy, spaCy's command line); in ``kakehashi serve`` it sat in the parent's heap,
+which every worker maps: 255.6 → 231.3 MB RSS per worker without it (docs/benchmarks.md).
 
 So Presidio is imported once, here, with ``spacy`` and ``thinc`` answered by stand-ins for the
 length of that import only. They give Presidio the names it binds at import — ``Doc`` and ``Span``
