@@ -199,6 +199,8 @@ def titled_companies(run: list[Morpheme]) -> list[NameSpan]:
     holds a word Sudachi tags as a proper noun or does not know (not a person's name:
     山田太郎社長 is a person). One everyday word (女性社長, 新社長) is no name."""
     spans: list[NameSpan] = []
+    if len(run) < 3 or _OFFICER_TITLES.isdisjoint([m.surface for m in run]):
+        return spans
     for i, title in enumerate(run):
         if i < 2 or title.surface not in _OFFICER_TITLES or run[i - 1].end != title.start:
             continue

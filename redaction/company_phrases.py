@@ -13,6 +13,7 @@ Rules over the sentence's morphemes; no word lists of names.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 
 from redaction.lexicon import (
@@ -36,11 +37,21 @@ from redaction.name_tokens import (
     counter,
     department,
     distinctive,
+    is_kanji,
     is_katakana,
     is_latin,
     nounish,
 )
 
+
+def _where(morphemes: Sequence[Morpheme], words: frozenset[str], lo: int, hi: int) -> list[int]:
+    """Indexes in [lo, hi) of the words a rule starts from: one quick pass, so each rule
+    looks only at the few places it can apply (issue 18: a thousand morphemes a page)."""
+    return [k for k, m in enumerate(morphemes) if m.surface in words and lo <= k < hi]
+
+
+_SHA = frozenset(["社"])
+_CUES = NEXT_TO_COMPANY | FOUNDING_WORDS | FROM_COMPANY
 _KANJI_NUMBERS = {c: n for n, c in enumerate("〇一二三四五六七八九十", start=0)}
 _LIST_JOINS = frozenset(["、", "と", "や", "・", "及び", "および"])
 _MAX_LISTED = 10
@@ -60,10 +71,10 @@ def counted_companies(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     (A、B、Cの3社). Quoted items earlier in the sentence count too when each is followed by
     、 (「A」、…「B」の2社). A single bare item (国内の3社) is no list."""
     spans: list[NameSpan] = []
-    for k in range(2, len(morphemes)):
+    for k in _where(morphemes, _SHA, 2, len(morphemes)):
         sha, num = morphemes[k], morphemes[k - 1]
         count = _number(num)
-        if sha.surface != "社" or sha.start != num.end or count is None or count < 2:
+        if sha.start != num.end or count is None or count < 2:
             continue
         end = k - 2
         if morphemes[end].surface == "の":
@@ -157,7 +168,8 @@ def chains_before_cues(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     """A katakana chain joined by ・ right before a particle and a company or founding word
     (イメージ・コミックを設立, ウェスタン・デジタルの子会社, ノルデン・ラボから発売)."""
     spans: list[NameSpan] = []
-    for k in range(2, len(morphemes) - 2):
+    for c in _where(morphemes, _CUES, 4, len(morphemes)):
+        k = c - 2
         particle, cue = morphemes[k + 1], morphemes[k + 2]
         if not (
             (
@@ -198,7 +210,8 @@ _BRANCH_WORDS = frozenset(["店", "支店", "本店", "工場", "営業所", "�
 def branches(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     """A katakana or Latin name glued to a place name and a branch word (イオン上田店)."""
     spans: list[NameSpan] = []
-    for k in range(len(morphemes) - 2):
+    for b in _where(morphemes, _BRANCH_WORDS, 2, len(morphemes)):
+        k = b - 2
         m, place, branch = morphemes[k], morphemes[k + 1], morphemes[k + 2]
         s = m.surface
         if not (
@@ -225,7 +238,8 @@ def cued_phrases(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     no industry (東洋陶器の社長, 明光バスに入社; not 大手銀行の株価), or it is katakana
     with a word outside Sudachi's synonym groups (ノルデンサイエンスの子会社)."""
     spans: list[NameSpan] = []
-    for k in range(1, len(morphemes) - 2):
+    for c in _where(morphemes, _CUES, 3, len(morphemes)):
+        k = c - 2
         particle, cue = morphemes[k + 1], morphemes[k + 2]
         if not (
             (particle.surface in _CASE_PARTICLES and cue.surface in NEXT_TO_COMPANY)
@@ -247,20 +261,126 @@ def cued_phrases(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
         phrase = morphemes[first : k + 1]
         if len(phrase) < 2 or not _phrase_part(phrase[-1]):
             continue
-        shaped = company_suffix(phrase[-1]) and phrase[0].surface not in INDUSTRY_WORDS
+        shaped = company_suffix(phrase[-1]) and _naming(phrase[0])
         rare = all(is_katakana(m.surface) for m in phrase) and any(map(distinctive, phrase))
         if shaped or rare:
             spans.append(NameSpan(COMPANY, phrase[0].start, phrase[-1].end, 0.6, "cued-phrase"))
     return spans
 
 
+def _naming(m: Morpheme) -> bool:
+    """A first word that can name a company rather than say what kind it is: not an industry
+    or a generic word (大手, 地方, 当), not in Sudachi's synonym groups (観光, 投資: everyday
+    words), not an adjectival or verbal noun (高級, 大型)."""
+    return not (
+        m.surface in INDUSTRY_WORDS
+        or m.surface in NOT_ORG_STEMS
+        or m.common
+        or m.pos[2].startswith(("形状", "サ変"))
+    )
+
+
 def _phrase_part(m: Morpheme) -> bool:
     return (
         m.pos[0] in ("名詞", "接頭辞", "接尾辞")
         and m.pos[1] != "数詞"
-        and not counter(m)
+        and not m.surface.isdigit()
         and m.surface not in NAME_STOPS
         and not department(m)
         and not LEGAL_FORM_RE.fullmatch(m.surface)
         and m.surface not in NOT_NAMES
     )
+
+
+_PAIR_JOINS = frozenset(["、", "と", "や", "から"])
+
+
+def listed_phrases(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSpan]:
+    """A company-shaped phrase (a company word after a word that names no industry) joined by
+    、/と/や/から to a company found in the sentence (北辰陶器や日本碍子, 明光バスから防長交通へ,
+    玉造船所、川崎重工業): alone, the shape is also everyday (観光バス); beside a company, it
+    is one."""
+    if not any(s.kind == COMPANY for s in spans):
+        return []
+    taken = [(s.start, s.end) for s in spans]
+    starts = [m.start for m in morphemes]
+    found: list[NameSpan] = []
+    for span in spans:
+        first = bisect.bisect_left(starts, span.start)
+        last = bisect.bisect_left(starts, span.end) - 1
+        if (
+            span.kind != COMPANY
+            or first >= len(morphemes)
+            or morphemes[first].start != span.start
+            or morphemes[last].end != span.end
+        ):
+            continue
+        for phrase in (_phrase_before(morphemes, first - 1), _phrase_after(morphemes, last + 1)):
+            if (
+                len(phrase) >= 2
+                and company_suffix(phrase[-1])
+                and _naming(phrase[0])
+                and not any(s < phrase[-1].end and e > phrase[0].start for s, e in taken)
+            ):
+                found.append(
+                    NameSpan(COMPANY, phrase[0].start, phrase[-1].end, 0.55, "listed-phrase")
+                )
+    return found
+
+
+def _phrase_before(morphemes: Sequence[Morpheme], join: int) -> Sequence[Morpheme]:
+    if join < 1 or morphemes[join].surface not in _PAIR_JOINS:
+        return []
+    first = join - 1
+    while (
+        first > 0
+        and join - first < MAX_NAME_TOKENS
+        and morphemes[first - 1].end == morphemes[first].start
+        and _phrase_part(morphemes[first - 1])
+    ):
+        first -= 1
+    phrase = morphemes[first:join]
+    return phrase if all(map(_phrase_part, phrase)) else []
+
+
+def _phrase_after(morphemes: Sequence[Morpheme], join: int) -> Sequence[Morpheme]:
+    if join + 1 >= len(morphemes) or morphemes[join].surface not in _PAIR_JOINS:
+        return []
+    last = join + 1
+    while (
+        last + 1 < len(morphemes)
+        and last - join < MAX_NAME_TOKENS
+        and morphemes[last + 1].start == morphemes[last].end
+        and _phrase_part(morphemes[last + 1])
+    ):
+        last += 1
+    phrase = morphemes[join + 1 : last + 1]
+    if last + 1 < len(morphemes) and nounish(morphemes[last + 1]):
+        return []  # the phrase goes on (a counter, a department): not read here
+    return phrase if all(map(_phrase_part, phrase)) else []
+
+
+def holdings(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
+    """A name before HD, the usual short form of ホールディングス (北辰吉祥庵HD): a glued
+    phrase with a kanji or a distinctive word (フルHD is a screen)."""
+    spans: list[NameSpan] = []
+    for k, m in enumerate(morphemes):
+        if m.surface != "HD" or not k or (k + 1 < len(morphemes) and nounish(morphemes[k + 1])):
+            continue
+        first = k
+        while (
+            first > 0
+            and k - first < MAX_NAME_TOKENS
+            and morphemes[first - 1].end == morphemes[first].start
+            and _phrase_part(morphemes[first - 1])
+        ):
+            first -= 1
+        stem = morphemes[first:k]
+        if (
+            stem
+            and stem[0].surface not in INDUSTRY_WORDS
+            and stem[0].surface not in NOT_ORG_STEMS
+            and any(is_kanji(t.surface) or distinctive(t) for t in stem)
+        ):
+            spans.append(NameSpan(COMPANY, stem[0].start, m.end, 0.6, "holdings"))
+    return spans

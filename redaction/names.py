@@ -43,6 +43,8 @@ from redaction.company_phrases import (
     chains_before_cues,
     counted_companies,
     cued_phrases,
+    holdings,
+    listed_phrases,
 )
 from redaction.foreign_names import chains, proper_nouns
 from redaction.lexicon import (
@@ -126,10 +128,10 @@ def find_names(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     spans += next_to_company_words(morphemes)
     spans += quoted_companies(morphemes)
     spans += counted_companies(morphemes) + chains_before_cues(morphemes) + branches(morphemes)
-    spans += cued_phrases(morphemes)
+    spans += cued_phrases(morphemes) + holdings(morphemes)
     spans = _drop_contained(_regnal(morphemes, _codes_removed(morphemes, spans)))
     spans = without_eras(morphemes, with_web_address(morphemes, spans))
-    spans += listed_with_companies(morphemes, spans)
+    spans += listed_with_companies(morphemes, spans) + listed_phrases(morphemes, spans)
     return _drop_contained(spans + _known_parts(morphemes, spans))
 
 

@@ -90,10 +90,13 @@ CAUGHT = [
         "2001年にミライ・コミックを設立した。",
         "ミライ・コミック",
     ),
-    ("branch of a chain", "マルナカ上田店の開店は来月です。", "マルナカ"),
+    ("branch of a chain", "ツバメ上田店の開店は来月です。", "ツバメ"),
     ("listed before 等の〜メーカー", "北辰工業やトランペット等の中国メーカー", "トランペット"),
     ("phrase before a company cue", "2005年に東嶺陶器の社長に就任した。", "東嶺陶器"),
     ("phrase before a company cue", "ノルデンサイエンスの子会社である。", "ノルデンサイエンス"),
+    ("company-shaped phrase beside a company", "南嶺バスから防長交通へ移籍した。", "南嶺バス"),
+    ("company-shaped phrase beside a company", "日本碍子や東嶺陶器を分社した。", "東嶺陶器"),
+    ("short form of ホールディングス", "両備グループと北辰吉祥庵HDが出店する。", "北辰吉祥庵HD"),
 ]
 
 # (rule, text, words that must not be reported under any type)
@@ -156,6 +159,9 @@ LEFT_ALONE = [
     ("counted list, one everyday item", "国内の3社と比較します。", ["国内"]),
     ("branch of a chain", "東京店と大阪店の売上を比べる。", ["東京店", "大阪店"]),
     ("phrase before a company cue", "大手銀行の株価が下がった。", ["大手銀行"]),
+    ("company-shaped phrase beside a company", "観光バスや株式会社ミライ交通の車両", ["観光バス"]),
+    ("company-shaped phrase beside a company", "高級陶器と株式会社ミライ精工の製品", ["高級陶器"]),
+    ("short form of ホールディングス", "フルHDの画面で確認します。", ["フル"]),
     ("phrase before a company cue", "地方銀行の経営統合が進む。", ["地方銀行"]),
     ("phrase before a company cue", "営業部の社員に配布する。", ["営業部"]),
     (
