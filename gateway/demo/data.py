@@ -28,6 +28,7 @@ DEMO_USERS = (
     DemoUser("sato@demo.kakehashi.example", "佐藤 花子", "営業部", Role.STAFF),
     DemoUser("suzuki@demo.kakehashi.example", "鈴木 一郎", "営業部", Role.MANAGER),
     DemoUser("takahashi@demo.kakehashi.example", "高橋 健", "総務部", Role.STAFF),
+    DemoUser("yamada@demo.kakehashi.example", "山田 直子", "総務部", Role.MANAGER),
     DemoUser("tanaka@demo.kakehashi.example", "田中 美咲", "情報システム部", Role.ADMIN),
 )
 

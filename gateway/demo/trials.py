@@ -19,6 +19,10 @@ from gateway.trials.proposal import Proposal
 
 MANAGER = "suzuki@demo.kakehashi.example"
 ADMIN = "tanaka@demo.kakehashi.example"
+# Each department's trials are proposed and decided by its own manager; 情報システム部's by
+# its IT admin (an admin may propose for their own department).
+SOUMU = "yamada@demo.kakehashi.example"
+PROPOSER = {"営業部": MANAGER, "総務部": SOUMU, "情報システム部": ADMIN}
 A = TrialAction
 
 
@@ -44,7 +48,7 @@ def _proposal(
         scope="社外秘の資料は添付しない。顧客名は自動の秘匿化に任せる (デモ)",
         responsibility="出力の確認と送信は作成者。設定と秘匿化は情報システム部 (デモ)",
         cost_bearer="部門経費 (デモ)",
-        decision_maker=MANAGER,
+        decision_maker=PROPOSER[department],
     )  # fmt: skip
 
 
@@ -56,11 +60,11 @@ def _trials(
     later = today + timedelta(days=14)
     return [
         ("営業部", TrialStage.APPROVED, running, [(A.SUBMITTED, MANAGER, ""), (A.SENT_BACK, ADMIN, "予算の根拠 (人数 × 件数) を書いてください"), (A.RESUBMITTED, MANAGER, ""), (A.APPROVED, ADMIN, "承認。顧客リストを秘匿化に追加済み"), (A.DECIDED, MANAGER, "30 日目: 目標に近いので継続")]),
-        ("総務部", TrialStage.SUBMITTED, _proposal("社内規程の問い合わせ回答と手順書の初稿", ["manual_draft", "summary"], 7, "soumu", later, hours_saved_per_week=5), [(A.SUBMITTED, MANAGER, "")]),
-        ("情報システム部", TrialStage.DRAFT, _proposal("障害報告書の下書き", ["manual_draft"], 5, "it", later), [(A.DRAFTED, MANAGER, "")]),
-        ("総務部", TrialStage.SENT_BACK, _proposal("採用面接の議事録", ["minutes"], 4, "soumu", later), [(A.SUBMITTED, MANAGER, ""), (A.SENT_BACK, ADMIN, "応募者の個人情報の扱い (利用範囲) を具体的に")]),
+        ("総務部", TrialStage.SUBMITTED, _proposal("社内規程の問い合わせ回答と手順書の初稿", ["manual_draft", "summary"], 7, "soumu", later, hours_saved_per_week=5), [(A.SUBMITTED, SOUMU, "")]),
+        ("情報システム部", TrialStage.DRAFT, _proposal("障害報告書の下書き", ["manual_draft"], 5, "it", later), [(A.DRAFTED, ADMIN, "")]),
+        ("総務部", TrialStage.SENT_BACK, _proposal("採用面接の議事録", ["minutes"], 4, "soumu", later), [(A.SUBMITTED, SOUMU, ""), (A.SENT_BACK, ADMIN, "応募者の個人情報の扱い (利用範囲) を具体的に")]),
         ("営業部", TrialStage.RESUBMITTED, _proposal("提案書の初稿 (拡大)", ["manual_draft"], 10, "sales", later, hours_saved_per_week=8), [(A.SUBMITTED, MANAGER, ""), (A.SENT_BACK, ADMIN, "モデルは gpt-4o-mini で足りるか確認を"), (A.RESUBMITTED, MANAGER, "gpt-4o-mini で試します")]),
-        ("情報システム部", TrialStage.STOPPED, _proposal("問い合わせ一次回答", ["chat"], 5, "it", start, satisfaction=4), [(A.SUBMITTED, MANAGER, ""), (A.APPROVED, ADMIN, ""), (A.DECIDED, MANAGER, "効果が小さいため中止 (終了日まで利用可)")]),
+        ("情報システム部", TrialStage.STOPPED, _proposal("問い合わせ一次回答", ["chat"], 5, "it", start, satisfaction=4), [(A.SUBMITTED, ADMIN, ""), (A.APPROVED, ADMIN, ""), (A.DECIDED, ADMIN, "効果が小さいため中止 (終了日まで利用可)")]),
     ]  # fmt: skip
 
 
@@ -74,7 +78,7 @@ async def seed_trials(*, session: AsyncSession, today: date) -> int:
         # proposed a week before the trial starts (or before today, for one starting later)
         at = datetime.combine(min(proposal.start, today) - timedelta(days=7), time(10), UTC)
         data: dict[str, Any] = proposal.model_dump(mode="json")
-        row = TrialRow(department=department, stage=stage.value, version=len(steps), proposal=data, created_by=MANAGER, created_at=at, updated_at=at)  # fmt: skip
+        row = TrialRow(department=department, stage=stage.value, version=len(steps), proposal=data, created_by=PROPOSER[department], created_at=at, updated_at=at)  # fmt: skip
         session.add(row)
         await session.flush()
         for n, (action, actor, comment) in enumerate(steps, start=1):
