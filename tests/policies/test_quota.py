@@ -91,6 +91,28 @@ async def test_concurrent_reservations_admit_exactly_the_budget(store: QuotaStor
     assert (admitted, refused) == (7, 43)
 
 
+async def test_each_person_department_and_day_has_buckets_of_its_own(store: QuotaStore) -> None:
+    clock = Clock()
+    book = ledger(store, clock)
+    p = policy(per_user={"day": {"tokens": 20}}, department={"day": {"tokens": 40}})
+    await reserve(book, p, user="a@example.jp")  # 20 tokens: a's day is full
+    with pytest.raises(QuotaExceeded, match="a@example.jp"):
+        await reserve(book, p, user="a@example.jp")
+    await reserve(book, p, user="b@example.jp")  # b's own day; 営業部's 40 now held
+    with pytest.raises(QuotaExceeded, match="営業部"):
+        await reserve(book, p, user="c@example.jp")
+    await book.reserve(
+        policy=p,
+        department="総務部",
+        user="c@example.jp",
+        count_prompt=counter(10),
+        max_tokens=10,
+        usd_per_token=(1e-6, 2e-6),
+    )
+    clock.now += timedelta(minutes=1)  # past midnight in Tokyo: a new day for everyone
+    await reserve(book, p, user="a@example.jp")
+
+
 async def test_refusal_says_what_how_much_is_left_and_when_it_resets(store: QuotaStore) -> None:
     book = ledger(store)
     p = policy(per_user={"day": {"tokens": 50}})
