@@ -96,7 +96,7 @@ async def test_each_person_department_and_day_has_buckets_of_its_own(store: Quot
     book = ledger(store, clock)
     p = policy(per_user={"day": {"tokens": 20}}, department={"day": {"tokens": 40}})
     await reserve(book, p, user="a@example.jp")  # 20 tokens: a's day is full
-    with pytest.raises(QuotaExceeded, match="a@example.jp"):
+    with pytest.raises(QuotaExceeded, match=r"a@example\.jp"):
         await reserve(book, p, user="a@example.jp")
     await reserve(book, p, user="b@example.jp")  # b's own day; 営業部's 40 now held
     with pytest.raises(QuotaExceeded, match="営業部"):
