@@ -183,11 +183,11 @@ class Spool:
             if sync and self._fsync:
                 os.fdatasync(self._fd)
         except OSError as exc:
-            # Undo what part reached the file; if even that fails, the next write starts a
-            # new line, so the fragment is skipped when read.
+            # Undo what part reached the file (back as it was, so ``_torn`` stays as it was: a
+            # partial line before this write is still there); if even that fails, the next
+            # write starts a new line, so the fragment is skipped when read.
             try:
                 os.ftruncate(self._fd, self._size)
-                self._torn = False
             except OSError:
                 self._torn = True
             raise SpoolUnwritable(f"spool {self.path}: {exc}") from exc
@@ -227,10 +227,12 @@ class Spool:
             os.close(fd)
             _unlink(self.path, ".tmp")
             raise
-        if self._fsync:
-            _fsync_dir(self.path.parent)
+        # The new file is the spool from here on, even if the directory's fsync below fails:
+        # writes to the old descriptor would go to an unlinked file that nobody adopts.
         os.close(self._fd)
         self._fd, self._size, self._torn = fd, len(data), False
+        if self._fsync:
+            _fsync_dir(self.path.parent)
 
 
 def _from_legacy(path: Path, kind: str) -> Spool | None:

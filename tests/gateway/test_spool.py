@@ -81,3 +81,26 @@ def test_a_spool_of_the_earlier_sqlite_format_is_adopted(tmp_path: Path) -> None
     assert not legacy.exists()
     orphan.close()  # not replayed: kept, in the new format, for the next adopter
     assert _adopt(tmp_path) == {"r1": {"n": 1}}
+
+
+def test_a_failed_write_after_a_line_cut_short_leaves_the_next_write_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = Spool.create(tmp_path, "settle")
+    spool.put("a", {"n": 1})
+    _die(spool)
+    with spool.path.open("ab") as file:
+        file.write(b'{"k": "b", "v": {"n"')  # the process died in the middle of a write
+    [again] = list(Spool.orphans(tmp_path, "settle"))
+    real = os.fdatasync
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", failing)  # the disk refuses this one write
+    with pytest.raises(spool_module.SpoolUnwritable):
+        again.put("lost", {"n": 2})
+    monkeypatch.setattr(os, "fdatasync", real)
+    again.put("c", {"n": 3})  # must not be glued to the fragment still ending the file
+    _die(again)
+    assert _adopt(tmp_path, "settle") == {"a": {"n": 1}, "c": {"n": 3}}
