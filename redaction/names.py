@@ -30,6 +30,7 @@ from redaction.company_cues import (
     with_web_address,
     without_eras,
 )
+from redaction.company_gazetteer import listed_companies
 from redaction.company_names import (
     legal_form_companies,
     next_to_company_words,
@@ -129,6 +130,7 @@ def find_names(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     spans += quoted_companies(morphemes)
     spans += counted_companies(morphemes) + chains_before_cues(morphemes) + branches(morphemes)
     spans += cued_phrases(morphemes) + holdings(morphemes)
+    spans += listed_companies(morphemes)
     spans = _drop_contained(_regnal(morphemes, _codes_removed(morphemes, spans)))
     spans = without_eras(morphemes, with_web_address(morphemes, spans))
     spans += listed_with_companies(morphemes, spans) + listed_phrases(morphemes, spans)
