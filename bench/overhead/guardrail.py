@@ -80,7 +80,11 @@ class Stack(Server):
     members: list[Server] = field(default_factory=list)
 
     def cpu_seconds(self) -> float:
-        return super().cpu_seconds() + sum(m.cpu_seconds() for m in self.members)
+        return sum(self.parts().values())
+
+    def parts(self) -> dict[str, float]:
+        """CPU seconds so far of the server itself and of each helper, by name."""
+        return {self.name: super().cpu_seconds(), **{m.name: m.cpu_seconds() for m in self.members}}
 
 
 def install_presidio() -> Path:

@@ -61,11 +61,14 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def wrk(server: Server, *, body: Path, connections: int, seconds: float) -> dict[str, int]:
-    """Run wrk against ``server`` and return the numbers post.lua printed."""
+def wrk(
+    server: Server, *, body: Path, connections: int, seconds: float, timeout: float = 10
+) -> dict[str, int]:
+    """Run wrk against ``server`` and return the numbers post.lua printed (``timeout``: wrk's
+    per-request timeout in seconds; a request past it is an error and is sent again)."""
     env = {**os.environ, "BENCH_BODY": str(body), "BENCH_AUTH": server.token,
            "BENCH_HEADERS": "\n".join(f"{k}: {v}" for k, v in server.headers.items())}  # fmt: skip
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s",
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", f"{timeout:g}s",
            "-s", str(LUA), server.chat_url]  # fmt: skip
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     for line in done.stdout.splitlines():
@@ -83,13 +86,14 @@ def measure(
     body: Path,
     seconds: float,
     warmup: float,
+    timeout: float = 10,
 ) -> Sample:
     if warmup > 0:
-        wrk(server, body=body, connections=cell.concurrency, seconds=warmup)
+        wrk(server, body=body, connections=cell.concurrency, seconds=warmup, timeout=timeout)
     cpu0 = server.cpu_seconds()
     mock0 = mock.cpu_seconds()
     wrk0, busy0 = _children_cpu(), _machine_busy()
-    out = wrk(server, body=body, connections=cell.concurrency, seconds=seconds)
+    out = wrk(server, body=body, connections=cell.concurrency, seconds=seconds, timeout=timeout)
     busy = _machine_busy() - busy0
     wrk_cpu = _children_cpu() - wrk0
     server_cpu = server.cpu_seconds() - cpu0

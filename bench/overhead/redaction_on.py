@@ -38,7 +38,7 @@ import httpx
 from bench.overhead import guardrail, report
 from bench.overhead import redaction_on_report as render
 from bench.overhead.conversation import conversation
-from bench.overhead.load import Cell, Sample, measure
+from bench.overhead.load import Cell, Sample, measure, wrk
 from bench.overhead.servers import (
     LITELLM_VERSION,
     MODEL,
@@ -54,12 +54,16 @@ from bench.overhead.servers import (
 from tests.support.mock_upstream import RunningUpstream
 
 NAMES = render.NAMES
+TIMEOUT = 120  # wrk's per-request timeout: LiteLLM + Presidio takes ~10 s at c=16 here
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.overhead.redaction_on")
-    parser.add_argument("--seconds", type=float, default=10, help="measured time per cell")
-    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--seconds", type=float, default=20, help="measured time per cell")
+    parser.add_argument("--warmup", type=float, default=3, help="unmeasured time before a cell")
+    parser.add_argument(
+        "--prewarm", type=float, default=20, help="unmeasured load on each target at the start"
+    )
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--concurrency", default="1,16")
     parser.add_argument("--workers", type=int, default=2, help="per gateway")
@@ -89,8 +93,14 @@ def _start(fleet: Fleet, recorder: RunningUpstream) -> dict[str, Server]:
     return {"mock": mock, "kakehashi": kakehashi, "litellm": stack}
 
 
-def _load(args: argparse.Namespace, servers: dict[str, Server], body: Path) -> list[Sample]:
-    samples = []
+def _load(
+    args: argparse.Namespace, servers: dict[str, Server], body: Path
+) -> tuple[list[Sample], list[dict[str, float]]]:
+    """The wrk cells, and for each LiteLLM cell its CPU ms per request by process (its workers
+    and each Presidio server) under the key ``conc``."""
+    samples, parts = [], []
+    stack = servers["litellm"]
+    assert isinstance(stack, guardrail.Stack)
     levels = [int(c) for c in args.concurrency.split(",")]
     targets = ["kakehashi", "litellm"]
     for rep in range(args.reps):
@@ -100,11 +110,22 @@ def _load(args: argparse.Namespace, servers: dict[str, Server], body: Path) -> l
                 # A new range of running numbers per cell: no text is ever sent twice.
                 os.environ["BENCH_UNIQUE"] = str((len(samples) + 1) * 10_000_000)
                 cell = Cell(target, False, conc, rep)
+                server = servers[target]
+                wrk(server, body=body, connections=conc, seconds=args.warmup, timeout=TIMEOUT)
+                # wrk leaves its requests in flight when it stops; a gateway keeps working on
+                # them. Wait until it is idle, or the slower one starts its cell with a backlog.
+                settle(server)
+                before = stack.parts()
                 sample = measure(
-                    cell, servers[target], servers["mock"],
-                    body=body, seconds=args.seconds, warmup=args.warmup,
+                    cell, server, servers["mock"],
+                    body=body, seconds=args.seconds, warmup=0, timeout=TIMEOUT,
                 )  # fmt: skip
+                settle(server)
                 samples.append(sample)
+                if target == "litellm":
+                    used = {k: v - before[k] for k, v in stack.parts().items()}
+                    n = max(sample.requests, 1)
+                    parts.append({"conc": conc, **{k: 1000 * v / n for k, v in used.items()}})
                 print(
                     f"{target:9} c={conc:<3} rep={rep} {sample.rps:8.1f} req/s "
                     f"p50={sample.p50_ms:8.1f} ms p99={sample.p99_ms:8.1f} ms "
@@ -112,7 +133,18 @@ def _load(args: argparse.Namespace, servers: dict[str, Server], body: Path) -> l
                     flush=True,
                 )
     os.environ.pop("BENCH_UNIQUE", None)
-    return samples
+    return samples, parts
+
+
+def settle(server: Server, *, limit: float = 120) -> None:
+    """Wait until ``server`` (with its helpers) uses under 5 % of a core over half a second."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = server.cpu_seconds()
+        time.sleep(0.5)
+        if server.cpu_seconds() - before < 0.025:
+            return
+    print(f"warning: {server.name} still busy after {limit:g} s", flush=True)
 
 
 def _headers(server: Server, conversation_id: str = "") -> dict[str, str]:
@@ -122,9 +154,10 @@ def _headers(server: Server, conversation_id: str = "") -> dict[str, str]:
     return headers
 
 
-def _first_bytes(servers: dict[str, Server], streams: int) -> dict[str, list[float]]:
-    """Seconds to the first body byte of a streamed answer, sequential, targets alternating."""
-    out: dict[str, list[float]] = {"kakehashi": [], "litellm": []}
+def _first_bytes(servers: dict[str, Server], streams: int) -> dict[str, list[tuple[float, float]]]:
+    """Seconds to the first body byte of a streamed answer and to its end, sequential streams,
+    targets alternating."""
+    out: dict[str, list[tuple[float, float]]] = {"kakehashi": [], "litellm": []}
     with httpx.Client(timeout=120, trust_env=False) as client:
         for i in range(streams):
             for target in list(out) if i % 2 == 0 else list(out)[::-1]:
@@ -138,7 +171,7 @@ def _first_bytes(servers: dict[str, Server], streams: int) -> dict[str, list[flo
                     first = None
                     for _chunk in reply.iter_raw():
                         first = first or time.perf_counter() - started
-                    out[target].append(first or float("nan"))
+                    out[target].append((first or float("nan"), time.perf_counter() - started))
     return out
 
 
@@ -184,11 +217,20 @@ def _run(args: argparse.Namespace, fleet: Fleet) -> dict[str, Any]:
     print(guardrail.leaks_table(found), flush=True)
     body = fleet.workdir / "mail.json"
     body.write_text(json.dumps(guardrail.mail_body(stream=False), ensure_ascii=False), "utf-8")
-    samples = _load(args, servers, body)
+    # LiteLLM's first requests per worker are several times slower (lazy imports, first
+    # connections to Presidio): a few seconds of warm-up per cell is not enough at ~2 req/s.
+    os.environ["BENCH_UNIQUE"] = "1"
+    for target in ("kakehashi", "litellm"):
+        wrk(servers[target], body=body, connections=4, seconds=args.prewarm, timeout=TIMEOUT)
+        settle(servers[target])
+    samples, parts = _load(args, servers, body)
     first = _first_bytes(servers, args.streams)
     turns = [1, 5, 10, 20]
     talks = _conversations(servers, args.conversations, turns) if args.conversations else {}
-    return {"found": found, "samples": samples, "first": first, "talks": talks, "turns": turns}
+    return {
+        "found": found, "samples": samples, "parts": parts,
+        "first": first, "talks": talks, "turns": turns,
+    }  # fmt: skip
 
 
 def _stop_on_signal(signum: int, _frame: FrameType | None) -> None:

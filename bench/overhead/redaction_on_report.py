@@ -76,15 +76,31 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def first_byte_table(first: dict[str, list[float]]) -> str:
-    lines = ["| gateway | streams | first byte p50 ms | p99 ms |", "|---|--:|--:|--:|"]
+def first_byte_table(first: dict[str, list[tuple[float, float]]]) -> str:
+    lines = [
+        "| gateway | streams | first byte p50 ms | first byte p99 ms | whole stream p50 ms |",
+        "|---|--:|--:|--:|--:|",
+    ]
     for target, label in NAMES.items():
-        got = first.get(target) or []
+        got = [f for f, _ in first.get(target) or []]
+        ends = [e for _, e in first.get(target) or []]
         if got:
             lines.append(
-                f"| {label} | {len(got)} | {1000 * _mid(got):,.1f} | {1000 * _pct(got, 0.99):,.1f} |"
+                f"| {label} | {len(got)} | {1000 * _mid(got):,.1f} "
+                f"| {1000 * _pct(got, 0.99):,.1f} | {1000 * _mid(ends):,.1f} |"
             )
     return "\n".join(lines)
+
+
+def parts_line(parts: list[dict[str, float]]) -> str:
+    """Median CPU ms per request of each process of the peer, per concurrency."""
+    out = []
+    for conc in sorted({int(p["conc"]) for p in parts}):
+        mine = [p for p in parts if p["conc"] == conc]
+        names = [k for k in mine[0] if k != "conc"]
+        split = ", ".join(f"{k} {_mid([p[k] for p in mine]):.1f}" for k in names)
+        out.append(f"c={conc}: {split}")
+    return "; ".join(out)
 
 
 def talk_table(talks: dict[str, dict[int, list[float]]], turns: list[int]) -> str:
@@ -157,9 +173,11 @@ each as Microsoft's images run by default, served by `bench/overhead/presidio_se
 its regions, credit card, IBAN, IP, URL, crypto, date, MAC, UUID, US/UK identifiers — and no NER
 model, so no names, companies or addresses). Every request carries the ~1,400-character sales
 e-mail `DENSE_MAIL` (`bench/redaction/cases.py`) with a running number in it (no text is sent
-twice, so neither side answers from a cache). wrk `-t1 -c<conc>`, {args.warmup:g} s warm-up,
-{args.seconds:g} s measured, {args.reps} repetitions, order alternating. LiteLLM's CPU per request
-counts its workers and both Presidio servers.
+twice, so neither side answers from a cache). First {args.prewarm:g} s of unmeasured load on
+each; then per cell wrk `-t1 -c<conc> --timeout 120s`, {args.warmup:g} s warm-up, a wait until the
+gateway has finished what wrk left in flight (its CPU idle), {args.seconds:g} s measured;
+{args.reps} repetitions, order alternating. LiteLLM's CPU per request counts its workers and both
+Presidio servers.
 
 What reached the upstream for the e-mail (sent once through each to a recording mock):
 
@@ -175,6 +193,8 @@ req/s, below 1 for latency and CPU):
 {ratios}
 
 Target: redaction on, c=16 req/s ≥ 5× LiteLLM with the Presidio guardrail: {verdict}.
+
+The peer's CPU ms per request by process (median over repetitions): {parts_line(result["parts"])}.
 
 Time to the first streamed byte, c=1, {args.streams} streams each, targets alternating:
 
