@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from report import replace_section
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 DEV = HERE / "english" / "dev.txt"
-DOCS = ROOT / "docs" / "benchmarks.md"
 COMMAND = "uv run python bench/redaction/english.py"
 KINDS = {"P": "PERSON", "C": "COMPANY", "T": "PHONE", "E": "EMAIL"}
 NAME_TYPES = {"PERSON", "COMPANY", "CUSTOMER"}
@@ -182,14 +183,7 @@ def report(results: dict[str, dict[str, Any]], n_docs: dict[str, int]) -> str:
 
 def write_docs(text: str) -> None:
     notes = (HERE / "english" / "NOTES.md").read_text(encoding="utf-8").strip()
-    section = f"## English redaction\n\nIssue 13.\n\n{text.strip()}\n\n{notes}\n\n"
-    docs = DOCS.read_text(encoding="utf-8")
-    pattern = re.compile(r"^## English redaction\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    if pattern.search(docs):
-        docs = pattern.sub(lambda _: section, docs, count=1)
-    else:
-        docs = docs.rstrip("\n") + "\n\n" + section
-    DOCS.write_text(docs.rstrip("\n") + "\n", encoding="utf-8")
+    replace_section("English redaction", f"Issue 13.\n\n{text.strip()}\n\n{notes}")
 
 
 def main() -> None:

@@ -124,13 +124,18 @@ def report(results: list[dict[str, Any]]) -> str:
 
 
 def write_docs(text: str) -> None:
-    """Replace the Redaction section of docs/benchmarks.md (up to the next ``## `` heading)
-    with this run's report, keeping the other sections as they are."""
+    """Replace the Redaction section of docs/benchmarks.md with this run's report."""
     body = text.split("\n", 2)[2]  # drop the report's own title
     notes = (HERE / "NOTES.md").read_text(encoding="utf-8").strip()
-    section = f"## Redaction\n\nIssue 4.\n\n{body.strip()}\n\n{notes}\n\n"
+    replace_section("Redaction", f"Issue 4.\n\n{body.strip()}\n\n{notes}")
+
+
+def replace_section(heading: str, body: str) -> None:
+    """Replace the ``## heading`` section of docs/benchmarks.md (up to the next ``## ``) with
+    ``body``, or append it; the other sections stay as they are."""
+    section = f"## {heading}\n\n{body.strip()}\n\n"
     docs = DOCS.read_text(encoding="utf-8")
-    pattern = re.compile(r"^## Redaction\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
+    pattern = re.compile(rf"^## {re.escape(heading)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
     if pattern.search(docs):
         docs = pattern.sub(lambda _: section, docs, count=1)
     else:
