@@ -32,6 +32,17 @@ def _adopt(directory: Path, kind: str = "audit") -> dict[str, dict[str, object]]
         orphan.close()
 
 
+def _adopted_after_a_cut(directory: Path) -> Spool:
+    """A settle spool holding ``a`` whose process died in the middle of its next write, adopted."""
+    spool = Spool.create(directory, "settle")
+    spool.put("a", {"n": 1})
+    _die(spool)
+    with spool.path.open("ab") as file:
+        file.write(b'{"k": "b", "v": {"n"')
+    [again] = Spool.orphans(directory, "settle")
+    return again
+
+
 def test_a_dead_process_leaves_exactly_its_live_records_to_adopt(tmp_path: Path) -> None:
     spool = Spool.create(tmp_path, "audit")
     assert list(Spool.orphans(tmp_path, "audit")) == []  # locked: a live process owns it
@@ -45,12 +56,7 @@ def test_a_dead_process_leaves_exactly_its_live_records_to_adopt(tmp_path: Path)
 
 
 def test_a_write_cut_short_is_skipped_and_the_next_write_is_kept(tmp_path: Path) -> None:
-    spool = Spool.create(tmp_path, "settle")
-    spool.put("a", {"n": 1})
-    _die(spool)
-    with spool.path.open("ab") as file:
-        file.write(b'{"k": "b", "v": {"n"')  # the process died in the middle of a write
-    [again] = list(Spool.orphans(tmp_path, "settle"))
+    again = _adopted_after_a_cut(tmp_path)
     again.put("c", {"n": 3})
     _die(again)
     assert _adopt(tmp_path, "settle") == {"a": {"n": 1}, "c": {"n": 3}}
@@ -86,12 +92,7 @@ def test_a_spool_of_the_earlier_sqlite_format_is_adopted(tmp_path: Path) -> None
 def test_a_failed_write_after_a_line_cut_short_leaves_the_next_write_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spool = Spool.create(tmp_path, "settle")
-    spool.put("a", {"n": 1})
-    _die(spool)
-    with spool.path.open("ab") as file:
-        file.write(b'{"k": "b", "v": {"n"')  # the process died in the middle of a write
-    [again] = list(Spool.orphans(tmp_path, "settle"))
+    again = _adopted_after_a_cut(tmp_path)
     real = os.fdatasync
 
     def failing(fd: int) -> None:
