@@ -244,11 +244,17 @@ def _from_legacy(path: Path, kind: str) -> Spool | None:
     try:
         if not path.exists():
             return None
-        db = sqlite3.connect(path)
         try:
-            rows = db.execute("SELECT key, body FROM records").fetchall()
-        finally:
-            db.close()
+            db = sqlite3.connect(path)
+            try:
+                rows = db.execute("SELECT key, body FROM records").fetchall()
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            # Left in place for a person to look at: raising would leak the locks of the
+            # orphans already yielded and stop every later adoption of this directory.
+            log.error("spool %s: not adopted, unreadable as SQLite (%s)", path, exc)
+            return None
         spool = Spool.create(path.parent, kind)
         spool.put_many({key: json.loads(body) for key, body in rows})
         _unlink(path, "", "-wal", "-shm", ".lock")

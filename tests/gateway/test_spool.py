@@ -105,3 +105,12 @@ def test_a_failed_write_after_a_line_cut_short_leaves_the_next_write_whole(
     again.put("c", {"n": 3})  # must not be glued to the fragment still ending the file
     _die(again)
     assert _adopt(tmp_path, "settle") == {"a": {"n": 1}, "c": {"n": 3}}
+
+
+def test_an_unreadable_spool_of_the_sqlite_format_does_not_stop_adoption(tmp_path: Path) -> None:
+    spool = Spool.create(tmp_path, "audit")
+    spool.put("a", {"n": 1})
+    _die(spool)
+    (tmp_path / "audit-1-0.sqlite3").write_bytes(b"not a database, a disk's garbage" * 64)
+    assert _adopt(tmp_path) == {"a": {"n": 1}}
+    assert (tmp_path / "audit-1-0.sqlite3").exists()  # kept for a person to look at
