@@ -73,6 +73,7 @@ class Redactor:
         self._extra = list(extra_recognizers)
         self._lists: dict[tuple[Any, ...], list[Any]] = {}
         self._lock = threading.Lock()
+        self._company: Any = None
         extra = ",".join(sorted(type(r).__qualname__ for r in self._extra))
         self.version = f"{_code_version()}+{extra}"  # the analysis cache's key (issue 18)
 
@@ -166,11 +167,12 @@ class Redactor:
             profile.code_names,
             profile.allow,
             profile.terms,
+            profile.company_model,
         )
         with self._lock:
             cached = self._lists.get(key)
             if cached is None:
-                cached = []
+                cached = [self._company_model()] if profile.company_model else []
                 if profile.customers_csv is not None:
                     terms = read_customers(profile.customers_csv)
                     cached.append(ListedTermRecognizer(EntityType.CUSTOMER, terms))
@@ -183,6 +185,14 @@ class Redactor:
                     {**self._lists, key: cached} if len(self._lists) < 64 else {key: cached}
                 )
             return cached
+
+    def _company_model(self) -> Any:
+        """The company model's recognizer, loaded once (callers hold ``_lock``)."""
+        if self._company is None:
+            from redaction.recognizers.company_spans import CompanySpanRecognizer
+
+            self._company = CompanySpanRecognizer()
+        return self._company
 
     def _allowed_removed(self, entities: list[Entity], profile: RedactionProfile) -> list[Entity]:
         if not profile.allow:

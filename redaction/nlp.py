@@ -125,21 +125,27 @@ class SudachiArtifacts(NlpArtifacts):
     @cached_property
     def names(self) -> list[Any]:
         """Name spans, computed once per text for every recognizer that wants them."""
-        from redaction.english_text import english_stretches
         from redaction.names import find_names
+
+        return find_names(self.name_morphemes)
+
+    @cached_property
+    def name_morphemes(self) -> list[Morpheme]:
+        """The morphemes the Japanese name rules (and the company model) read."""
+        from redaction.english_text import english_stretches
 
         # English prose is the English rules' (``english_names``): Sudachi reads English
         # words as nouns and proper nouns, which made whole clauses into one company.
         stretches = english_stretches(self.text)
         if not stretches:
-            return find_names(self.morphemes)
+            return self.morphemes
         starts = [s for s, _ in stretches]
 
         def english(m: Morpheme) -> bool:
             k = bisect.bisect_right(starts, m.start) - 1
             return k >= 0 and m.start < stretches[k][1]
 
-        return find_names([m for m in self.morphemes if not english(m)])
+        return [m for m in self.morphemes if not english(m)]
 
     @cached_property
     def english_names(self) -> list[Any]:

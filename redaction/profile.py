@@ -48,6 +48,9 @@ class RedactionProfile(BaseModel):
     # analysis. 200,000 holds a whole-day meeting transcript (~330 spoken characters a minute,
     # about ten hours) and a 128k-token context of Japanese text, and is analysed in seconds.
     max_prompt_chars: int = Field(default=200_000, ge=1_000, le=2_000_000)
+    # The small span classifier for organisation names the rules miss
+    # (``redaction.company_spans``); off leaves the name rules alone.
+    company_model: bool = True
     # Images cannot be redacted: they are refused unless the department accepts sending them.
     allow_images: bool = False
 
