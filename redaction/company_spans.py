@@ -131,13 +131,20 @@ def stretches(morphemes: Sequence[Morpheme]) -> list[tuple[int, int]]:
     return out
 
 
+def _naming(m: Morpheme) -> bool:
+    """A first word that can name an organisation, as for the rules' shaped phrases
+    (``company_phrases``): not an everyday word of Sudachi's synonym groups (観光, 投資), not
+    an adjectival or verbal noun (高級, 大型)."""
+    return not (m.common or m.pos[2].startswith(("形状", "サ変")))
+
+
 def candidates(
     morphemes: Sequence[Morpheme], rules: Sequence[NameSpan]
 ) -> Iterable[tuple[int, int, int, int]]:
     """(first, end, stretch first, stretch end) morpheme ranges no rule span touches and not
     made only of everyday katakana words (Sudachi's synonym groups: ハードウェア・ソフトウェア,
     the shape of an enumeration), the rules' own test for such names, nor starting with a word that makes the
-    phrase an industry or a generic reference (大手商社, 当協会, 各大学), nor holding a word the
+    phrase an industry, a kind or a generic reference (大手商社, 高級陶器, 当協会; ``_naming``), nor holding a word the
     rules never read as a name (``NOT_NAMES``: ウェビナー, 社名変更, Google), as for the rules."""
     spans = sorted((s.start, s.end) for s in rules)
     for a, b in stretches(morphemes):
@@ -148,7 +155,7 @@ def candidates(
         ]
         for i in range(a, b):
             m = morphemes[i]
-            if m.surface in _SKIP_FIRST or m.pos[0] == "接尾辞":
+            if m.surface in _SKIP_FIRST or m.pos[0] == "接尾辞" or not _naming(m):
                 continue
             everyday = True
             for j in range(i + 1, min(b, i + MAX_MORPHEMES) + 1):

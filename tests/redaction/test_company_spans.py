@@ -63,7 +63,7 @@ def test_fast_scores_are_the_sums_of_the_features(engine: SudachiNlpEngine) -> N
             z = sum(model.weights.get(f, 0.0) for f in features)
             assert fast[span[:2]] == pytest.approx(1 / (1 + 2.718281828459045**-z), abs=1e-9)
             checked += 1
-    assert checked > 20
+    assert checked > 8
 
 
 @pytest.mark.parametrize(
