@@ -1,6 +1,6 @@
 """Organisation names the rules miss, from the span classifier in ``redaction.company_spans``.
 
-Per profile (``company_model``, on by default): the engine adds it to a profile's own
+Per profile (``company_model``, off by default: its CPU cost): the engine adds it to a profile's own
 recognizers. It only adds spans where the name rules found none (their boundaries between a
 company and its person, departments and 御中 stay the rules'), and it reads the morphemes the
 rules read (English prose is the English rules').

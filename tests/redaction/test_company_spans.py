@@ -77,7 +77,7 @@ def test_the_model_adds_companies_the_rules_miss(redactor: Redactor, text: str, 
     def companies(profile: RedactionProfile) -> list[str]:
         return [e.text for e in redactor.analyze(text, profile) if e.type == T.COMPANY]
 
-    assert companies(RedactionProfile()) == [name]
+    assert companies(RedactionProfile(company_model=True)) == [name]
     assert companies(RedactionProfile(company_model=False)) == []
 
 
@@ -100,7 +100,8 @@ def test_the_model_adds_companies_the_rules_miss(redactor: Redactor, text: str, 
 def test_boundaries_and_everyday_words_hold_with_the_model(
     redactor: Redactor, text: str, expected: list[tuple[str, str]]
 ) -> None:
-    found = [(e.type.value, e.text) for e in redactor.analyze(text, RedactionProfile())]
+    profile = RedactionProfile(company_model=True)
+    found = [(e.type.value, e.text) for e in redactor.analyze(text, profile)]
     assert [f for f in found if f[0] in ("COMPANY", "PERSON")] == expected
 
 
