@@ -9,6 +9,7 @@ workspace conversation once it has streamed. ``SSEResponse`` sends it: the last 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ from gateway.kernel.vocab import Outcome
 from gateway.workspace.conversations import Keep
 from redaction.boundary import Outgoing
 from redaction.responses import ChunkRestorer
+
+log = logging.getLogger(__name__)
 
 _DONE = b"data: [DONE]\n\n"
 
@@ -134,6 +137,7 @@ class SSEResponse(StreamingResponse):
                 stream.cancel()
 
             watcher = asyncio.get_running_loop().create_task(watch())
+            watcher.add_done_callback(_watcher_failed)
             try:
                 await self.stream_response(send)
             finally:
@@ -151,3 +155,10 @@ class SSEResponse(StreamingResponse):
                 await send({"type": "http.response.body", "body": piece, "more_body": not ended})
         if not ended:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _watcher_failed(task: asyncio.Task[None]) -> None:
+    """The watcher is cancelled, never awaited (awaiting it inside a cancelled scope would be
+    cancelled too): a failure of its ``receive`` is logged here rather than lost."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.warning("client disconnect watcher failed: %r", exc)

@@ -331,16 +331,21 @@ def listed_phrases(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list
 def _phrase_before(morphemes: Sequence[Morpheme], join: int) -> Sequence[Morpheme]:
     if join < 1 or morphemes[join].surface not in _PAIR_JOINS:
         return []
-    first = join - 1
+    phrase = morphemes[_glued_start(morphemes, join - 1, join) : join]
+    return phrase if all(map(_phrase_part, phrase)) else []
+
+
+def _glued_start(morphemes: Sequence[Morpheme], first: int, end: int) -> int:
+    """``first`` moved back over the phrase parts glued before it, the phrase up to ``end``
+    staying shorter than a name's longest."""
     while (
         first > 0
-        and join - first < MAX_NAME_TOKENS
+        and end - first < MAX_NAME_TOKENS
         and morphemes[first - 1].end == morphemes[first].start
         and _phrase_part(morphemes[first - 1])
     ):
         first -= 1
-    phrase = morphemes[first:join]
-    return phrase if all(map(_phrase_part, phrase)) else []
+    return first
 
 
 def _phrase_after(morphemes: Sequence[Morpheme], join: int) -> Sequence[Morpheme]:
@@ -367,15 +372,7 @@ def holdings(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     for k, m in enumerate(morphemes):
         if m.surface != "HD" or not k or (k + 1 < len(morphemes) and nounish(morphemes[k + 1])):
             continue
-        first = k
-        while (
-            first > 0
-            and k - first < MAX_NAME_TOKENS
-            and morphemes[first - 1].end == morphemes[first].start
-            and _phrase_part(morphemes[first - 1])
-        ):
-            first -= 1
-        stem = morphemes[first:k]
+        stem = morphemes[_glued_start(morphemes, k, k) : k]
         if (
             stem
             and stem[0].surface not in INDUSTRY_WORDS

@@ -108,7 +108,13 @@ class Spool:
             if not path.exists():  # adopted and finished by another process meanwhile
                 os.close(lock)
                 continue
-            yield cls(path, lock)
+            try:
+                spool = cls(path, lock)
+            except OSError as exc:  # unreadable: left for a person; the others still adopted
+                os.close(lock)
+                log.error("spool %s: not adopted, unreadable (%s)", path, exc)
+                continue
+            yield spool
         for path in sorted(directory.glob(f"{kind}-*{_LEGACY}")):
             legacy = _from_legacy(path, kind)
             if legacy is not None:

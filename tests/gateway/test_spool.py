@@ -114,3 +114,18 @@ def test_an_unreadable_spool_of_the_sqlite_format_does_not_stop_adoption(tmp_pat
     (tmp_path / "audit-1-0.sqlite3").write_bytes(b"not a database, a disk's garbage" * 64)
     assert _adopt(tmp_path) == {"a": {"n": 1}}
     assert (tmp_path / "audit-1-0.sqlite3").exists()  # kept for a person to look at
+
+
+def test_an_unreadable_spool_is_left_unlocked_and_does_not_stop_adoption(tmp_path: Path) -> None:
+    spool = Spool.create(tmp_path, "audit")
+    spool.put("a", {"n": 1})
+    _die(spool)
+    broken = tmp_path / f"audit-1-00000000{spool_module.SUFFIX}"
+    broken.mkdir()  # cannot be opened as a file: what an I/O error on open looks like
+    assert _adopt(tmp_path) == {"a": {"n": 1}}
+    assert broken.exists()  # kept for a person to look at
+    lock = spool_module._lock(
+        broken
+    )  # the scan let go of its lock: the next scan (or a person) can take it
+    assert lock is not None
+    os.close(lock)
