@@ -67,7 +67,7 @@ _LISTS = (
 )
 
 
-def _kinds(text: str) -> frozenset[str]:
+def char_kinds(text: str) -> frozenset[str]:
     """The kinds of character in ``text``: h(iragana) k(atakana) c(kanji) U/l(atin) d s."""
     kinds = set()
     for c in text:
@@ -163,7 +163,8 @@ def candidates(
                     break
                 last = morphemes[j - 1]
                 everyday = everyday and (
-                    last.surface in _JOINERS or (last.common and _kinds(last.surface) == _KATAKANA)
+                    last.surface in _JOINERS
+                    or (last.common and char_kinds(last.surface) == _KATAKANA)
                 )
                 if last.surface in _JOINERS or last.pos[0] == "接頭辞" or everyday:
                     continue
@@ -216,7 +217,7 @@ class Featurizer:
         key = (m.surface, m.pos, m.oov, m.common, m.surname)
         found = self._parts.get(key)
         if found is None:
-            chars = _kinds(m.surface)
+            chars = char_kinds(m.surface)
             kinds, word, flags = _script(chars), self.word(m), _flags(m)
             first = [f"t0={kinds}", f"p0={'/'.join(m.pos[:3])}", f"f={word}"]
             first += [f"l0:{x}" for x in _lists(m.surface)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from redaction.company_spans import char_kinds
 from redaction.lexicon import (
     COMPANY_CONTEXT,
     COMPANY_SUFFIXES,
@@ -37,22 +38,7 @@ _LISTED = COMPANY_SUFFIXES | ORG_SUFFIXES | PERSON_SUFFIXES | NEXT_TO_COMPANY | 
 
 
 def script(text: str) -> str:
-    kinds = set()
-    for c in text:
-        code = ord(c)
-        if 0x3040 <= code <= 0x309F:
-            kinds.add("h")
-        elif 0x30A0 <= code <= 0x30FF:
-            kinds.add("k")
-        elif 0x4E00 <= code <= 0x9FFF or c in "々ヶ":
-            kinds.add("c")
-        elif c.isascii() and c.isalpha():
-            kinds.add("U" if c.isupper() else "l")
-        elif c.isdigit():
-            kinds.add("d")
-        else:
-            kinds.add("s")
-    return "".join(sorted(kinds))
+    return "".join(sorted(char_kinds(text)))
 
 
 def _flags(m: Morpheme) -> list[str]:
