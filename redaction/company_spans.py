@@ -43,7 +43,7 @@ from redaction.lexicon import (
     STRONG_COMPANY_SUFFIXES,
 )
 from redaction.morpheme import Morpheme
-from redaction.name_tokens import COMPANY, NameSpan
+from redaction.name_tokens import COMPANY, NameSpan, char_kinds
 
 MODEL = Path(__file__).parent / "data" / "company_spans.json"
 MAX_MORPHEMES = 5
@@ -65,26 +65,6 @@ _LISTS = (
     ("next", NEXT_TO_COMPANY),
     ("ctx", COMPANY_CONTEXT),
 )
-
-
-def char_kinds(text: str) -> frozenset[str]:
-    """The kinds of character in ``text``: h(iragana) k(atakana) c(kanji) U/l(atin) d s."""
-    kinds = set()
-    for c in text:
-        code = ord(c)
-        if 0x3040 <= code <= 0x309F:
-            kinds.add("h")
-        elif 0x30A0 <= code <= 0x30FF:
-            kinds.add("k")
-        elif 0x4E00 <= code <= 0x9FFF or c in "々ヶ":
-            kinds.add("c")
-        elif c.isascii() and c.isalpha():
-            kinds.add("U" if c.isupper() else "l")
-        elif c.isdigit():
-            kinds.add("d")
-        else:
-            kinds.add("s")
-    return frozenset(kinds)
 
 
 def _script(kinds: Iterable[str]) -> str:

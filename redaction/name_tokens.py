@@ -149,6 +149,26 @@ def is_kanji(text: str) -> bool:
     return all(0x4E00 <= ord(c) <= 0x9FFF or c in "々ヶ" for c in text)
 
 
+def char_kinds(text: str) -> frozenset[str]:
+    """The kinds of character in ``text``: h(iragana) k(atakana) c(kanji) U/l(atin) d s."""
+    kinds = set()
+    for c in text:
+        code = ord(c)
+        if 0x3040 <= code <= 0x309F:
+            kinds.add("h")
+        elif 0x30A0 <= code <= 0x30FF:
+            kinds.add("k")
+        elif 0x4E00 <= code <= 0x9FFF or c in "々ヶ":
+            kinds.add("c")
+        elif c.isascii() and c.isalpha():
+            kinds.add("U" if c.isupper() else "l")
+        elif c.isdigit():
+            kinds.add("d")
+        else:
+            kinds.add("s")
+    return frozenset(kinds)
+
+
 def titled(run: list[Morpheme], j: int) -> bool:
     return j + 1 < len(run) and run[j + 1].surface in PERSON_SUFFIXES
 

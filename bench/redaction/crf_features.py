@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from redaction.company_spans import char_kinds
 from redaction.lexicon import (
     COMPANY_CONTEXT,
     COMPANY_SUFFIXES,
@@ -30,7 +29,7 @@ from redaction.lexicon import (
     PERSON_SUFFIXES,
 )
 from redaction.morpheme import Morpheme
-from redaction.name_tokens import NameSpan
+from redaction.name_tokens import NameSpan, char_kinds
 
 MIN_DOCS = 5
 _CLOSED_POS = frozenset(["助詞", "助動詞", "補助記号", "接尾辞", "接頭辞", "記号", "空白"])
