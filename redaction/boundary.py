@@ -29,10 +29,11 @@ from redaction.engine import Redactor
 from redaction.entities import Entity
 from redaction.errors import FieldRefused, Finding, RedactionBlocked, RedactionFailed
 from redaction.mapping import Mapping
+from redaction.mentions import mentions
 from redaction.placeholders import OPEN, find_placeholders
 from redaction.profile import RedactionProfile
 from redaction.responses import ChunkRestorer, restore_response
-from redaction.service import mention_items, substitute
+from redaction.service import substitute_mentions
 from redaction.vault import Vault
 from redaction.walk import Slot
 
@@ -176,15 +177,13 @@ async def redact_request(
         for text, entities in zip(texts, found, strict=True)
     ]
     _check(walk.slots, found, profile)
-    items = [
-        i
-        for text, entities in zip(texts, found, strict=True)
-        for i in mention_items(text, entities)
-    ]
+    # Which part of each finding a placeholder replaces: made once, for the mapping and the text.
+    placed = [mentions(text, entities) for text, entities in zip(texts, found, strict=True)]
+    items = [m.item for text_mentions in placed for m in text_mentions]
     mapping = await _mapping(vault, conversation_id, items, "\n".join(texts))
-    for slot, entities in zip(walk.slots, found, strict=True):
-        if entities:
-            slot.put(substitute(slot.text, entities, mapping))
+    for slot, text_mentions in zip(walk.slots, placed, strict=True):
+        if text_mentions:
+            slot.put(substitute_mentions(slot.text, text_mentions, mapping))
     walk.finish()
     counts = Counter(e.type.value for entities in found for e in entities)
     return Outgoing(out, mapping, dict(counts), walk.json_content, walk.usage_chunk)

@@ -19,7 +19,7 @@ from redaction.engine import Redactor
 from redaction.entities import Entity, EntityType
 from redaction.errors import Finding, RedactionFailed
 from redaction.mapping import Item, Mapping
-from redaction.mentions import mentions
+from redaction.mentions import Mention, mentions
 from redaction.profile import RedactionProfile
 
 
@@ -68,7 +68,13 @@ def _redactable(entities: list[Entity], profile: RedactionProfile) -> list[Entit
 
 def substitute(text: str, entities: Sequence[Entity], mapping: Mapping) -> str:
     """``text`` with each entity (non-overlapping, in order) replaced by its placeholder."""
-    return _placed(text, entities, mapping)[0]
+    return _placed(text, mentions(text, entities), mapping)[0]
+
+
+def substitute_mentions(text: str, found: Sequence[Mention], mapping: Mapping) -> str:
+    """``substitute`` for the mentions already made of ``text`` (the boundary makes them once
+    for both the mapping's items and the substitution)."""
+    return _placed(text, found, mapping)[0]
 
 
 def mention_items(text: str, entities: Sequence[Entity]) -> list[Item]:
@@ -77,13 +83,13 @@ def mention_items(text: str, entities: Sequence[Entity]) -> list[Item]:
 
 
 def _placed(
-    text: str, entities: Sequence[Entity], mapping: Mapping
+    text: str, found: Sequence[Mention], mapping: Mapping
 ) -> tuple[str, list[tuple[Entity, str, int]]]:
-    """The substituted text and, per entity, its placeholder and where it landed."""
+    """The substituted text and, per mention, its entity, placeholder and where it landed."""
     parts: list[str] = []
     placed: list[tuple[Entity, str, int]] = []
     position = size = 0
-    for m in mentions(text, entities):
+    for m in found:
         start, end = m.start, m.end
         placeholder = mapping.placeholder_for(*m.item)
         if placeholder is None:
@@ -109,8 +115,9 @@ def preview_text(
     conversation's mapping, so earlier turns' placeholders are the ones shown."""
     blocked = tuple(Finding(e.type, 0, e.start, e.end) for e in entities if e.type in profile.block)
     kept = _redactable(list(entities), profile)
-    mapping = (base or Mapping()).assign(mention_items(text, kept), avoid=text)
-    redacted, placed = _placed(text, kept, mapping)
+    found = mentions(text, kept)
+    mapping = (base or Mapping()).assign([m.item for m in found], avoid=text)
+    redacted, placed = _placed(text, found, mapping)
     spans = tuple(
         PreviewSpan(e.type, e.start, e.end, e.text, placeholder, at, at + len(placeholder))
         for e, placeholder, at in placed
