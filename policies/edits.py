@@ -22,6 +22,7 @@ from typing import Any
 import anyio.to_thread
 import yaml
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.kernel.clock import utcnow
 from gateway.kernel.errors import BadRequest, Conflict
@@ -119,6 +120,36 @@ async def save_department_policy(
     defaults). Raises ``PolicyInvalid`` (the check's problems), ``BadRequest`` (no reason, no
     change), ``Conflict`` (a concurrent save) or ``PolicyReadOnly`` (files mode)."""
     database = _database(store)
+    async with database.sessions.begin() as session:
+        change = await stage_department_policy(
+            store=store,
+            session=session,
+            department=department,
+            document=document,
+            author=author,
+            reason=reason,
+            customers=customers,
+            reverted_from=reverted_from,
+        )
+    await publish(store=store, change=change)
+    return change
+
+
+async def stage_department_policy(
+    *,
+    store: PolicyStore,
+    session: AsyncSession,
+    department: str,
+    document: str | Mapping[str, Any],
+    author: str,
+    reason: str,
+    customers: str | Keep | None = KEEP,
+    reverted_from: int | None = None,
+) -> PolicyChange:
+    """``save_department_policy``'s check and new version, written in the caller's
+    transaction (``session``) so that it commits or rolls back with the caller's own rows (a
+    trial's approval). Once that transaction committed, the caller calls ``publish``."""
+    _database(store)
     reason = reason.strip()
     if not reason:
         raise BadRequest(
@@ -130,12 +161,15 @@ async def save_department_policy(
     )
     if seen.problems:
         raise PolicyInvalid(seen.problems)
-    change = await _insert(
-        database, department, as_text(document), customers, author, reason, reverted_from, seen
+    return await _insert(
+        session, department, as_text(document), customers, author, reason, reverted_from, seen
     )
+
+
+async def publish(*, store: PolicyStore, change: PolicyChange) -> None:
+    """After the version committed: audit it (``policy.changed``) and load it here."""
     await _audit(store, change)
     await store.refresh(now=True)
-    return change
 
 
 async def revert_department_policy(
@@ -169,7 +203,7 @@ async def department_history(
 
 
 async def _insert(
-    database: PolicyDatabase,
+    session: AsyncSession,
     department: str,
     text: str,
     customers: str | Keep | None,
@@ -178,29 +212,26 @@ async def _insert(
     reverted_from: int | None,
     seen: Preview,
 ) -> PolicyChange:
+    latest = await versions.history(session, department, limit=1)
+    previous = latest[0] if latest else None
+    before = Document(department, previous.document, previous.customers) if previous else None
+    new = _next(before, department, text, customers)
+    if before == new:
+        raise BadRequest("変更がありません。", "Nothing changed.")
+    row = versions.PolicyVersion(
+        department=department,
+        number=(previous.number + 1) if previous else 1,
+        created_at=utcnow(),
+        author=author,
+        reason=reason[:1000],
+        document=new.text,
+        customers=new.customers,
+        diff=_diff(before, new),
+        reverted_from=reverted_from,
+    )
+    session.add(row)
     try:
-        async with database.sessions.begin() as session:
-            latest = await versions.history(session, department, limit=1)
-            previous = latest[0] if latest else None
-            before = (
-                Document(department, previous.document, previous.customers) if previous else None
-            )
-            new = _next(before, department, text, customers)
-            if before == new:
-                raise BadRequest("変更がありません。", "Nothing changed.")
-            row = versions.PolicyVersion(
-                department=department,
-                number=(previous.number + 1) if previous else 1,
-                created_at=utcnow(),
-                author=author,
-                reason=reason[:1000],
-                document=new.text,
-                customers=new.customers,
-                diff=_diff(before, new),
-                reverted_from=reverted_from,
-            )
-            session.add(row)
-            await session.flush()
+        await session.flush()
     except IntegrityError as exc:
         raise Conflict(
             f"{department} のポリシーが同時に変更されました。読み込み直してからやり直してください。",

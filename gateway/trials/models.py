@@ -1,21 +1,37 @@
 """The trial tables: one row per trial (its current stage and proposal) and one per step
 (every submission, send-back, approval and decision, with the proposal as it was then).
-Steps are appended, never updated or deleted: they are the trial's versioned history."""
+Steps are appended, never updated or deleted: they are the trial's versioned history.
+
+A department runs one trial at a time (its policy holds one trial section): the database
+itself refuses a second approved trial of a department (``uq_trials_one_running``, a partial
+unique index), so two approvals at the same instant, on any replicas, cannot both win."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.kernel.db import Base, UtcDateTime
+from gateway.kernel.vocab import TrialStage
+
+RUNNING = f"stage = '{TrialStage.APPROVED.value}'"  # the rows of ``uq_trials_one_running``
 
 
 class TrialRow(Base):
     __tablename__ = "trials"
-    __table_args__ = (Index("ix_trials_department_stage", "department", "stage"),)
+    __table_args__ = (
+        Index("ix_trials_department_stage", "department", "stage"),
+        Index(
+            "uq_trials_one_running",
+            "department",
+            unique=True,
+            sqlite_where=text(RUNNING),
+            postgresql_where=text(RUNNING),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     department: Mapped[str] = mapped_column(String(100))

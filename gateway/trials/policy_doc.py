@@ -4,7 +4,11 @@ writes, saved through the one policy-editing service (``policies.edits``), which
 loads it. With ``policies_source: files`` that service refuses (the files are the source):
 the approval then says so and changes nothing. A policy holds one trial section, so a
 department's second trial is approved only once the running one's stop is recorded
-(``none_running``).
+(``none_running``), and two approvals at the same instant cannot both pass that check
+(``claim``): the approval is the first thing the transaction writes, the database refuses a
+second running trial of a department, and the policy's new version is written in the same
+transaction (``policies.edits.stage_department_policy``), so it commits with the approval or
+not at all.
 """
 
 from __future__ import annotations
@@ -13,14 +17,15 @@ from datetime import date
 from typing import Any
 
 import yaml
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.kernel.errors import Conflict
 from gateway.kernel.vocab import TrialStage
 from gateway.trials.models import TrialRow
 from gateway.trials.proposal import Proposal
-from policies.edits import save_department_policy
+from policies.edits import PolicyChange, save_department_policy, stage_department_policy
 from policies.store import PolicyStore
 
 
@@ -50,6 +55,41 @@ async def none_running(*, session: AsyncSession, row: TrialRow) -> None:
             f"Trial #{running} is running in {row.department}; a department runs one trial at a "
             "time. Record the running trial's stop decision first, then approve.",
         )
+
+
+async def claim(
+    *, session: AsyncSession, sessions: async_sessionmaker[AsyncSession], row: TrialRow
+) -> None:
+    """Mark ``row`` approved, before anything else is written in the approval's transaction.
+
+    The partial unique index ``uq_trials_one_running`` makes a concurrent approval of another
+    trial of the department wait for this transaction and then fail (on SQLite, the write lock
+    queues it the same way); the stage and version in the WHERE refuse a second approval of
+    this very trial (two tabs). Either way the loser writes nothing: no second policy."""
+    try:
+        result = await session.execute(
+            update(TrialRow)
+            .where(
+                TrialRow.id == row.id,
+                TrialRow.version == row.version,
+                TrialRow.stage == row.stage,
+            )
+            .values(stage=TrialStage.APPROVED.value)
+        )
+    except IntegrityError as exc:
+        # This transaction is unusable on PostgreSQL: name the winner from a fresh one.
+        async with sessions() as fresh:
+            await none_running(session=fresh, row=row)
+        raise _changed_meanwhile() from exc
+    if not isinstance(result, CursorResult) or result.rowcount != 1:
+        raise _changed_meanwhile()
+
+
+def _changed_meanwhile() -> Conflict:
+    return Conflict(
+        "このトライアルは同時に変更されました。開き直してください。",
+        "This trial was changed meanwhile; reload it.",
+    )
 
 
 def _trial_section(proposal: Proposal) -> dict[str, Any]:
@@ -135,4 +175,29 @@ async def save(
     change = await save_department_policy(
         store=store, department=department, document=document, author=author, reason=reason
     )
+    return version_name(change)
+
+
+async def stage(
+    *,
+    store: PolicyStore,
+    session: AsyncSession,
+    department: str,
+    document: dict[str, Any],
+    author: str,
+    reason: str,
+) -> PolicyChange:
+    """``save`` inside the approval's transaction; ``policies.edits.publish`` audits and loads
+    it once that committed."""
+    return await stage_department_policy(
+        store=store,
+        session=session,
+        department=department,
+        document=document,
+        author=author,
+        reason=reason,
+    )
+
+
+def version_name(change: PolicyChange) -> str:
     return f"v{change.number}"

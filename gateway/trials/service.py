@@ -28,6 +28,7 @@ from gateway.kernel.vocab import EventType, Outcome, TrialAction, TrialDecision,
 from gateway.trials import policy_doc
 from gateway.trials.models import TrialRow, TrialStep
 from gateway.trials.proposal import Proposal
+from policies.edits import publish
 from policies.store import PolicyStore
 
 log = logging.getLogger(__name__)
@@ -335,12 +336,14 @@ async def approve(
             changes["budget_yen"] = budget_yen
         proposal = Proposal.model_validate(row.proposal).model_copy(update=changes)
         proposal = Proposal.model_validate(proposal.model_dump())  # IT's values validated too
+        await policy_doc.claim(session=session, sessions=desk.sessions, row=row)
         current = await policy_doc.read_document(store=desk.policies, department=row.department)
         document = policy_doc.approved(
             current=current, department=row.department, proposal=proposal
         )
-        version = await policy_doc.save(
+        change = await policy_doc.stage(
             store=desk.policies,
+            session=session,
             department=row.department,
             document=document,
             author=principal.email,
@@ -355,8 +358,9 @@ async def approve(
             principal=principal,
             action=TrialAction.APPROVED,
             comment=comment.strip(),
-            policy_version=version,
+            policy_version=policy_doc.version_name(change),
         )
+    await publish(store=desk.policies, change=change)
     await tell(desk, out, comment.strip())
     return out
 

@@ -1,17 +1,21 @@
 """The migration that makes the 最終判断者 a person: a free-text decision-maker of an earlier
-proposal (the trial and its steps) becomes the proposer's e-mail; an e-mail stays."""
+proposal (the trial and its steps) becomes the proposer's e-mail; an e-mail stays. The next
+one (a department runs one trial at a time, in the database) stops on a department that an
+approval race left with two running trials, naming it, and changes nothing."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from gateway.kernel.db import make_sync_engine
 from gateway.migrate import upgrade
 
 BEFORE = "0011_people_scim_active"
+THIS = "20261203s2_trial_decider"
 
 
 def test_free_text_decision_makers_become_the_proposer(tmp_path: Path) -> None:
@@ -37,7 +41,7 @@ def test_free_text_decision_makers_become_the_proposer(tmp_path: Path) -> None:
                 ),
                 {"n": n, "p": proposal},
             )
-    upgrade(url)
+    upgrade(url, THIS)
     with engine.connect() as conn:
         trials = conn.execute(text("SELECT proposal FROM trials ORDER BY id")).scalars().all()
         steps = conn.execute(text("SELECT proposal FROM trial_steps ORDER BY id")).scalars().all()
@@ -47,3 +51,5 @@ def test_free_text_decision_makers_become_the_proposer(tmp_path: Path) -> None:
             "suzuki@example.jp",
             "boss@example.jp",
         ]
+    with pytest.raises(RuntimeError, match=r"営業部 \(2\).*record the stop"):
+        upgrade(url)
