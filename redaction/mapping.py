@@ -143,15 +143,11 @@ def _ordered(items: Sequence[Item], fold: _Folds) -> list[Item]:
     names; then the person names that begin or end another one of this request."""
     people = [i for i in items if i.type is EntityType.PERSON]
     folded = {fold[i.text] for i in people}
-    short = [
-        i
-        for i in people
-        if any(
-            len(f) > len(s) and (f.startswith(s) or f.endswith(s))
-            for s in [fold[i.text]]
-            for f in folded
-        )
-    ]
+    short = []
+    for i in people:
+        s = fold[i.text]
+        if any(len(f) > len(s) and (f.startswith(s) or f.endswith(s)) for f in folded):
+            short.append(i)
     full = [i for i in people if i not in short]
     companies = [i for i in items if i.type in _COMPANIES]
     first_words = [
@@ -170,6 +166,7 @@ class _Identity:
     placeholder: Placeholder
     text: str
     companies: set[str]
+    latin: bool  # written in Latin script: a part of it is a whole word (``_form``)
 
 
 class _Builder:
@@ -190,7 +187,8 @@ class _Builder:
         identity = self._identities.get(placeholder)
         if identity is None:
             text = self.values[placeholder]
-            identity = self._identities[placeholder] = _Identity(parsed, text, set())
+            latin = any(c.isascii() and c.isalpha() for c in text)
+            identity = self._identities[placeholder] = _Identity(parsed, text, set(), latin)
         identity.companies.add(company)
 
     def _free(self, placeholder: str) -> bool:
@@ -227,7 +225,7 @@ class _Builder:
             for identity in self._identities.values()
             if identity.placeholder.type in family
             and _compatible(company, identity.companies)
-            and (form := _form(item, folded, identity.text, fold)) is not None
+            and (form := _form(item, folded, identity, fold)) is not None
         ]
         if len(found) != 1:
             return None
@@ -258,9 +256,10 @@ def _compatible(company: str, companies: set[str]) -> bool:
     return not company or companies <= {"", company}
 
 
-def _form(item: Item, folded: str, text: str, fold: _Folds) -> str | None:
-    """How ``item`` (folded: ``folded``) relates to an identity first written ``text``: "" the
-    same name, SURNAME/GIVEN_NAME a part of a person's full name, None unrelated."""
+def _form(item: Item, folded: str, identity: _Identity, fold: _Folds) -> str | None:
+    """How ``item`` (folded: ``folded``) relates to ``identity`` (first written ``text``): ""
+    the same name, SURNAME/GIVEN_NAME a part of a person's full name, None unrelated."""
+    text = identity.text
     other = fold[text]
     if not folded:
         return None
@@ -270,9 +269,9 @@ def _form(item: Item, folded: str, text: str, fold: _Folds) -> str | None:
         return "" if _leading_words(item.text, text, fold) else None
     if len(folded) >= len(other):
         return None
-    words = text.split()
-    if any(c.isascii() and c.isalpha() for c in text):
+    if identity.latin:
         # Latin-script names: whole words only, and the family name comes last (Olivia Grant).
+        words = text.split()
         if len(words) < 2:
             return None
         if fold[words[0]] == folded:
@@ -286,10 +285,9 @@ def _form(item: Item, folded: str, text: str, fold: _Folds) -> str | None:
 def _leading_words(short: str, name: str, fold: _Folds) -> bool:
     """``short`` is the first whole words of the Latin-script company name ``name`` (Pinecrest,
     Pinecrest Logistics for Pinecrest Logistics Group), not all of it."""
+    if not (short.isascii() and name.isascii()):
+        return False
     words, whole = short.split(), name.split()
-    return (
-        short.isascii()
-        and name.isascii()
-        and 0 < len(words) < len(whole)
-        and [fold[w] for w in words] == [fold[w] for w in whole[: len(words)]]
-    )
+    if not 0 < len(words) < len(whole):
+        return False
+    return [fold[w] for w in words] == [fold[w] for w in whole[: len(words)]]
