@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.reports import KpiSource
 from gateway.kernel.errors import BadRequest, Conflict, Forbidden
@@ -37,6 +38,7 @@ from gateway.trials.service import (
     trial_out,
 )
 from policies.documents import DEFAULTS
+from policies.edits import PolicyChange, publish
 
 
 def _changed(
@@ -98,16 +100,17 @@ async def decide(
         )
     figures = (await review.review(source=source, trial=trial)).figures()
     proposal = _changed(trial.proposal, decision, people or [], tasks, hours_target)
-    version = await _apply(desk, principal, trial, decision, proposal, comment.strip())
+    after = TrialStage.STOPPED if decision is TrialDecision.STOP else TrialStage.APPROVED
     async with desk.sessions.begin() as session:
         row = await load(session, trial_id)
         if row.version != trial.version:
-            raise Conflict(
-                "同時に変更されました。開き直してください。", "Changed meanwhile; reload."
-            )
+            raise policy_doc.changed_meanwhile()
+        # First write: a second decision taken from the same version (two tabs, the maker
+        # and IT at once) is refused here, before either changes the policy.
+        await policy_doc.claim(session=session, sessions=desk.sessions, row=row, stage=after)
+        change = await _apply(desk, session, principal, trial, decision, proposal, comment.strip())
         row.proposal = proposal.model_dump(mode="json")
-        if decision is TrialDecision.STOP:
-            row.stage = TrialStage.STOPPED.value
+        row.stage = after.value
         out = await step(
             desk=desk,
             session=session,
@@ -116,10 +119,12 @@ async def decide(
             action=TrialAction.DECIDED,
             decision=decision,
             comment=comment.strip(),
-            policy_version=version,
+            policy_version=policy_doc.version_name(change) if change else None,
             figures=figures,
             on_behalf_of=for_whom,
         )
+    if change is not None:
+        await publish(store=desk.policies, change=change)
     await tell(desk, out, f"{decision.value}: {comment.strip()}")
     return out
 
@@ -151,13 +156,15 @@ async def _decider(
 
 async def _apply(
     desk: Desk,
+    session: AsyncSession,
     principal: Principal,
     trial: TrialOut,
     decision: TrialDecision,
     proposal: Proposal,
     comment: str,
-) -> str | None:
-    """The policy change the decision makes (None for continue)."""
+) -> PolicyChange | None:
+    """The policy change the decision makes, in the decision's transaction (None for
+    continue); ``publish`` once committed."""
     if decision is TrialDecision.CONTINUE:
         return None
     current = await policy_doc.read_document(store=desk.policies, department=trial.department)
@@ -177,8 +184,9 @@ async def _apply(
         document = policy_doc.approved(
             current=current, department=trial.department, proposal=proposal
         )
-    return await policy_doc.save(
+    return await policy_doc.stage(
         store=desk.policies,
+        session=session,
         department=trial.department,
         document=document,
         author=principal.email,

@@ -25,7 +25,7 @@ from gateway.kernel.errors import Conflict
 from gateway.kernel.vocab import TrialStage
 from gateway.trials.models import TrialRow
 from gateway.trials.proposal import Proposal
-from policies.edits import PolicyChange, save_department_policy, stage_department_policy
+from policies.edits import PolicyChange, stage_department_policy
 from policies.store import PolicyStore
 
 
@@ -58,14 +58,20 @@ async def none_running(*, session: AsyncSession, row: TrialRow) -> None:
 
 
 async def claim(
-    *, session: AsyncSession, sessions: async_sessionmaker[AsyncSession], row: TrialRow
+    *,
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    row: TrialRow,
+    stage: TrialStage = TrialStage.APPROVED,
 ) -> None:
-    """Mark ``row`` approved, before anything else is written in the approval's transaction.
+    """Move ``row`` to ``stage`` before anything else is written in the step's transaction
+    (an approval, or a decision on the running trial).
 
     The partial unique index ``uq_trials_one_running`` makes a concurrent approval of another
     trial of the department wait for this transaction and then fail (on SQLite, the write lock
-    queues it the same way); the stage and version in the WHERE refuse a second approval of
-    this very trial (two tabs). Either way the loser writes nothing: no second policy."""
+    queues it the same way); the stage and version in the WHERE refuse a second step on this
+    very trial taken from the same version (two tabs). Either way the loser writes nothing: no
+    second policy."""
     try:
         result = await session.execute(
             update(TrialRow)
@@ -74,18 +80,18 @@ async def claim(
                 TrialRow.version == row.version,
                 TrialRow.stage == row.stage,
             )
-            .values(stage=TrialStage.APPROVED.value)
+            .values(stage=stage.value)
         )
     except IntegrityError as exc:
         # This transaction is unusable on PostgreSQL: name the winner from a fresh one.
         async with sessions() as fresh:
             await none_running(session=fresh, row=row)
-        raise _changed_meanwhile() from exc
+        raise changed_meanwhile() from exc
     if not isinstance(result, CursorResult) or result.rowcount != 1:
-        raise _changed_meanwhile()
+        raise changed_meanwhile()
 
 
-def _changed_meanwhile() -> Conflict:
+def changed_meanwhile() -> Conflict:
     return Conflict(
         "このトライアルは同時に変更されました。開き直してください。",
         "This trial was changed meanwhile; reload it.",
@@ -167,17 +173,6 @@ def stopped(
     return doc
 
 
-async def save(
-    *, store: PolicyStore, department: str, document: dict[str, Any], author: str, reason: str
-) -> str:
-    """Check, version, audit (``policy.changed``) and load the department's new document
-    through the one policy-editing service; returns the version the trial step records."""
-    change = await save_department_policy(
-        store=store, department=department, document=document, author=author, reason=reason
-    )
-    return version_name(change)
-
-
 async def stage(
     *,
     store: PolicyStore,
@@ -187,8 +182,9 @@ async def stage(
     author: str,
     reason: str,
 ) -> PolicyChange:
-    """``save`` inside the approval's transaction; ``policies.edits.publish`` audits and loads
-    it once that committed."""
+    """Check and version the department's new document through the one policy-editing
+    service, inside the trial step's transaction; ``policies.edits.publish`` audits
+    (``policy.changed``) and loads it once that committed."""
     return await stage_department_policy(
         store=store,
         session=session,

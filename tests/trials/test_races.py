@@ -2,7 +2,9 @@
 a department runs one trial at a time, so exactly one wins, the other gets the ja+en 409 that
 names the winner, and the department's policy changes once (``policy_doc.claim`` and the
 partial unique index ``uq_trials_one_running``). Both approvals are held until each has passed
-the ``none_running`` check, the exact window the check alone lost."""
+the ``none_running`` check, the exact window the check alone lost. Two approvals of one trial
+(two tabs) and two decisions on one trial (its maker, and IT on their behalf) likewise: one
+step, one policy change."""
 
 from __future__ import annotations
 
@@ -10,17 +12,19 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from audit.reports import KpiSource
 from gateway.kernel.db import make_async_engine, sessionmaker
 from gateway.kernel.errors import Conflict
 from gateway.kernel.events import EventIn
 from gateway.kernel.principal import Principal, Role
-from gateway.kernel.vocab import EventType, TrialStage
-from gateway.trials import policy_doc, service
+from gateway.kernel.vocab import EventType, TrialDecision, TrialStage
+from gateway.trials import decisions, policy_doc, service
 from gateway.trials.proposal import Proposal
 from gateway.trials.service import Desk, TrialOut
 from policies.model import Policy
@@ -86,21 +90,22 @@ async def _submitted(
     return out.id
 
 
-def _together(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each approval claims only once both have passed ``none_running`` (or after 2 s: on
-    PostgreSQL the row lock of ``load`` holds a second approval of the same trial before it)."""
+def _together(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> None:
+    """Both steps go on from ``owner.name`` only once each has reached it (or after 0.5 s: on
+    PostgreSQL the row lock of ``load`` holds a second step on the same trial before it)."""
     barrier = asyncio.Barrier(2)
-    claim: Callable[..., Awaitable[None]] = policy_doc.claim
+    original: Callable[..., Awaitable[Any]] = getattr(owner, name)
 
-    async def held(**kwargs: Any) -> None:
+    async def held(*args: Any, **kwargs: Any) -> Any:
+        result = await original(*args, **kwargs) if name == "load" else None
         try:
-            async with asyncio.timeout(2):
+            async with asyncio.timeout(0.5):
                 await barrier.wait()
         except TimeoutError:
             pass
-        await claim(**kwargs)
+        return result if name == "load" else await original(*args, **kwargs)
 
-    monkeypatch.setattr(policy_doc, "claim", held)
+    monkeypatch.setattr(owner, name, held)
 
 
 async def _race(first: Desk, second: Desk, ids: tuple[int, int]) -> list[TrialOut | BaseException]:
@@ -120,6 +125,45 @@ async def _race(first: Desk, second: Desk, ids: tuple[int, int]) -> list[TrialOu
     )
 
 
+def _policy_written_in_turn(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """A second step writes the policy only after the first step finished (set the event):
+    the interleaving in which a step that read the trial before the first committed would
+    otherwise write the policy a second time."""
+    first_done, callers = asyncio.Event(), []
+    stage: Callable[..., Awaitable[Any]] = policy_doc.stage
+
+    async def in_turn(**kwargs: Any) -> Any:
+        callers.append(kwargs["author"])
+        if len(callers) > 1:
+            await first_done.wait()
+        return await stage(**kwargs)
+
+    monkeypatch.setattr(policy_doc, "stage", in_turn)
+    return first_done
+
+
+async def _decide(
+    desk: Desk, who: Principal, trial_id: int, person: str, done: asyncio.Event
+) -> TrialOut:
+    try:
+        return await _decision(desk, who, trial_id, person)
+    finally:
+        done.set()
+
+
+async def _decision(desk: Desk, who: Principal, trial_id: int, person: str) -> TrialOut:
+    return await decisions.decide(
+        desk=desk,
+        source=KpiSource(desk.sessions, desk.policies, ZoneInfo("Asia/Tokyo")),
+        principal=who,
+        trial_id=trial_id,
+        decision=TrialDecision.EXPAND,
+        comment="対象者を追加",
+        people=[person],
+        on_behalf=who is ADMIN,
+    )
+
+
 async def _versions(desk: Desk, department: str = "営業部") -> int:
     async with desk.sessions() as session:
         query = select(func.count()).where(PolicyVersion.department == department)
@@ -134,7 +178,7 @@ async def test_two_approvals_at_once_one_wins_and_the_policy_changes_once(
     a = await _submitted(first, "営業メール A", person="a@example.co.jp")
     b = await _submitted(first, "営業メール B", person="b@example.co.jp")
     before = await _versions(first)
-    _together(monkeypatch)
+    _together(monkeypatch, policy_doc, "claim")  # each approval past ``none_running``
 
     results = await _race(first, second, (a, b))
     won = [r for r in results if isinstance(r, TrialOut)]
@@ -165,3 +209,20 @@ async def test_two_approvals_at_once_one_wins_and_the_policy_changes_once(
     assert [type(r) for r in results].count(TrialOut) == 1, results
     assert [type(r) for r in results].count(Conflict) == 1, results
     assert await _versions(first, "総務部") == general + 1
+
+    # Two decisions at once on the running trial: its maker and IT on their behalf, both
+    # having read the trial (the version both decide on) before either goes on.
+    monkeypatch.undo()
+    _together(monkeypatch, decisions, "load")
+    done = _policy_written_in_turn(monkeypatch)
+    results = await asyncio.gather(
+        _decide(first, GENERAL, c, "x@example.co.jp", done),
+        _decide(second, ADMIN, c, "y@example.co.jp", done),
+        return_exceptions=True,
+    )
+    decided = [r for r in results if isinstance(r, TrialOut)]
+    assert len(decided) == 1, results
+    assert [type(r) for r in results].count(Conflict) == 1, results
+    assert await _versions(first, "総務部") == general + 2
+    section = (await policy_doc.read_document(store=first.policies, department="総務部"))["trial"]
+    assert section["people"] == decided[0].proposal.people
