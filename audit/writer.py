@@ -69,14 +69,51 @@ async def append_batch(session: AsyncSession, events: list[EventIn]) -> list[int
     return [r["seq"] for r in rows]
 
 
-def append_batch_sync(engine: Engine, events: list[EventIn]) -> list[int]:
-    """``append_batch`` in one transaction of its own, for the SQLite writer thread."""
-    with engine.begin() as conn:
-        row = conn.execute(_TAKE, {"n": len(events)}).one()
-        rows, head = _chain(events, int(row[0]), str(row[1]))
-        conn.execute(insert(AuditEvent), rows)
-        conn.execute(_HEAD, {"h": head})
-    return [r["seq"] for r in rows]
+class DirectAppender:
+    """``append_batch`` for the SQLite writer thread through the DB-API connection itself: the
+    statements are compiled once and each value goes through its column type's own bind
+    processor, so the stored rows are exactly SQLAlchemy Core's (tests compare them) at about a
+    third of the CPU per batch, which at concurrency 1 ran beside the next request and held
+    the GIL from it (bench/overhead/profile.py, docs/benchmarks.md "Fourth session — c1").
+    ``append_batch`` stays the reference (PostgreSQL, the CLIs)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        dialect = engine.dialect
+        columns = [c for c in AuditEvent.__table__.c if c.name != "id"]
+        keys = [c.name for c in columns]
+        compiled = insert(AuditEvent).compile(dialect=dialect, column_keys=keys)
+        self._insert = str(compiled)
+        order = list(compiled.positiontup or ())
+        types = {c.name: c.type for c in columns}
+        self._binds = [
+            (name, types[name].dialect_impl(dialect).bind_processor(dialect)) for name in order
+        ]
+        self._take = str(_TAKE.bindparams(n=0).compile(dialect=dialect))
+        self._head = str(_HEAD.bindparams(h="").compile(dialect=dialect))
+
+    def __call__(self, events: list[EventIn]) -> list[int]:
+        connection = self._engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(self._take, (len(events),))
+            taken = cursor.fetchone()
+            if taken is None:  # as Core's ``.one()``: the batch fails and is retried
+                raise LookupError("audit_chain_head has no row 1")
+            rows, head = _chain(events, int(taken[0]), str(taken[1]))
+            binds = self._binds
+            cursor.executemany(
+                self._insert,
+                [tuple(r[k] if p is None else p(r[k]) for k, p in binds) for r in rows],
+            )
+            cursor.execute(self._head, (head,))
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            connection.close()  # back to the pool
+        return [r["seq"] for r in rows]
 
 
 class AuditWriter:
@@ -91,8 +128,9 @@ class AuditWriter:
     closed: nothing is sent that could not be audited).
 
     ``sync_engine`` (SQLite): each batch is committed on one dedicated thread through a plain
-    sqlite3 connection: one thread hop per batch instead of one per statement through aiosqlite
-    (the largest share of the gateway's own CPU in bench/overhead). PostgreSQL stays async.
+    sqlite3 connection (``DirectAppender``): one thread hop per batch instead of one per
+    statement through aiosqlite (the largest share of the gateway's own CPU in bench/overhead).
+    PostgreSQL stays async.
     """
 
     def __init__(
@@ -113,6 +151,7 @@ class AuditWriter:
         self.intents = intents
         self._replay_attached = replay_attached
         self._sync = sync_engine
+        self._direct = DirectAppender(sync_engine) if sync_engine is not None else None
         self._wait = wait_for_commit
         self._thread = (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-writer")
@@ -132,14 +171,16 @@ class AuditWriter:
         if self.intents is not None:
             self._recovery = asyncio.create_task(self._recover_forever(), name="audit-recovery")
 
-    async def intend(self, event: EventIn, attached: dict[str, Any] | None = None) -> None:
+    async def intend(
+        self, event: EventIn, attached: dict[str, Any] | None = None, *, alone: bool = False
+    ) -> None:
         """Make ``event`` (and ``attached``) durable before its request is sent (see
-        ``audit.intents``); a full or read-only disk refuses the request (nothing is sent
-        unrecorded)."""
+        ``audit.intents``; ``alone``: no other request is in flight in this process); a full
+        or read-only disk refuses the request (nothing is sent unrecorded)."""
         if self.intents is None:
             return
         try:
-            await self.intents.put(event, attached)
+            await self.intents.put(event, attached, alone=alone)
         except OSError as exc:
             raise not_sent("監査ログの控えを書けない", "The audit spool cannot be written") from exc
 
@@ -173,9 +214,9 @@ class AuditWriter:
             self._sync.dispose()
 
     async def _commit(self, events: list[EventIn]) -> list[int]:
-        if self._sync is not None and self._thread is not None:
+        if self._direct is not None and self._thread is not None:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._thread, append_batch_sync, self._sync, events)
+            return await loop.run_in_executor(self._thread, self._direct, events)
         async with self._sessions.begin() as session:
             return await append_batch(session, events)
 

@@ -94,6 +94,9 @@ class AppState:
     # E-mail and webhook to IT (settings.notify): budget alerts, and whoever else tells IT.
     notifier: Notifier = field(default_factory=Notifier)
     digests: Recent = field(default_factory=Recent)  # documents summarised in parts
+    # Chat requests between their start and their settle and audit (``gateway.pipeline``): with
+    # none beside it, a request's audit intent is written on the event loop (``audit.intents``).
+    chats: int = 0
 
     async def refresh_policies(self) -> None:
         """The current policy set and approved corrections, for every route that depends on

@@ -34,7 +34,7 @@ from bench.overhead.servers import (
 )
 
 PY_SPY = ["uvx", "--from", "py-spy==0.4.3", "py-spy"]
-STAGES = ("auth", "upstream", "audit", "pipeline", "framework", "total")
+STAGES = ("auth", "upstream", "intend", "audit", "pipeline", "framework", "total")
 
 # (category, any of these substrings in the stack); the first match wins, so specific first.
 CATEGORIES = [
@@ -76,7 +76,9 @@ def _stage_rows(out: Path, start: float, end: float) -> dict[str, float]:
                 records.append(rec)
     result = {"requests": float(len(records))}
     for rec in records:
-        rec["pipeline"] = rec["chat"] - rec.get("upstream", 0) - rec.get("audit", 0)
+        rec["pipeline"] = (
+            rec["chat"] - rec.get("upstream", 0) - rec.get("audit", 0) - rec.get("intend", 0)
+        )
         rec["framework"] = rec["total"] - rec["chat"] - rec.get("auth", 0)
     for stage in STAGES:
         values = sorted(r.get(stage, 0.0) * 1000 for r in records) or [0.0]

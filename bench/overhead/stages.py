@@ -82,6 +82,8 @@ def _patch() -> None:
     gateway.pipeline.chat = _timed("chat", gateway.pipeline.chat)  # type: ignore[assignment]
     compat = gateway.provider.openai.OpenAICompatible
     compat.complete = _timed("upstream", compat.complete)  # type: ignore[method-assign,assignment]
+    writer = audit.writer.AuditWriter
+    writer.intend = _timed("intend", writer.intend)  # type: ignore[method-assign]
     append: AsyncFn = audit.writer.AuditWriter.append
     if "audit_nowait" in _WHATIF:
         append = _audit_nowait(append)
