@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
+from redaction import mapping as mapping_module
 from redaction.boundary import redact_messages
 from redaction.engine import Redactor
 from redaction.entities import EntityType as T
-from redaction import mapping as mapping_module
 from redaction.mapping import Item, Mapping
 from redaction.placeholders import MAX_LENGTH, Placeholder, could_be_prefix, parse_placeholder
 from redaction.profile import RedactionProfile
