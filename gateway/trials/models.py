@@ -42,6 +42,11 @@ class TrialRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
+    # Every UPDATE of a trial says ``WHERE version = <the version read>``: a step taken from a
+    # version another step already replaced fails (``StaleDataError``) instead of overwriting
+    # it (SQLite's reads take no row lock; ``gateway.trials.service.step`` sets the version).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
+
 
 class TrialStep(Base):
     __tablename__ = "trial_steps"

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from gateway.kernel.clock import utcnow
 from gateway.kernel.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -178,7 +179,10 @@ async def step(
             created_at=now,
         )
     )
-    await session.flush()
+    try:
+        await session.flush()
+    except StaleDataError as exc:  # another step of this trial committed since ``load``
+        raise policy_doc.changed_meanwhile() from exc
     out = trial_out(row)
     detail = {
         "trial": row.id,

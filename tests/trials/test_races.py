@@ -4,11 +4,13 @@ names the winner, and the department's policy changes once (``policy_doc.claim``
 partial unique index ``uq_trials_one_running``). Both approvals are held until each has passed
 the ``none_running`` check, the exact window the check alone lost. Two approvals of one trial
 (two tabs) and two decisions on one trial (its maker, and IT on their behalf) likewise: one
-step, one policy change."""
+step, one policy change. A send-back and an approval at once: one step, the other a 409 (was a
+500 on SQLite, whose reads take no row lock)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from typing import Any
@@ -23,7 +25,7 @@ from gateway.kernel.db import make_async_engine, sessionmaker
 from gateway.kernel.errors import Conflict
 from gateway.kernel.events import EventIn
 from gateway.kernel.principal import Principal, Role
-from gateway.kernel.vocab import EventType, TrialDecision, TrialStage
+from gateway.kernel.vocab import EventType, TrialAction, TrialDecision, TrialStage
 from gateway.trials import decisions, policy_doc, service
 from gateway.trials.proposal import Proposal
 from gateway.trials.service import Desk, TrialOut
@@ -36,6 +38,7 @@ pytestmark = pytest.mark.anyio
 ADMIN = Principal(1, "tanaka@demo.kakehashi.example", "情報システム部", Role.ADMIN, "session")
 MANAGER = Principal(2, "suzuki@demo.kakehashi.example", "営業部", Role.MANAGER, "session")
 GENERAL = Principal(3, "boss@example.co.jp", "総務部", Role.MANAGER, "session")
+IT_MANAGER = Principal(4, "ops@example.co.jp", "情報システム部", Role.MANAGER, "session")
 _ENGINES: list[AsyncEngine] = []
 
 
@@ -108,20 +111,21 @@ def _together(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> None
     monkeypatch.setattr(owner, name, held)
 
 
-async def _race(first: Desk, second: Desk, ids: tuple[int, int]) -> list[TrialOut | BaseException]:
-    def approve(desk: Desk, trial_id: int) -> Awaitable[TrialOut]:
-        return service.approve(
-            desk=desk,
-            principal=ADMIN,
-            trial_id=trial_id,
-            comment="承認",
-            models=None,
-            budget_yen=None,
-            block=None,
-        )
+def _approve(desk: Desk, trial_id: int) -> Awaitable[TrialOut]:
+    return service.approve(
+        desk=desk,
+        principal=ADMIN,
+        trial_id=trial_id,
+        comment="承認",
+        models=None,
+        budget_yen=None,
+        block=None,
+    )
 
+
+async def _race(first: Desk, second: Desk, ids: tuple[int, int]) -> list[TrialOut | BaseException]:
     return await asyncio.gather(
-        approve(first, ids[0]), approve(second, ids[1]), return_exceptions=True
+        _approve(first, ids[0]), _approve(second, ids[1]), return_exceptions=True
     )
 
 
@@ -226,3 +230,33 @@ async def test_two_approvals_at_once_one_wins_and_the_policy_changes_once(
     assert await _versions(first, "総務部") == general + 2
     section = (await policy_doc.read_document(store=first.policies, department="総務部"))["trial"]
     assert section["people"] == decided[0].proposal.people
+
+
+async def test_a_send_back_and_an_approval_at_once_make_one_step_and_a_409(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = await _replica(db_url, []), await _replica(db_url, [])
+    d = await _submitted(first, "運用手順", IT_MANAGER)
+    _together(monkeypatch, service, "load")  # both read the submitted trial
+    approval_done, step = asyncio.Event(), service.step
+
+    async def after_the_approval(**kwargs: Any) -> TrialOut:
+        if kwargs["action"] is TrialAction.SENT_BACK:  # its write, once the approval's is in
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):  # PostgreSQL: ``load``'s row lock orders them
+                    await approval_done.wait()
+        return await step(**kwargs)
+
+    async def approval() -> TrialOut:
+        try:
+            return await _approve(first, d)
+        finally:
+            approval_done.set()
+
+    monkeypatch.setattr(service, "step", after_the_approval)
+    back = service.send_back(desk=second, principal=ADMIN, trial_id=d, comment="予算の根拠を")
+    results = await asyncio.gather(approval(), back, return_exceptions=True)
+    assert [type(r) for r in results].count(TrialOut) == 1, results
+    assert [type(r) for r in results].count(Conflict) == 1, results
+    _, steps = await service.history(desk=first, principal=ADMIN, trial_id=d)
+    assert [s.version for s in steps] == [1, 2]
