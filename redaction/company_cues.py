@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from redaction.lexicon import (
     INDUSTRY_WORDS,
-    LEGAL_FORM_RE,
+    LEGAL_FORMS,
     NAME_STOPS,
     NOT_COMPANY_ACRONYMS,
     NOT_NAMES,
@@ -210,7 +210,7 @@ def titled_companies(run: list[Morpheme]) -> list[NameSpan]:
             if (
                 prev.surface in NAME_STOPS
                 or department(prev)
-                or LEGAL_FORM_RE.fullmatch(prev.surface)
+                or prev.surface in LEGAL_FORMS
                 or _counting(run, first - 1)
                 or prev.pos[0] not in ("名詞", "接頭辞", "接尾辞")
             ):

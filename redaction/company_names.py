@@ -18,7 +18,7 @@ from redaction.lexicon import (
     FROM_COMPANY,
     GENERIC_COMPANY_SUFFIXES,
     INDUSTRY_WORDS,
-    LEGAL_FORM_RE,
+    LEGAL_FORMS,
     NAME_STOPS,
     NEXT_TO_COMPANY,
     NOT_COMPANY_ACRONYMS,
@@ -115,7 +115,7 @@ def quoted_companies(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
             last = inside[-1]
             cued = (
                 company_suffix(last)
-                or bool(LEGAL_FORM_RE.fullmatch(last.surface))
+                or last.surface in LEGAL_FORMS
                 or last.surface.endswith(_GROUP_WORDS)
             )
         if (
@@ -160,7 +160,7 @@ def organisations(run: list[Morpheme]) -> list[NameSpan]:
                 prev.surface in NAME_STOPS
                 or prev.surface in ORG_SUFFIXES
                 or counter(prev)
-                or LEGAL_FORM_RE.fullmatch(prev.surface)
+                or prev.surface in LEGAL_FORMS
                 or (prev.pos[0] not in ("名詞", "接頭辞", "接尾辞") and not joined)
                 or prev.end != run[first].start
             ):
@@ -199,7 +199,7 @@ def rare_katakana(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
 def legal_form_companies(run: list[Morpheme]) -> list[NameSpan]:
     spans: list[NameSpan] = []
     for i, m in enumerate(run):
-        if not LEGAL_FORM_RE.fullmatch(m.surface):
+        if m.surface not in LEGAL_FORMS:
             continue
         before = _name_tokens(run[:i][::-1], forward=False)[::-1]
         after = _name_tokens(run[i + 1 :], forward=True)
@@ -218,7 +218,7 @@ def _name_tokens(tokens: Sequence[Morpheme], *, forward: bool) -> list[Morpheme]
     for j, m in enumerate(tokens[:MAX_NAME_TOKENS]):
         if (
             m.surface in NAME_STOPS
-            or LEGAL_FORM_RE.fullmatch(m.surface)
+            or m.surface in LEGAL_FORMS
             or (counter(m) and not (forward and _inside_name(tokens, j)))
             or department(m)
             or (out and (m.space_before if forward else out[-1].space_before))

@@ -20,7 +20,7 @@ from redaction.lexicon import (
     FOUNDING_WORDS,
     FROM_COMPANY,
     INDUSTRY_WORDS,
-    LEGAL_FORM_RE,
+    LEGAL_FORMS,
     NAME_STOPS,
     NEXT_TO_COMPANY,
     NOT_COMPANY_ACRONYMS,
@@ -287,7 +287,7 @@ def _phrase_part(m: Morpheme) -> bool:
         and not m.surface.isdigit()
         and m.surface not in NAME_STOPS
         and not department(m)
-        and not LEGAL_FORM_RE.fullmatch(m.surface)
+        and m.surface not in LEGAL_FORMS
         and m.surface not in NOT_NAMES
     )
 

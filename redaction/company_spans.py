@@ -33,7 +33,7 @@ from redaction.lexicon import (
     FACILITY_SUFFIXES,
     GENERIC_COMPANY_SUFFIXES,
     INDUSTRY_WORDS,
-    LEGAL_FORM_RE,
+    LEGAL_FORMS,
     NAME_STOPS,
     NEXT_TO_COMPANY,
     NOT_NAMES,
@@ -79,7 +79,7 @@ def _inside(m: Morpheme) -> bool:
         return True
     if m.pos[0] == "形状詞" and all(0x30A0 <= ord(c) <= 0x30FF for c in m.surface):
         return True  # サイバー, ユニバーサル: katakana Sudachi reads as adjectival nouns
-    return bool(LEGAL_FORM_RE.fullmatch(m.surface))
+    return m.surface in LEGAL_FORMS
 
 
 def stretches(morphemes: Sequence[Morpheme]) -> list[tuple[int, int]]:
@@ -153,7 +153,7 @@ def candidates(
 
 def _lists(s: str) -> list[str]:
     out = [name for name, words in _LISTS if s in words]
-    if LEGAL_FORM_RE.fullmatch(s):
+    if s in LEGAL_FORMS:
         out.append("legal")
     if s.endswith(FACILITY_SUFFIXES):
         out.append("fac")

@@ -214,11 +214,11 @@ def _removed_spaces(text: str, mapped: MappedText) -> frozenset[int]:
     characters: the names rules treat them as boundaries (a company, then its person)."""
     if len(mapped.text) == len(text):
         return frozenset()  # nothing removed (the usual case): skip the scan
+    pairs = zip(mapped.starts[1:], mapped.ends, strict=False)  # (starts[i], ends[i - 1])
     return frozenset(
         i
-        for i in range(1, len(mapped.text))
-        if mapped.starts[i] > mapped.ends[i - 1]
-        and text[mapped.ends[i - 1] : mapped.starts[i]].isspace()
+        for i, (start, before) in enumerate(pairs, start=1)
+        if start > before and text[before:start].isspace()
     )
 
 
@@ -252,11 +252,14 @@ def resolve_overlaps(
     first in ``first`` (the blocked types), then in ``PRIORITY``."""
     order = {t: i for i, t in enumerate([*first, *PRIORITY])}
     merged: list[list[Entity]] = []
+    end = 0  # the end of the last group (the furthest of its members)
     for e in sorted(entities, key=lambda e: (e.start, -e.end)):
-        if merged and e.start < max(x.end for x in merged[-1]):
+        if merged and e.start < end:
             merged[-1].append(e)
+            end = max(end, e.end)
         else:
             merged.append([e])
+            end = e.end
     out: list[Entity] = []
     for group in merged:
         start = min(e.start for e in group)

@@ -77,6 +77,8 @@ _EVERYDAY_SHARE = 0.75
 _EMBEDDED_EVERYDAY_WORDS = 2
 # Runs of text without Japanese script, full-width forms or Japanese punctuation.
 _NOT_JAPANESE = re.compile(r"[^\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+# What an embedded stretch needs to hold an everyday lower-case word of two letters or more.
+_LOWER_WORD = re.compile(r"[a-z]{2}")
 
 
 def english_stretches(text: str) -> list[tuple[int, int]]:
@@ -87,9 +89,12 @@ def english_stretches(text: str) -> list[tuple[int, int]]:
     inside Japanese text (Kiva Systemsを, Swan and Hunter社, TOKYO FMの) stays theirs."""
     out: list[tuple[int, int]] = []
     for m in _NOT_JAPANESE.finditer(text):
+        embedded = m.start() > 0 or m.end() < len(text)
+        if embedded and not _LOWER_WORD.search(m.group()):
+            continue  # digits, marks, acronyms (most stretches of a Japanese text): no prose
         found = re.findall(r"[A-Za-z]+", m.group())
         everyday = sum(w.islower() and len(w) > 1 and ordinary(w) for w in found)
-        if m.start() > 0 or m.end() < len(text):
+        if embedded:
             english = everyday >= _EMBEDDED_EVERYDAY_WORDS
         else:
             english = len(found) >= _MIN_STRETCH_WORDS and (

@@ -30,6 +30,9 @@ LEGAL_ABBREVIATIONS: tuple[str, ...] = (
 LEGAL_FORM_RE = re.compile(
     "|".join(re.escape(f) for f in sorted(LEGAL_FORMS_JA + LEGAL_ABBREVIATIONS, key=len)[::-1])
 )
+# ``LEGAL_FORM_RE.fullmatch(word)`` is membership here (an alternation of literals): a hash
+# lookup where the rules ask it of nearly every morpheme (issue 18).
+LEGAL_FORMS: frozenset[str] = frozenset(LEGAL_FORMS_JA + LEGAL_ABBREVIATIONS)
 
 # English legal forms, after a capitalised name ("Acme Trading Co., Ltd.", "Foo K.K.").
 LEGAL_FORMS_EN = (

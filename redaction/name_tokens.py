@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from redaction.lexicon import (
     COMPANY_SUFFIXES,
-    LEGAL_FORM_RE,
+    LEGAL_FORMS,
     NAME_STOPS,
     NOT_COMPANY_ACRONYMS,
     NOT_NAMES,
@@ -58,7 +58,7 @@ def capitalised(text: str) -> bool:
 def nounish(m: Morpheme) -> bool:
     if m.pos[0] == "名詞":
         return m.pos[1] != "数詞" or not m.surface.isdigit()
-    if LEGAL_FORM_RE.fullmatch(m.surface):
+    if m.surface in LEGAL_FORMS:
         return True  # (株) is tagged as a symbol
     return m.pos[0] == "接頭辞" or (m.pos[0] == "接尾辞" and m.pos[1] == "名詞的")
 

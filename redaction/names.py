@@ -51,7 +51,7 @@ from redaction.foreign_names import chains, proper_nouns
 from redaction.lexicon import (
     COMPANY_CONTEXT,
     COMPANY_CONTEXT_RE,
-    LEGAL_FORM_RE,
+    LEGAL_FORMS,
     PERSON_SUFFIXES,
 )
 from redaction.morpheme import Morpheme
@@ -110,7 +110,7 @@ def _join_legal_forms(morphemes: Sequence[Morpheme]) -> list[Morpheme]:
             out
             and m.surface in ("法人", "会社", "組合")
             and out[-1].end == m.start
-            and LEGAL_FORM_RE.fullmatch(out[-1].surface + m.surface)
+            and out[-1].surface + m.surface in LEGAL_FORMS
         ):
             out[-1] = replace(m, surface=out[-1].surface + m.surface, start=out[-1].start)
         else:
@@ -125,7 +125,8 @@ def find_names(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
         COMPANY_CONTEXT_RE.search(m.surface) for m in morphemes if len(m.surface) > 2
     )
     for run in runs(morphemes):
-        spans.extend(_in_run(run, context))
+        if len(run) > 1 or not _plain(run[0]):
+            spans.extend(_in_run(run, context))
     spans += next_to_company_words(morphemes)
     spans += quoted_companies(morphemes)
     spans += counted_companies(morphemes) + chains_before_cues(morphemes) + branches(morphemes)
@@ -135,6 +136,15 @@ def find_names(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     spans = without_eras(morphemes, with_web_address(morphemes, spans))
     spans += listed_with_companies(morphemes, spans) + listed_phrases(morphemes, spans)
     return _drop_contained(spans + _known_parts(morphemes, spans))
+
+
+def _plain(m: Morpheme) -> bool:
+    """A dictionary word, neither proper noun, katakana nor Latin: alone in its run, no rule
+    of ``_in_run`` finds a name in it (issue 18: half the runs of a page; the rules that read
+    more than one morpheme need a neighbour, the others one of these four properties).
+    A new rule in ``_in_run`` that can fire on such a word must change this test too
+    (``tests/redaction/test_fast_paths.py`` checks it on the rule tables' texts)."""
+    return not (m.oov or m.pos[1] == "固有名詞" or is_katakana(m.surface) or is_latin(m.surface))
 
 
 def _in_run(run: list[Morpheme], company_context: bool) -> list[NameSpan]:

@@ -4,6 +4,9 @@ a block number, is required, so 「港区」 alone (a place, not an address) is 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
 from redaction.entities import EntityType
 from redaction.recognizers.base import JaPatternRecognizer
 
@@ -42,6 +45,17 @@ _BUILDING = (
 _PLACE = rf"(?:{_TOWN_KANA}{_BLOCK}|{_TOWN}(?:{_BLOCK})?)"
 
 
+_CITY_ENDS = re.compile("[市区郡町村]")
+_CITY_LONGEST = 7  # characters before the ending (``_CITY_ALONE``)
+
+
+def _city_block_starts(text: str) -> Iterator[int]:
+    """Where a city-block match can start: 1-7 characters before one of the five endings a
+    city without a prefecture needs (``_CITY_ALONE``: its first ending comes within 7)."""
+    for ending in _CITY_ENDS.finditer(text):
+        yield from range(max(0, ending.start() - _CITY_LONGEST), ending.start())
+
+
 class JapaneseAddressRecognizer(JaPatternRecognizer):
     ENTITY = EntityType.ADDRESS
     PATTERNS = (
@@ -53,3 +67,4 @@ class JapaneseAddressRecognizer(JaPatternRecognizer):
         ),
     )
     CONTEXT = ("住所", "所在地", "本社", "〒", "address")
+    STARTS = {"city-block": _city_block_starts}  # noqa: RUF012 - read-only

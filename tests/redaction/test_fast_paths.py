@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
+import pytest
+import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
+from redaction import english_text
 from redaction.engine import Redactor
+from redaction.lexicon import LEGAL_FORM_RE, LEGAL_FORMS
+from redaction.names import _in_run, _join_legal_forms, _plain, runs
 from redaction.normalize import (
     _drop_spaces_inside_japanese,
     _one_per_character,
     _per_cluster,
     is_cjk,
+    normalize,
 )
 from redaction.presidio import NlpArtifacts
+from redaction.recognizers.address import JapaneseAddressRecognizer
+from redaction.recognizers.base import AnchoredRegex
 
 # Characters NFKC keeps, changes, expands (㈱), drops (zero-width) or joins (ﾞ, a combining
 # accent), spaces of both widths, line breaks, kana, kanji and Latin.
@@ -58,3 +67,79 @@ def test_morphemes_compare_hash_and_replace_like_frozen_records(redactor: Redact
     moved = dataclasses.replace(first[0], start=5)
     assert moved.start == 5
     assert first[0].start == 0
+
+
+# Business text for the shortcuts of the name rules and patterns (issue 18, fourth session):
+# the recognizer and name tables, and addresses of every shape the city-block pattern takes.
+_ADDRESSES = [
+    "住所は港区芝公園4-2-8、さいたま市浦和区高砂3丁目15番1号 ミナトビル5Fです。",
+    "送付先：横浜市中区山下町１２３番地の４　本社は大阪市北区梅田1-1-3 大阪駅前第1ビル",
+    "弊社は千代田区霞が関1-3-1にございます。新宿の会議室、渋谷区道玄坂2-10-7。",
+    "札幌市中央区北一条西2丁目1番地、名古屋市中村区名駅4-7-1 タワー棟12階",
+    "ひたちなか市西大島3-16-1、北海道河東郡音更町木野大通西7丁目1-1 ハイツ木野201号室",
+    "宛先：アルプスヶ丘南区芝3-1-1 と かすみがうら市上土田461番地",  # 7 and 6 before the ending
+    "区役所で手続き、町内会の回覧、村上さんの市場調査。港区7, 3丁目",
+]
+
+
+def _texts() -> list[str]:
+    from tests.redaction.test_names import CAUGHT, LEFT_ALONE
+    from tests.redaction.test_recognizers import FOUND, NOT_FOUND
+
+    rows = [*FOUND, *NOT_FOUND, *CAUGHT, *LEFT_ALONE]
+    names = ["子会社の株価が上がり、オラクルを買収した。", "ZQXVとABCDに連絡、Yelpの件"]
+    return [*_ADDRESSES, *names, *(row[0] for row in rows if isinstance(row[0], str))]
+
+
+def test_plain_words_alone_hold_no_name(redactor: Redactor) -> None:
+    """``names._plain``: a run of one such word is skipped; every rule agrees it is no name."""
+    engine = redactor._analyzer.nlp_engine
+    skipped = 0
+    for text in _texts():
+        morphemes = _join_legal_forms(engine.process_text(text, "ja").name_morphemes)
+        for run in runs(morphemes):
+            if len(run) == 1 and _plain(run[0]):
+                skipped += 1
+                assert _in_run(run, True) == [], run[0]
+                assert _in_run(run, False) == [], run[0]
+    assert skipped > 40  # the shortcut is taken (most runs of one word)
+
+
+def test_legal_forms_are_the_pattern_s_full_matches() -> None:
+    words = [*LEGAL_FORMS, "株式", "会社", "株式会社カケハシ", "(株)X", "", "医療法人社団法人"]
+    for word in words:
+        assert (word in LEGAL_FORMS) is bool(LEGAL_FORM_RE.fullmatch(word)), word
+
+
+def test_city_blocks_start_where_a_scan_finds_them(redactor: Redactor) -> None:
+    """The anchored city-block pattern (``AnchoredRegex``) finds what a scan finds."""
+    recognizer = next(
+        r for r in redactor._analyzer.registry.recognizers if r.name == "JapaneseAddressRecognizer"
+    )
+    pattern = next(p for p in recognizer.patterns if p.name == "city-block")
+    assert isinstance(pattern.compiled_regex, AnchoredRegex)
+    scan = regex.compile(pattern.regex, recognizer.global_regex_flags)
+    found = 0
+    for text in _texts():
+        text = normalize(text).text
+        spans = [m.span() for m in scan.finditer(text)]
+        assert [m.span() for m in pattern.compiled_regex.finditer(text)] == spans, text
+        found += len(spans)
+    assert found >= 8
+
+
+@given(st.text(alphabet="港区市町村郡あさいたまひノが霞関1２3-の丁目番地号 ビル5F\n", max_size=40))
+def test_city_blocks_anchored_on_any_text(text: str) -> None:
+    recognizer = JapaneseAddressRecognizer()
+    pattern = next(p for p in recognizer.patterns if p.name == "city-block")
+    scan = regex.compile(pattern.regex, recognizer.global_regex_flags)
+    anchored = [m.span() for m in pattern.compiled_regex.finditer(text)]
+    assert anchored == [m.span() for m in scan.finditer(text)]
+
+
+@given(st.text(alphabet="abcXY  12-.@\n山田ですmeeting the and", max_size=50))
+def test_english_stretches_skip_only_stretches_without_prose(text: str) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(english_text, "_LOWER_WORD", re.compile(""))  # never skips
+        every = english_text.english_stretches(text)
+    assert english_text.english_stretches(text) == every
