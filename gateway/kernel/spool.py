@@ -4,7 +4,11 @@ Each gateway process keeps its own file in ``spool_dir`` (``<kind>-<pid>-<id>.sp
 an exclusive ``flock`` on it while it lives. The file is an append-only log of JSON lines:
 ``{"k": key, "v": record}`` keeps a record, ``{"k": key}`` drops it, the last line of a key wins.
 A put is one ``write`` and, with ``fsync`` (the default), one ``fdatasync``: the record survives
-SIGKILL and power loss once ``put`` returns (``fsync=False``: SIGKILL only). This replaced a
+SIGKILL and power loss once ``put`` returns (``fsync=False``: SIGKILL only). Lines are written
+over zeros laid down ahead of them (``PREALLOCATE`` at a time, up to ``COMPACT_BYTES``), so most
+puts change neither the file's size nor its blocks and their ``fdatasync`` flushes the data
+alone, without a journal commit: a fraction of the wait on ext4, and far fewer multi-millisecond
+tails on a busy disk (docs/benchmarks.md "Fourth session — c1"); readers ignore the zeros. This replaced a
 SQLite file committed with ``synchronous=FULL``, whose B-tree and WAL pages cost several times
 the CPU and the wait of one appended line per request (docs/benchmarks.md "Per-request fixed
 cost"). A line cut short by a crash or a full disk is skipped when the file is read.
@@ -44,6 +48,7 @@ log = logging.getLogger(__name__)
 SUFFIX = ".spool"
 _LEGACY = ".sqlite3"  # the SQLite spools of earlier versions: adopted, never written
 COMPACT_BYTES = 1 << 20
+PREALLOCATE = 1 << 18  # zeros laid ahead of the lines, never past COMPACT_BYTES
 
 
 class SpoolUnwritable(OSError):
@@ -68,8 +73,10 @@ class Spool:
         self._fsync = fsync
         self._live: dict[str, bytes] = {}  # key -> its line, for records() and compaction
         self._torn = False  # the file may end in a partial line: the next write starts anew
+        self._allocated = 0  # the file's length: the lines (``_size`` bytes), then zeros
         try:
-            self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            # Not O_APPEND: lines are written at ``_size``, over the zeros laid ahead of them.
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             self._size = self._load()
         except OSError as exc:
             raise SpoolUnwritable(f"spool {path}: {exc}") from exc
@@ -158,12 +165,15 @@ class Spool:
         os.close(self._lock)
 
     def _load(self) -> int:
-        """Read the file into ``_live``; its size."""
+        """Read the file into ``_live``; the length of its lines (the zeros after them not
+        counted)."""
         with open(self._fd, "rb", closefd=False) as file:
             data = file.read()
+        self._allocated = len(data)
+        data = data.rstrip(b"\0")  # the zeros laid ahead (JSON lines never hold a NUL byte)
         *lines, rest = data.split(b"\n")
         self._torn = bool(rest)  # a last line without its newline: cut short
-        for line in lines:
+        for line in (piece.strip(b"\0") for piece in lines):
             try:
                 entry = json.loads(line)
                 key = entry["k"]
@@ -182,10 +192,14 @@ class Spool:
     def _append(self, data: bytes, *, sync: bool) -> None:
         if self._torn:
             data = b"\n" + data  # the partial line before stays a line of its own (skipped)
+        end = self._size + len(data)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view) :]
+            _write_at(self._fd, data, self._size)
+            if end > self._allocated:
+                # Zeros ahead of the lines, synced by the same fdatasync.
+                ahead = max(end, min(COMPACT_BYTES, end + PREALLOCATE))
+                _write_at(self._fd, bytes(ahead - end), end)
+                self._allocated = ahead
             if sync and self._fsync:
                 os.fdatasync(self._fd)
         except OSError as exc:
@@ -194,6 +208,7 @@ class Spool:
             # write starts a new line, so the fragment is skipped when read.
             try:
                 os.ftruncate(self._fd, self._size)
+                self._allocated = self._size
             except OSError:
                 self._torn = True
             raise SpoolUnwritable(f"spool {self.path}: {exc}") from exc
@@ -210,7 +225,7 @@ class Spool:
                 os.ftruncate(self._fd, 0)
                 if self._fsync:
                     os.fdatasync(self._fd)
-                self._size, self._torn = 0, False
+                self._size, self._allocated, self._torn = 0, 0, False
                 return
             data = b"".join(self._live.values())
             if 2 * len(data) > self._size:
@@ -221,11 +236,9 @@ class Spool:
 
     def _rewrite(self, data: bytes) -> None:
         tmp = Path(f"{self.path}.tmp")
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            _write_at(fd, data, 0)
             if self._fsync:
                 os.fsync(fd)
             os.replace(tmp, self.path)
@@ -236,7 +249,7 @@ class Spool:
         # The new file is the spool from here on, even if the directory's fsync below fails:
         # writes to the old descriptor would go to an unlinked file that nobody adopts.
         os.close(self._fd)
-        self._fd, self._size, self._torn = fd, len(data), False
+        self._fd, self._size, self._allocated, self._torn = fd, len(data), len(data), False
         if self._fsync:
             _fsync_dir(self.path.parent)
 
@@ -267,6 +280,13 @@ def _from_legacy(path: Path, kind: str) -> Spool | None:
         return spool
     finally:
         os.close(lock)
+
+
+def _write_at(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
 
 
 def _unlink(path: Path, *suffixes: str) -> None:

@@ -28,7 +28,7 @@ def _on_disk(directory: Path) -> set[str]:
     """The keys an adopting process would replay, read from the files as they are."""
     keys: set[str] = set()
     for path in directory.glob("audit-*.spool"):
-        for line in path.read_bytes().splitlines():
+        for line in path.read_bytes().rstrip(b"\0").splitlines():  # zeros laid ahead
             entry = spool_module.json.loads(line)
             if "v" in entry:
                 keys.add(entry["k"])

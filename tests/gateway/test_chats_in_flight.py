@@ -36,7 +36,7 @@ def _post(gw: RunningGateway, key: str, model: str, **extra: Any) -> httpx.Respo
 def _live_intents(spool: Path) -> list[dict[str, Any]]:
     live: dict[str, dict[str, Any]] = {}
     for path in spool.glob("audit-*.spool"):
-        for line in path.read_bytes().splitlines():
+        for line in path.read_bytes().rstrip(b"\0").splitlines():  # zeros laid ahead
             entry = json.loads(line)
             if "v" in entry:
                 live[entry["k"]] = entry["v"]

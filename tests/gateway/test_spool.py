@@ -129,3 +129,21 @@ def test_an_unreadable_spool_is_left_unlocked_and_does_not_stop_adoption(tmp_pat
     )  # the scan let go of its lock: the next scan (or a person) can take it
     assert lock is not None
     os.close(lock)
+
+
+def test_lines_are_written_over_zeros_laid_ahead_and_read_back_without_them(
+    tmp_path: Path,
+) -> None:
+    spool = Spool.create(tmp_path, "audit")
+    spool.put("a", {"n": 1})
+    laid = spool.path.stat().st_size
+    assert laid == spool_module.PREALLOCATE + spool._size  # the size changes once per 256 KiB
+    spool.put_many({"b": {"n": 2}}, drop=["a"])
+    assert spool.path.stat().st_size == laid  # a put within the zeros: data only to sync
+    _die(spool)
+    [again] = list(Spool.orphans(tmp_path, "audit"))
+    assert again.records() == {"b": {"n": 2}}
+    again.put("c", {"n": 3})  # after the lines, not after the zeros
+    assert again.path.stat().st_size == laid
+    _die(again)
+    assert _adopt(tmp_path) == {"b": {"n": 2}, "c": {"n": 3}}
