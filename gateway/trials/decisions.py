@@ -111,8 +111,7 @@ async def decide(
         change = await _apply(desk, session, principal, trial, decision, proposal, comment.strip())
         row.proposal = proposal.model_dump(mode="json")
         row.stage = after.value
-        out = await step(
-            desk=desk,
+        done = await step(
             session=session,
             row=row,
             principal=principal,
@@ -125,8 +124,7 @@ async def decide(
         )
     if change is not None:
         await publish(store=desk.policies, change=change)
-    await tell(desk, out, f"{decision.value}: {comment.strip()}")
-    return out
+    return await tell(desk, done, f"{decision.value}: {comment.strip()}")
 
 
 def may_record(principal: Principal, trial: TrialOut) -> bool:

@@ -92,6 +92,14 @@ class StepOut(BaseModel):
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class Stepped:
+    """A step written but not yet committed: the trial after it, and its audit event."""
+
+    trial: TrialOut
+    event: EventIn
+
+
 def trial_out(row: TrialRow) -> TrialOut:
     return TrialOut.model_validate(row, from_attributes=True)
 
@@ -147,7 +155,6 @@ async def load(session: AsyncSession, trial_id: int) -> TrialRow:
 
 async def step(
     *,
-    desk: Desk,
     session: AsyncSession,
     row: TrialRow,
     principal: Principal,
@@ -157,8 +164,9 @@ async def step(
     policy_version: str | None = None,
     figures: dict[str, Any] | None = None,
     on_behalf_of: str | None = None,
-) -> TrialOut:
-    """Append a step (the history is the versioned record), audit it and notify."""
+) -> Stepped:
+    """Append a step (the history is the versioned record); ``tell`` audits and notifies it
+    once committed."""
     now = utcnow()
     row.version += 1
     row.updated_at = now
@@ -183,7 +191,6 @@ async def step(
         await session.flush()
     except StaleDataError as exc:  # another step of this trial committed since ``load``
         raise policy_doc.changed_meanwhile() from exc
-    out = trial_out(row)
     detail = {
         "trial": row.id,
         "version": row.version,
@@ -194,22 +201,24 @@ async def step(
         "policy_version": policy_version,
         **({"on_behalf_of": on_behalf_of} if on_behalf_of else {}),
     }
-    await desk.audit(
-        EventIn(
-            event_type=_EVENTS[action],
-            outcome=Outcome.OK,
-            user_email=principal.email,
-            department=row.department,
-            role=principal.role.value,
-            policy_version=policy_version,
-            detail=detail,
-        )
+    event = EventIn(
+        event_type=_EVENTS[action],
+        outcome=Outcome.OK,
+        user_email=principal.email,
+        department=row.department,
+        role=principal.role.value,
+        policy_version=policy_version,
+        detail=detail,
     )
-    return out
+    return Stepped(trial_out(row), event)
 
 
-async def tell(desk: Desk, trial: TrialOut, steps_comment: str = "") -> None:
-    """E-mail/webhook after the step is committed (never inside the transaction)."""
+async def tell(desk: Desk, stepped: Stepped, steps_comment: str = "") -> TrialOut:
+    """Audit and e-mail/webhook a step once its transaction committed, never inside it: only
+    committed steps are audited, and an audit writer that waits for its own commit
+    (``audit_wait_for_commit``) would wait on SQLite's write lock held by the step."""
+    await desk.audit(stepped.event)
+    trial = stepped.trial
     subject = f"[架け橋] トライアル #{trial.id} {trial.department}: {trial.stage.value}"
     body = (
         f"部署: {trial.department}\n段階: {trial.stage.value} (版 {trial.version})\n"
@@ -218,6 +227,7 @@ async def tell(desk: Desk, trial: TrialOut, steps_comment: str = "") -> None:
         + f"詳細: /trials/{trial.id}"
     )
     await desk.notify(subject, body)
+    return trial
 
 
 _EVENTS = {
@@ -251,9 +261,8 @@ async def propose(
         session.add(row)
         await session.flush()
         action = TrialAction.SUBMITTED if submit else TrialAction.DRAFTED
-        out = await step(desk=desk, session=session, row=row, principal=principal, action=action)
-    await tell(desk, out)
-    return out
+        done = await step(session=session, row=row, principal=principal, action=action)
+    return await tell(desk, done)
 
 
 async def edit(
@@ -277,9 +286,8 @@ async def edit(
         if submit:
             action = TrialAction.RESUBMITTED if was_sent_back else TrialAction.SUBMITTED
             row.stage = (TrialStage.RESUBMITTED if was_sent_back else TrialStage.SUBMITTED).value
-        out = await step(desk=desk, session=session, row=row, principal=principal, action=action)
-    await tell(desk, out)
-    return out
+        done = await step(session=session, row=row, principal=principal, action=action)
+    return await tell(desk, done)
 
 
 def _under_review(row: TrialRow) -> None:
@@ -299,16 +307,14 @@ async def send_back(*, desk: Desk, principal: Principal, trial_id: int, comment:
         row = await load(session, trial_id)
         _under_review(row)
         row.stage = TrialStage.SENT_BACK.value
-        out = await step(
-            desk=desk,
+        done = await step(
             session=session,
             row=row,
             principal=principal,
             action=TrialAction.SENT_BACK,
             comment=comment.strip(),
         )
-    await tell(desk, out, comment.strip())
-    return out
+    return await tell(desk, done, comment.strip())
 
 
 def _missing_comment() -> Conflict:
@@ -355,8 +361,7 @@ async def approve(
         )
         row.stage = TrialStage.APPROVED.value
         row.proposal = proposal.model_dump(mode="json")
-        out = await step(
-            desk=desk,
+        done = await step(
             session=session,
             row=row,
             principal=principal,
@@ -365,8 +370,7 @@ async def approve(
             policy_version=policy_doc.version_name(change),
         )
     await publish(store=desk.policies, change=change)
-    await tell(desk, out, comment.strip())
-    return out
+    return await tell(desk, done, comment.strip())
 
 
 async def listing(

@@ -20,8 +20,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from audit.models import AuditEvent
 from audit.reports import KpiSource
-from gateway.kernel.db import make_async_engine, sessionmaker
+from audit.writer import AuditWriter
+from gateway.kernel.db import make_async_engine, make_sync_engine, sessionmaker
 from gateway.kernel.errors import Conflict
 from gateway.kernel.events import EventIn
 from gateway.kernel.principal import Principal, Role
@@ -49,7 +51,7 @@ async def _dispose() -> AsyncIterator[None]:
         await _ENGINES.pop().dispose()
 
 
-async def _replica(url: str, events: list[EventIn]) -> Desk:
+async def _replica(url: str, events: list[EventIn], writer: AuditWriter | None = None) -> Desk:
     engine = make_async_engine(url)
     _ENGINES.append(engine)
     sessions = sessionmaker(engine)
@@ -62,6 +64,8 @@ async def _replica(url: str, events: list[EventIn]) -> Desk:
 
     async def sink(event: EventIn) -> None:
         events.append(event)
+        if writer is not None:
+            await writer.append(event)
 
     async def nobody(reason: str, **detail: object) -> None:
         raise AssertionError(reason)
@@ -260,3 +264,31 @@ async def test_a_send_back_and_an_approval_at_once_make_one_step_and_a_409(
     assert [type(r) for r in results].count(Conflict) == 1, results
     _, steps = await service.history(desk=first, principal=ADMIN, trial_id=d)
     assert [s.version for s in steps] == [1, 2]
+
+
+async def test_steps_are_audited_after_commit_so_a_waiting_audit_writer_is_not_locked_out(
+    sqlite_url: str,
+) -> None:
+    """``audit_wait_for_commit`` on SQLite: the writer's commit needs the write lock that a
+    step's transaction holds, so a step audited inside it failed ("database is locked")."""
+    engine = make_async_engine(sqlite_url)
+    _ENGINES.append(engine)
+    sync = make_sync_engine(sqlite_url)
+    writer = AuditWriter(sessionmaker(engine), sync_engine=sync, wait_for_commit=True)
+    writer.start()
+    try:
+        desk = await _replica(sqlite_url, [], writer)
+        await _approve(desk, await _submitted(desk, "営業メール"))
+    finally:
+        await writer.stop()
+        sync.dispose()
+    async with desk.sessions() as session:
+        kinds = (
+            await session.scalars(select(AuditEvent.event_type).order_by(AuditEvent.seq))
+        ).all()
+    mine = {EventType.TRIAL_SUBMITTED, EventType.POLICY_CHANGED, EventType.TRIAL_APPROVED}
+    assert [k for k in kinds if k in mine] == [
+        EventType.TRIAL_SUBMITTED.value,
+        EventType.POLICY_CHANGED.value,
+        EventType.TRIAL_APPROVED.value,
+    ], kinds
