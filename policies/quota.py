@@ -18,7 +18,7 @@ How levels read to people (status rows, the refusal, the warning header) is ``po
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -217,7 +217,7 @@ class Ledger:
         now = self._clock()
         quotas = policy.quotas
         buckets = self.buckets(quotas=quotas, department=department, user=user, now=now)
-        hold_id = uuid.uuid4().hex
+        hold_id = os.urandom(16).hex()  # as uuid4().hex, cheaper
         if not quotas.limited():  # counted at settle only: no limit to hold against
             return Reservation(hold_id, buckets, (0,) * len(buckets), price, 0)
         # Tokenising a long prompt is CPU work: off the event loop.

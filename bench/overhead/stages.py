@@ -8,7 +8,9 @@ appends one JSON line per request to ``$BENCH_STAGES_OUT/<pid>.jsonl``:
 ``$BENCH_WHATIF`` (comma-separated) measures a proposed change without making it:
 ``audit_nowait`` queues the audit event and answers without waiting for its commit; it differs
 from the current code only with ``audit_wait_for_commit: true`` (answering once queued is now the
-default). (The API-key cache it once measured is now in the gateway: "auth" counts only the
+default). ``nofsync``: the audit intent without its fdatasync (what the durability costs; not a
+change to make). ``threaded``: every intent through the spool thread, as before issue 18's
+write on the event loop for a request alone. (The API-key cache it once measured is now in the gateway: "auth" counts only the
 lookups a request waited for.)
 """
 
@@ -87,6 +89,15 @@ def _patch() -> None:
     append: AsyncFn = audit.writer.AuditWriter.append
     if "audit_nowait" in _WHATIF:
         append = _audit_nowait(append)
+    if "nofsync" in _WHATIF:  # what the intent's fdatasync costs (issue 17 forbids the change)
+        os.fdatasync = lambda _fd: None
+    if "threaded" in _WHATIF:  # every intent through the spool thread, as before issue 18
+        original = writer.intend
+
+        async def threaded(self: Any, *args: Any, **kwargs: Any) -> None:
+            await original(self, *args, **{**kwargs, "alone": False})
+
+        writer.intend = threaded  # type: ignore[method-assign]
     audit.writer.AuditWriter.append = _timed("audit", append)  # type: ignore[method-assign,assignment]
 
 
