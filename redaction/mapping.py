@@ -36,6 +36,7 @@ from redaction.entities import EntityType
 from redaction.normalize import fold_term
 from redaction.placeholders import (
     GIVEN_NAME,
+    OPEN,
     SURNAME,
     Placeholder,
     format_placeholder,
@@ -175,12 +176,16 @@ class _Builder:
         self.values = dict(mapping.values)
         self.keys = dict(mapping.keys)
         self.next_index = dict(mapping.next_index)
-        self._avoid = avoid
+        # Every placeholder opens with OPEN: a text without one contains none (no search).
+        self._avoid = avoid if OPEN in avoid else ""
         self._identities: dict[str, _Identity] = {}
-        for (_, _, company), placeholder in self.keys.items():
-            self._note(placeholder, company)
+        for (entity_type, _, company), placeholder in self.keys.items():
+            self._note(entity_type, placeholder, company)
 
-    def _note(self, placeholder: str, company: str) -> None:
+    def _note(self, entity_type: EntityType, placeholder: str, company: str) -> None:
+        """Only names link (``_linked``): e-mail addresses, numbers … need no identity."""
+        if entity_type not in _FAMILY:
+            return
         parsed = parse_placeholder(placeholder)
         if parsed is None or parsed.form:
             return
@@ -202,7 +207,7 @@ class _Builder:
         placeholder = self._linked(item, company) or self._new(item.type)
         self.keys[key] = placeholder
         self.values.setdefault(placeholder, item.text)
-        self._note(placeholder, company)
+        self._note(item.type, placeholder, company)
 
     def _new(self, entity_type: EntityType) -> str:
         index = self.next_index.get(entity_type, 1)
