@@ -125,8 +125,16 @@ def _unchanged(old: str, new: str | list[tuple[int, str]]) -> bool:
     )
 
 
-def _digit_run(run: str) -> list[tuple[int, str]]:
+# ASCII digit groups joined by single hyphens (2024-12-03, 03-1234-5678): read as written
+# unless it is the one-digit-per-group shape (1-2-3-4-5-6-7), which ``_digit_run`` closes up.
+_AS_WRITTEN = re.compile(r"[0-9]+(?:-[0-9]+)*")
+_ONE_PER_GROUP = re.compile(r"[0-9](?:-[0-9]){6,}")
+
+
+def _digit_run(run: str) -> str | list[tuple[int, str]]:
     """A run of digits and separators, rewritten piece by piece (see the module docstring)."""
+    if _AS_WRITTEN.fullmatch(run) and not _ONE_PER_GROUP.fullmatch(run):
+        return run  # the commonest run (dates, phone numbers, amounts): unchanged (issue 18)
     pieces = _SPLIT.split(run)
     groups, separators = pieces[::2], pieces[1::2]
     count = sum(len(g) for g in groups)

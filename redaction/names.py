@@ -263,7 +263,21 @@ def _drop_contained(spans: list[NameSpan]) -> list[NameSpan]:
         return list(spans)  # most runs: nothing to compare
     ordered = sorted(spans, key=lambda s: (-(s.end - s.start), -s.score))
     kept: list[NameSpan] = []
+    if ordered[-1].end <= ordered[-1].start:  # an empty span (none seen): every pair tested
+        for span in ordered:
+            if all(span.end <= k.start or span.start >= k.end for k in kept):
+                kept.append(span)
+        return sorted(kept, key=lambda s: s.start)
+    # The kept spans never overlap, so in start order their ends rise too: a span overlaps
+    # one of them iff it overlaps the last that starts before it ends (issue 18: a page has
+    # a hundred spans; the test of each against all kept was a twentieth of the analysis).
+    starts: list[int] = []
+    ends: list[int] = []
     for span in ordered:
-        if all(span.end <= k.start or span.start >= k.end for k in kept):
+        k = bisect.bisect_left(starts, span.end) - 1
+        if k < 0 or ends[k] <= span.start:
             kept.append(span)
+            k = bisect.bisect_right(starts, span.start)
+            starts.insert(k, span.start)
+            ends.insert(k, span.end)
     return sorted(kept, key=lambda s: s.start)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
 import pytest
 import regex
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from redaction import english_text
+from redaction import english_text, evasions
 from redaction.engine import Redactor
 from redaction.lexicon import LEGAL_FORM_RE, LEGAL_FORMS
-from redaction.names import _in_run, _join_legal_forms, _plain, runs
+from redaction.name_tokens import NameSpan
+from redaction.names import _drop_contained, _in_run, _join_legal_forms, _plain, runs
 from redaction.normalize import (
     _drop_spaces_inside_japanese,
     _one_per_character,
@@ -130,7 +132,7 @@ def test_city_blocks_start_where_a_scan_finds_them(redactor: Redactor) -> None:
 
 @given(st.text(alphabet="港区市町村郡あさいたまひノが霞関1２3-の丁目番地号 ビル5F\n", max_size=40))
 def test_city_blocks_anchored_on_any_text(text: str) -> None:
-    recognizer = JapaneseAddressRecognizer()
+    recognizer: Any = JapaneseAddressRecognizer()
     pattern = next(p for p in recognizer.patterns if p.name == "city-block")
     scan = regex.compile(pattern.regex, recognizer.global_regex_flags)
     anchored = [m.span() for m in pattern.compiled_regex.finditer(text)]
@@ -143,3 +145,47 @@ def test_english_stretches_skip_only_stretches_without_prose(text: str) -> None:
         patch.setattr(english_text, "_LOWER_WORD", re.compile(""))  # never skips
         every = english_text.english_stretches(text)
     assert english_text.english_stretches(text) == every
+
+
+def _drop_contained_by_pairs(spans: list[NameSpan]) -> list[NameSpan]:
+    """The rule of ``names._drop_contained``, each span tested against every kept one."""
+    kept: list[NameSpan] = []
+    for span in sorted(spans, key=lambda s: (-(s.end - s.start), -s.score)):
+        if all(span.end <= k.start or span.start >= k.end for k in kept):
+            kept.append(span)
+    return sorted(kept, key=lambda s: s.start)
+
+
+_SPANS = st.lists(
+    st.builds(
+        lambda start, length, score, kind: NameSpan(kind, start, start + length, score, "r"),
+        st.integers(0, 30),
+        st.integers(0, 8),
+        st.sampled_from([0.55, 0.6, 0.7]),
+        st.sampled_from(["PERSON", "COMPANY"]),
+    ),
+    max_size=25,
+)
+
+
+@given(_SPANS)
+def test_drop_contained_keeps_what_testing_every_pair_keeps(spans: list[NameSpan]) -> None:
+    assert _drop_contained(spans) == _drop_contained_by_pairs(spans)
+    nonempty = [s for s in spans if s.end > s.start]
+    assert _drop_contained(nonempty) == _drop_contained_by_pairs(nonempty)
+
+
+@given(st.text(alphabet="0123456789-- .〇一二", min_size=2, max_size=24))
+@example("電話1-2-3-4-5-6-7、1-2-3-4-5-6、090-1234-5678、12-3-4-5-6-7-8")
+def test_digit_runs_as_written_are_left(text: str) -> None:
+    """``_digit_run``'s shortcut returns what its piece-by-piece rewrite returns."""
+    for run in evasions._RUN.findall(text):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(evasions, "_AS_WRITTEN", re.compile(r"(?!)"))  # never shortcut
+            pieces = evasions._digit_run(run)
+        fast = evasions._digit_run(run)
+        if isinstance(fast, str):
+            assert fast == run
+            assert evasions._unchanged(run, pieces)
+        else:
+            assert fast == pieces
