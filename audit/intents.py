@@ -58,7 +58,8 @@ class _Waiting:
 
 
 class Intents:
-    """This process's audit spool: one thread, group commit, and the keys it holds."""
+    """This process's audit spool: one thread and group commit (a lone request writes on the
+    event loop: ``put``), and the keys it holds."""
 
     def __init__(self, directory: Path, *, fsync: bool = True) -> None:
         self.directory = directory

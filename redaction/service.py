@@ -1,9 +1,10 @@
 """Substitution and the redaction preview.
 
-``substitute`` and ``mention_items`` turn a text's findings into placeholders (the request
-boundary, ``redaction.boundary``, applies them to every field of a request); ``preview`` shows
-one text exactly as it would leave. Fail closed: any error or timeout raises
-``RedactionFailed``. The mapping stays in the gateway.
+``substitute_mentions`` puts a text's mentions (``redaction.mentions``) in as placeholders (the
+request boundary, ``redaction.boundary``, makes the mentions once for both the mapping and this,
+in every field of a request); ``substitute`` and ``mention_items`` do the same from the findings
+of one text; ``preview`` shows one text exactly as it would leave. Fail closed: any error or
+timeout raises ``RedactionFailed``. The mapping stays in the gateway.
 """
 
 from __future__ import annotations
