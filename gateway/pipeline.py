@@ -41,17 +41,14 @@ from redaction.errors import RedactionBlocked
 async def _finish(state: AppState, ex: Exchange) -> None:
     """Settle the quota hold (a refund if nothing was produced), then audit."""
     with anyio.CancelScope(shield=True):
-        try:
-            if ex.hold is not None:
-                ex.settled = await state.quota.settle(
-                    ex.hold, reported=ex.usage, outcome=ex.outcome, streamed=ex.streamed
-                )
-            event = ex.audit_event()
-            state.metrics.record(event)
-            log_request(event)
-            await state.audit.append(event)
-        finally:
-            state.chats -= 1
+        if ex.hold is not None:
+            ex.settled = await state.quota.settle(
+                ex.hold, reported=ex.usage, outcome=ex.outcome, streamed=ex.streamed
+            )
+        event = ex.audit_event()
+        state.metrics.record(event)
+        log_request(event)
+        await state.audit.append(event)
 
 
 async def _prepare(
@@ -127,8 +124,9 @@ async def _intend(state: AppState, ex: Exchange) -> None:
     request if this process dies before it ends (``policies.quota.Ledger.if_lost``)."""
     lost = state.quota.if_lost(ex.hold)
     # Alone, nothing waits behind the event loop while it writes (and the thread hops there
-    # and back were most of this stage's wait at concurrency 1: docs/benchmarks.md).
-    await state.audit.intend(ex.intent(lost.settled), lost.record, alone=state.chats <= 1)
+    # and back were most of this stage's wait at concurrency 1: docs/benchmarks.md). Any
+    # other request in flight (not only chats: one being parsed, a page) means the thread.
+    await state.audit.intend(ex.intent(lost.settled), lost.record, alone=state.requests <= 1)
 
 
 async def chat(
@@ -145,7 +143,6 @@ async def chat(
     headers for the response (the quota warning); ``detail`` goes into the audit event."""
     ex = Exchange(principal, str(body["model"]), conversation_id, reply_headers=reply_headers)
     ex.detail.update(detail or {})
-    state.chats += 1  # until ``_finish``
     try:
         route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)
@@ -179,7 +176,6 @@ async def chat_stream(
     the returned iterator yields SSE bytes and settles and records the outcome when it ends."""
     ex = Exchange(principal, str(body["model"]), conversation_id, reply_headers=reply_headers)
     ex.detail.update(detail or {})
-    state.chats += 1  # until ``_finish``
     try:
         route = await _prepare(state, ex, body, use_case)
         redacted = await _redact(state, ex, body)

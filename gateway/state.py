@@ -94,9 +94,9 @@ class AppState:
     # E-mail and webhook to IT (settings.notify): budget alerts, and whoever else tells IT.
     notifier: Notifier = field(default_factory=Notifier)
     digests: Recent = field(default_factory=Recent)  # documents summarised in parts
-    # Chat requests between their start and their settle and audit (``gateway.pipeline``): with
-    # none beside it, a request's audit intent is written on the event loop (``audit.intents``).
-    chats: int = 0
+    # HTTP requests in flight in this process (``gateway.http.app.CountRequests``): a chat
+    # request with none beside it writes its audit intent on the event loop (``audit.intents``).
+    requests: int = 0
 
     async def refresh_policies(self) -> None:
         """The current policy set and approved corrections, for every route that depends on

@@ -17,6 +17,7 @@ import anyio
 import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from audit import alerts, notify
 from audit.intents import Intents
@@ -228,6 +229,26 @@ def _oidc_client(settings: Settings, dev_idp: DevIdp | None) -> OidcClient | Non
     )
 
 
+class CountRequests:
+    """Counts the HTTP requests in flight (``AppState.requests``) for the pipeline, which writes
+    a lone request's audit intent on the event loop, while several share the spool thread's
+    group commit (``audit.intents``). Pure ASGI: streams stay unbuffered."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = getattr(scope["app"].state, "kakehashi", None)
+        if scope["type"] != "http" or state is None:
+            await self.app(scope, receive, send)
+            return
+        state.requests += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            state.requests -= 1
+
+
 def create_app(
     settings: Settings,
     *,
@@ -333,6 +354,7 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
+    app.add_middleware(CountRequests)
     routing.include_routers(app)
     if dev_idp is not None:
         app.include_router(dev_idp.router())

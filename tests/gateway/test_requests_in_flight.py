@@ -1,8 +1,8 @@
-"""The pipeline's count of chat requests in flight (``AppState.chats``) decides whether an audit
-intent is written on the event loop (alone) or through the spool thread: it rises while a
-request runs and falls back to zero however the request ends (answered, refused, failed
-upstream, streamed); and a request sent alone has its intent on disk while the provider
-holds it (issue 17's promise on that path)."""
+"""The count of HTTP requests in flight (``AppState.requests``, ``gateway.http.app.CountRequests``)
+decides whether a chat request's audit intent is written on the event loop (alone) or through
+the spool thread: it rises while a request runs and falls back to zero however the request
+ends (answered, refused, failed upstream, streamed); and a request sent alone has its intent
+on disk while the provider holds it (issue 17's promise on that path)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ def _post(gw: RunningGateway, key: str, model: str, **extra: Any) -> httpx.Respo
     )
 
 
+def _settled(state: AppState, count: int) -> bool:
+    """The count reaches ``count`` (the server's task ends just after the client's read)."""
+    deadline = time.monotonic() + 5
+    while state.requests != count and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return state.requests == count
+
+
 def _live_intents(spool: Path) -> list[dict[str, Any]]:
     live: dict[str, dict[str, Any]] = {}
     for path in spool.glob("audit-*.spool"):
@@ -56,7 +64,7 @@ def test_the_count_returns_to_zero_and_a_lone_request_is_spooled_before_it_is_se
     assert _post(gw, key, "mock-model", stream=True).status_code == 200
     assert _post(gw, key, "no-such-model").status_code == 404  # refused before sending
     assert _post(gw, key, "slow").status_code == 504  # the provider timed out
-    assert state.chats == 0
+    assert _settled(state, 0)
 
     held: list[httpx.Response] = []
     thread = threading.Thread(target=lambda: held.append(_post(gw, key, "slow")))
@@ -65,7 +73,7 @@ def test_the_count_returns_to_zero_and_a_lone_request_is_spooled_before_it_is_se
     while len(upstream.requests) < 4 and time.monotonic() < deadline:
         time.sleep(0.005)
     # The provider has the request: its intent is already on disk, written while alone.
-    assert state.chats == 1
+    assert _settled(state, 1)
     [intent] = _live_intents(tmp_path / "spool")
     assert (intent["model"], intent["outcome"], intent["error_code"]) == (
         "slow",
@@ -74,4 +82,4 @@ def test_the_count_returns_to_zero_and_a_lone_request_is_spooled_before_it_is_se
     )
     thread.join(10)
     assert held[0].status_code == 504
-    assert state.chats == 0
+    assert _settled(state, 0)
