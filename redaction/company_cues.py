@@ -31,6 +31,7 @@ from redaction.name_tokens import (
     COMPANY,
     MAX_NAME_TOKENS,
     NameSpan,
+    Positions,
     capitalised,
     company_suffix,
     counter,
@@ -69,11 +70,12 @@ def _alone(morphemes: Sequence[Morpheme], k: int) -> bool:
     return not (before or after)
 
 
-def listed_with_companies(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSpan]:
+def listed_with_companies(
+    morphemes: Sequence[Morpheme], spans: list[NameSpan], at: Positions
+) -> list[NameSpan]:
     """Lone distinctive words joined by と/や/、 to a company span, on either side."""
     taken = [(s.start, s.end) for s in spans]
-    starts = {m.start: k for k, m in enumerate(morphemes)}
-    ends = {m.end: k for k, m in enumerate(morphemes)}
+    starts, ends = at.at_start, at.at_end
     found: dict[int, NameSpan] = {}
     for span in spans:
         first, last = starts.get(span.start), ends.get(span.end)
@@ -137,9 +139,11 @@ def plural_compounds(run: list[Morpheme]) -> list[NameSpan]:
     return spans
 
 
-def with_web_address(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSpan]:
+def with_web_address(
+    morphemes: Sequence[Morpheme], spans: list[NameSpan], at: Positions
+) -> list[NameSpan]:
     """Latin company spans extended over a glued .com/.net/.co.jp ending."""
-    starts = {m.start: k for k, m in enumerate(morphemes)}
+    starts = at.at_start
     out = []
     for span in spans:
         k = starts.get(span.end)
@@ -161,9 +165,11 @@ def with_web_address(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> li
     return out
 
 
-def without_eras(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSpan]:
+def without_eras(
+    morphemes: Sequence[Morpheme], spans: list[NameSpan], at: Positions
+) -> list[NameSpan]:
     """Drop two-kanji company spans followed by a year number and 年 (寛永13年, 天正元年)."""
-    starts = {m.start: k for k, m in enumerate(morphemes)}
+    starts = at.at_start
     kept = []
     for span in spans:
         k = starts.get(span.end)

@@ -32,6 +32,7 @@ from redaction.name_tokens import (
     COMPANY,
     MAX_NAME_TOKENS,
     NameSpan,
+    Positions,
     capitalised,
     company_suffix,
     counter,
@@ -295,7 +296,9 @@ def _phrase_part(m: Morpheme) -> bool:
 _PAIR_JOINS = frozenset(["、", "と", "や", "から"])
 
 
-def listed_phrases(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSpan]:
+def listed_phrases(
+    morphemes: Sequence[Morpheme], spans: list[NameSpan], at: Positions
+) -> list[NameSpan]:
     """A company-shaped phrase (a company word after a word that names no industry) joined by
     、/と/や/から to a company found in the sentence (北辰陶器や日本碍子, 明光バスから防長交通へ,
     玉造船所、川崎重工業): alone, the shape is also everyday (観光バス); beside a company, it
@@ -303,7 +306,7 @@ def listed_phrases(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list
     if not any(s.kind == COMPANY for s in spans):
         return []
     taken = [(s.start, s.end) for s in spans]
-    starts = [m.start for m in morphemes]
+    starts = at.starts
     found: list[NameSpan] = []
     for span in spans:
         first = bisect.bisect_left(starts, span.start)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redaction.lexicon import (
@@ -26,6 +27,25 @@ COMPANY = "COMPANY"
 LOCATION = "LOCATION"
 CONNECTORS = frozenset("・=&'-")
 MAX_NAME_TOKENS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Positions:
+    """Where the morphemes of one text start and end: built once per text for the text-wide
+    rules that look spans up (issue 18: each built its own, six passes over a page)."""
+
+    starts: list[int]  # in text order, for bisection
+    at_start: dict[int, int]  # start offset -> index
+    at_end: dict[int, int]  # end offset -> index
+
+    @staticmethod
+    def of(morphemes: Sequence[Morpheme]) -> Positions:
+        starts = [m.start for m in morphemes]
+        return Positions(
+            starts,
+            {s: k for k, s in enumerate(starts)},
+            {m.end: k for k, m in enumerate(morphemes)},
+        )
 
 
 @dataclass(frozen=True, slots=True)

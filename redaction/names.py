@@ -59,6 +59,7 @@ from redaction.name_tokens import (
     CONNECTORS,
     PERSON,
     NameSpan,
+    Positions,
     is_kanji,
     is_katakana,
     is_latin,
@@ -132,10 +133,11 @@ def find_names(morphemes: Sequence[Morpheme]) -> list[NameSpan]:
     spans += counted_companies(morphemes) + chains_before_cues(morphemes) + branches(morphemes)
     spans += cued_phrases(morphemes) + holdings(morphemes)
     spans += listed_companies(morphemes)
-    spans = _drop_contained(_regnal(morphemes, _codes_removed(morphemes, spans)))
-    spans = without_eras(morphemes, with_web_address(morphemes, spans))
-    spans += listed_with_companies(morphemes, spans) + listed_phrases(morphemes, spans)
-    return _drop_contained(spans + _known_parts(morphemes, spans))
+    at = Positions.of(morphemes)
+    spans = _drop_contained(_regnal(morphemes, _codes_removed(morphemes, spans, at), at))
+    spans = without_eras(morphemes, with_web_address(morphemes, spans, at), at)
+    spans += listed_with_companies(morphemes, spans, at) + listed_phrases(morphemes, spans, at)
+    return _drop_contained(spans + _known_parts(morphemes, spans, at))
 
 
 def _plain(m: Morpheme) -> bool:
@@ -160,9 +162,9 @@ def _in_run(run: list[Morpheme], company_context: bool) -> list[NameSpan]:
     return _drop_contained(spans)
 
 
-def _regnal(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSpan]:
+def _regnal(morphemes: Sequence[Morpheme], spans: list[NameSpan], at: Positions) -> list[NameSpan]:
     """Extend names over a regnal number after them (ラムセス2世, シャッダム四世)."""
-    ends = {m.end: k for k, m in enumerate(morphemes)}
+    ends = at.at_end
     out = []
     for span in spans:
         k = ends.get(span.end)
@@ -182,10 +184,12 @@ def _regnal(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSp
 _FORMULA_WORDS = frozenset(["TRUE", "FALSE"])
 
 
-def _codes_removed(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSpan]:
+def _codes_removed(
+    morphemes: Sequence[Morpheme], spans: list[NameSpan], at: Positions
+) -> list[NameSpan]:
     """Product codes (KX-200, AB3000) and spreadsheet calls (SUMIFS(, TRUE) are not names: an
     upper-case Latin word glued to digits or a hyphen and digits, or right before "(" ."""
-    starts = [m.start for m in morphemes]
+    starts = at.starts
     kept = []
     for span in spans:
         first = bisect.bisect_left(starts, span.start)
@@ -221,14 +225,16 @@ def _code(morphemes: Sequence[Morpheme], first: int, last: int) -> bool:
 _SPEAKER_MARKS = frozenset([":", ")", "）"])
 
 
-def _known_parts(morphemes: Sequence[Morpheme], spans: list[NameSpan]) -> list[NameSpan]:
+def _known_parts(
+    morphemes: Sequence[Morpheme], spans: list[NameSpan], at: Positions
+) -> list[NameSpan]:
     """The surname or given name of a full name found in this text, alone elsewhere before a
     title, an honorific or a speaker's colon (出席者：東一郎 … 東：はい): one person, even when
     the surname is also an everyday word (東, 林, 森) the rules would not take alone."""
     people = [s for s in spans if s.kind == PERSON]
     if not people:
         return []
-    starts = {m.start: k for k, m in enumerate(morphemes)}
+    starts = at.at_start
     known: set[str] = set()
     covered: set[int] = set()
     for span in people:
