@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from audit.usage import Usage, usage_by_person
@@ -157,6 +159,10 @@ async def find_person(*, session: AsyncSession, email: str) -> User:
     return user
 
 
+async def _existing(session: AsyncSession, email: str) -> User | None:
+    return (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+
+
 async def upsert_person(
     *,
     session: AsyncSession,
@@ -169,13 +175,26 @@ async def upsert_person(
     """Create or update a person as the IdP (or the CLI) describes them, in the caller's
     transaction; after the commit, call ``KeyCache.people_changed`` when ``changed``."""
     email = email.strip().lower()
-    user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+    user = await _existing(session, email)
     if user is None:
-        user = User(email=email, department=department, role=role.value, display_name=display_name)
-        user.external_id = external_id
-        session.add(user)
-        await session.flush()
-        return Upserted(user, created=True, before=(department, role.value))
+        # One statement judged by the unique e-mail, not look-up-then-add: a first sign-in in
+        # two tabs (or on two replicas) finds nobody twice, and the second insert failed (500).
+        # The loser's insert waits for the winner's commit, then adds nothing; it goes on as an
+        # update of the winner's row, so both sign in as the one same person.
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        added = insert(User).values(
+            email=email,
+            department=department,
+            role=role.value,
+            display_name=display_name,
+            external_id=external_id,
+        )
+        ours = added.on_conflict_do_nothing(index_elements=[User.email]).returning(User.id)
+        created = (await session.execute(ours)).scalar_one_or_none() is not None
+        query = select(User).where(User.email == email)  # rows are never deleted
+        user = (await session.execute(query)).scalar_one()
+        if created:
+            return Upserted(user, created=True, before=(department, role.value))
     before = (user.department, user.role)
     user.department, user.role = department, role.value
     user.display_name = display_name or user.display_name

@@ -12,6 +12,7 @@ from scim2_models import Meta, PatchOp
 from scim2_models import User as ScimUser
 from scim2_models.resources.user import GroupMembership
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.identity import people
@@ -74,10 +75,24 @@ async def _taken(session: AsyncSession, email: str, other_than: int | None) -> U
         await session.execute(select(User).where(func.lower(User.email) == email))
     ).scalar_one_or_none()
     if found is not None and found.id != other_than and found.deleted_at is None:
-        raise Conflict(
-            f"userName {email} は既に使われています。", f"userName {email} is already taken."
-        )
+        raise _in_use(email)
     return found
+
+
+def _in_use(email: str) -> Conflict:
+    """The 409 ``uniqueness`` of RFC 7644 §3.3 (scimType set by the SCIM router)."""
+    return Conflict(
+        f"userName {email} は既に使われています。", f"userName {email} is already taken."
+    )
+
+
+async def _flush(session: AsyncSession, email: str) -> None:
+    """Write now, with the unique e-mail as the judge: a simultaneous write of the same userName
+    found free by ``_taken`` (two POSTs at once) commits first, and this one is the 409."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise _in_use(email) from exc
 
 
 class _Write:
@@ -130,7 +145,7 @@ async def create(ctx: Provisioning, given: ScimUser[Any]) -> ScimUser[Any]:
             session.add(user)
         else:  # provisioned again after a delete
             user.deleted_at, user.disabled_at, user.disabled_by = None, None, None
-        await session.flush()
+        await _flush(session, email)
         await write.apply(session, user, given, ctx.by)
         await session.flush()
         out = await resource(ctx, session, user)

@@ -1,0 +1,134 @@
+"""Two first arrivals of one person at the same instant, on two replicas (two engines), on
+SQLite and PostgreSQL: both have looked the person up and found nobody before either writes,
+the exact window a look-up-then-insert lost (the loser hit the unique e-mail: a 500).
+
+A first sign-in in two tabs: both sign in, as the one same person. Two SCIM POSTs of one
+userName: one 201, the other the 409 ``uniqueness`` of RFC 7644 §3.3."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from scim2_models import User as ScimUser
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from gateway.identity import people
+from gateway.identity.models import User
+from gateway.identity.scim import users
+from gateway.identity.scim.context import Provisioning
+from gateway.kernel.db import make_async_engine, sessionmaker
+from gateway.kernel.errors import Conflict
+from gateway.kernel.events import EventIn
+from gateway.kernel.principal import Role
+from gateway.kernel.settings import OidcSettings
+
+pytestmark = pytest.mark.anyio
+EMAIL = "yamada@example.co.jp"
+_ENGINES: list[AsyncEngine] = []
+
+
+@pytest.fixture(autouse=True)
+async def _dispose() -> AsyncIterator[None]:
+    yield
+    while _ENGINES:
+        await _ENGINES.pop().dispose()
+
+
+def _replica(url: str) -> async_sessionmaker[AsyncSession]:
+    engine = make_async_engine(url)
+    _ENGINES.append(engine)
+    return sessionmaker(engine)
+
+
+def _held_while_nobody(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> None:
+    """A look-up that finds nobody goes on only once the other one has found nobody too (or
+    after 0.5 s, when a lock already orders them)."""
+    barrier = asyncio.Barrier(2)
+    original: Callable[..., Awaitable[Any]] = getattr(owner, name)
+
+    async def held(*args: Any, **kwargs: Any) -> Any:
+        found = await original(*args, **kwargs)
+        if found is None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await barrier.wait()
+        return found
+
+    monkeypatch.setattr(owner, name, held)
+
+
+async def _count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).where(User.email == EMAIL)) or 0)
+
+
+async def test_a_first_sign_in_in_two_tabs_at_once_signs_in_one_person(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = _replica(db_url), _replica(db_url)
+    _held_while_nobody(monkeypatch, people, "_existing")
+
+    async def sign_in(sessions: async_sessionmaker[AsyncSession]) -> people.Upserted:
+        async with sessions.begin() as session:
+            return await people.sign_in(
+                session=session,
+                email=EMAIL.upper(),
+                department="営業部",
+                role=Role.STAFF,
+                display_name="山田 花子",
+            )
+
+    results = await asyncio.gather(sign_in(first), sign_in(second), return_exceptions=True)
+    done = [r for r in results if isinstance(r, people.Upserted)]
+    assert len(done) == 2, results
+    assert done[0].user.id == done[1].user.id
+    assert sorted(d.created for d in done) == [False, True]
+    assert not any(d.changed for d in done)  # nothing moved: no USER_CHANGED for the loser
+    assert all(d.user.last_login_at is not None for d in done)
+    assert await _count(first) == 1
+
+
+def _provisioning(
+    sessions: async_sessionmaker[AsyncSession], events: list[EventIn]
+) -> Provisioning:
+    class Epoch:
+        async def people_changed(self) -> None:
+            return None
+
+    async def sink(event: EventIn) -> None:
+        events.append(event)
+
+    return Provisioning(
+        sessions=sessions,
+        audit=sink,
+        cache=Epoch(),
+        mapping=OidcSettings(),
+        base="https://gw.example/scim/v2",
+    )
+
+
+async def test_two_scim_creates_of_one_user_name_at_once_make_one_user_and_a_409(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[EventIn] = []
+    first, second = _provisioning(_replica(db_url), events), _provisioning(_replica(db_url), events)
+    _held_while_nobody(monkeypatch, users, "_taken")
+    given = ScimUser(user_name=EMAIL, display_name="山田 花子", active=True)
+
+    results = await asyncio.gather(
+        users.create(first, given), users.create(second, given), return_exceptions=True
+    )
+    created = [r for r in results if isinstance(r, ScimUser)]
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert len(created) == 1, results
+    assert len(refused) == 1, results
+    assert refused[0].status == 409  # the SCIM router answers it as scimType "uniqueness"
+    assert f"userName {EMAIL} is already taken" in refused[0].en
+    assert created[0].user_name == EMAIL
+    assert await _count(first.sessions) == 1
+    assert len(events) == 1  # provisioned once
