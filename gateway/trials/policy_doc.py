@@ -25,7 +25,7 @@ from gateway.kernel.errors import Conflict
 from gateway.kernel.vocab import TrialStage
 from gateway.trials.models import TrialRow
 from gateway.trials.proposal import Proposal
-from policies.edits import PolicyChange, stage_department_policy
+from policies.edits import PolicyChange
 from policies.store import PolicyStore
 
 
@@ -171,28 +171,6 @@ def stopped(
         use_cases[task] = base | {"until": last_day}
     doc["use_cases"] = use_cases
     return doc
-
-
-async def stage(
-    *,
-    store: PolicyStore,
-    session: AsyncSession,
-    department: str,
-    document: dict[str, Any],
-    author: str,
-    reason: str,
-) -> PolicyChange:
-    """Check and version the department's new document through the one policy-editing
-    service, inside the trial step's transaction; ``policies.edits.publish`` audits
-    (``policy.changed``) and loads it once that committed."""
-    return await stage_department_policy(
-        store=store,
-        session=session,
-        department=department,
-        document=document,
-        author=author,
-        reason=reason,
-    )
 
 
 def version_name(change: PolicyChange) -> str:

@@ -29,7 +29,7 @@ from gateway.kernel.vocab import EventType, Outcome, TrialAction, TrialDecision,
 from gateway.trials import policy_doc
 from gateway.trials.models import TrialRow, TrialStep
 from gateway.trials.proposal import Proposal
-from policies.edits import publish
+from policies.edits import publish, stage_department_policy
 from policies.store import PolicyStore
 
 log = logging.getLogger(__name__)
@@ -351,7 +351,7 @@ async def approve(
         document = policy_doc.approved(
             current=current, department=row.department, proposal=proposal
         )
-        change = await policy_doc.stage(
+        change = await stage_department_policy(
             store=desk.policies,
             session=session,
             department=row.department,

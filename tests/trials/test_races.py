@@ -138,7 +138,7 @@ def _policy_written_in_turn(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
     the interleaving in which a step that read the trial before the first committed would
     otherwise write the policy a second time."""
     first_done, callers = asyncio.Event(), []
-    stage: Callable[..., Awaitable[Any]] = policy_doc.stage
+    stage: Callable[..., Awaitable[Any]] = decisions.stage_department_policy
 
     async def in_turn(**kwargs: Any) -> Any:
         callers.append(kwargs["author"])
@@ -146,7 +146,7 @@ def _policy_written_in_turn(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
             await first_done.wait()
         return await stage(**kwargs)
 
-    monkeypatch.setattr(policy_doc, "stage", in_turn)
+    monkeypatch.setattr(decisions, "stage_department_policy", in_turn)
     return first_done
 
 
