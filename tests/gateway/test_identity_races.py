@@ -3,7 +3,8 @@ SQLite and PostgreSQL: both have looked the person up and found nobody before ei
 the exact window a look-up-then-insert lost (the loser hit the unique e-mail: a 500).
 
 A first sign-in in two tabs: both sign in, as the one same person. Two SCIM POSTs of one
-userName: one 201, the other the 409 ``uniqueness`` of RFC 7644 §3.3."""
+userName: one 201, the other the 409 ``uniqueness`` of RFC 7644 §3.3; two renames (PUT) of
+two people to one userName likewise: one rename, one 409."""
 
 from __future__ import annotations
 
@@ -132,3 +133,24 @@ async def test_two_scim_creates_of_one_user_name_at_once_make_one_user_and_a_409
     assert created[0].user_name == EMAIL
     assert await _count(first.sessions) == 1
     assert len(events) == 1  # provisioned once
+
+
+async def test_two_scim_renames_to_one_user_name_at_once_make_one_rename_and_a_409(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = _provisioning(_replica(db_url), []), _provisioning(_replica(db_url), [])
+    a = await users.create(first, ScimUser(user_name="a@example.co.jp"))
+    b = await users.create(first, ScimUser(user_name="b@example.co.jp"))
+    assert a.id is not None
+    assert b.id is not None
+    _held_while_nobody(monkeypatch, users, "_taken")
+    renamed = ScimUser(user_name=EMAIL)
+
+    results = await asyncio.gather(
+        users.replace(first, a.id, renamed),
+        users.replace(second, b.id, renamed),
+        return_exceptions=True,
+    )
+    assert [type(r) for r in results].count(ScimUser) == 1, results
+    assert [type(r) for r in results].count(Conflict) == 1, results
+    assert await _count(first.sessions) == 1

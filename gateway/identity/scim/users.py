@@ -88,7 +88,8 @@ def _in_use(email: str) -> Conflict:
 
 async def _flush(session: AsyncSession, email: str) -> None:
     """Write now, with the unique e-mail as the judge: a simultaneous write of the same userName
-    found free by ``_taken`` (two POSTs at once) commits first, and this one is the 409."""
+    found free by ``_taken`` (two POSTs, or two renames, at once) commits first: this one is the
+    409."""
     try:
         await session.flush()
     except IntegrityError as exc:
@@ -109,10 +110,10 @@ class _Write:
         user.external_id = given.external_id
         user.scim_active = given.active
         active = given.active is not False
-        if active == (user.disabled_at is None):
-            return
-        user.disabled_at, user.disabled_by = (None, None) if active else (utcnow(), by)
-        self.toggled = not active
+        if active != (user.disabled_at is None):
+            user.disabled_at, user.disabled_by = (None, None) if active else (utcnow(), by)
+            self.toggled = not active
+        await _flush(session, email)  # a rename to a userName taken meanwhile: the 409
 
     async def announce(self, ctx: Provisioning, user: User) -> None:
         if self.toggled is not None:
@@ -147,7 +148,6 @@ async def create(ctx: Provisioning, given: ScimUser[Any]) -> ScimUser[Any]:
             user.deleted_at, user.disabled_at, user.disabled_by = None, None, None
         await _flush(session, email)
         await write.apply(session, user, given, ctx.by)
-        await session.flush()
         out = await resource(ctx, session, user)
     await people.announce_created(audit=ctx.audit, user=user, by=ctx.by)
     await write.announce(ctx, user)
@@ -159,7 +159,6 @@ async def replace(ctx: Provisioning, ident: str, given: ScimUser[Any]) -> ScimUs
     async with ctx.sessions.begin() as session:
         user = await _row(session, ident)
         await write.apply(session, user, given, ctx.by)
-        await session.flush()
         out = await resource(ctx, session, user)
     await write.announce(ctx, user)
     return out
@@ -172,7 +171,6 @@ async def patch(ctx: Provisioning, ident: str, operations: PatchOp[ScimUser[Any]
         current = await resource(ctx, session, user)
         operations.patch(current)
         await write.apply(session, user, current, ctx.by)
-        await session.flush()
         out = await resource(ctx, session, user)
     await write.announce(ctx, user)
     return out
