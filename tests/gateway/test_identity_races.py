@@ -10,39 +10,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from scim2_models import User as ScimUser
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.identity import people
 from gateway.identity.models import User
 from gateway.identity.scim import users
 from gateway.identity.scim.context import Provisioning
-from gateway.kernel.db import make_async_engine, sessionmaker
+from gateway.kernel.db import sessionmaker
 from gateway.kernel.errors import Conflict
 from gateway.kernel.events import EventIn
 from gateway.kernel.principal import Role
 from gateway.kernel.settings import OidcSettings
+from tests.support.engines import open_engine
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("dispose_engines")]
 EMAIL = "yamada@example.co.jp"
-_ENGINES: list[AsyncEngine] = []
-
-
-@pytest.fixture(autouse=True)
-async def _dispose() -> AsyncIterator[None]:
-    yield
-    while _ENGINES:
-        await _ENGINES.pop().dispose()
 
 
 def _replica(url: str) -> async_sessionmaker[AsyncSession]:
-    engine = make_async_engine(url)
-    _ENGINES.append(engine)
+    engine = open_engine(url)
     return sessionmaker(engine)
 
 

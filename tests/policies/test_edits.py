@@ -3,13 +3,11 @@ check``, versioned with who/why/diff, audited, revertible, and seen by another r
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.kernel.db import make_async_engine, sessionmaker
+from gateway.kernel.db import sessionmaker
 from gateway.kernel.events import EventIn
 from gateway.kernel.vocab import EventType
 from policies.edits import (
@@ -23,24 +21,14 @@ from policies.loader import PolicyInvalid, check_folder
 from policies.model import Policy
 from policies.store import PolicyDatabase, PolicyStore
 from tests.fixtures.policies import EXAMPLES
+from tests.support.engines import open_engine
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("dispose_engines")]
 ADMIN = "tanaka@demo.kakehashi.example"
 
 
-_ENGINES: list[AsyncEngine] = []
-
-
-@pytest.fixture(autouse=True)
-async def _dispose() -> AsyncIterator[None]:
-    yield
-    while _ENGINES:
-        await _ENGINES.pop().dispose()
-
-
 async def _store(url: str, events: list[EventIn], seed: Path | None = EXAMPLES) -> PolicyStore:
-    engine = make_async_engine(url)
-    _ENGINES.append(engine)
+    engine = open_engine(url)
     store = PolicyStore(
         directory=None,
         fallback=Policy(),

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit.models import AuditEvent
 from audit.reports import KpiSource
 from audit.writer import AuditWriter
-from gateway.kernel.db import make_async_engine, make_sync_engine, sessionmaker
+from gateway.kernel.db import make_sync_engine, sessionmaker
 from gateway.kernel.errors import Conflict
 from gateway.kernel.events import EventIn
 from gateway.kernel.principal import Principal, Role
@@ -35,25 +34,17 @@ from policies.model import Policy
 from policies.store import PolicyDatabase, PolicyStore
 from policies.versions import PolicyVersion
 from tests.fixtures.policies import EXAMPLES
+from tests.support.engines import open_engine
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("dispose_engines")]
 ADMIN = Principal(1, "tanaka@demo.kakehashi.example", "情報システム部", Role.ADMIN, "session")
 MANAGER = Principal(2, "suzuki@demo.kakehashi.example", "営業部", Role.MANAGER, "session")
 GENERAL = Principal(3, "boss@example.co.jp", "総務部", Role.MANAGER, "session")
 IT_MANAGER = Principal(4, "ops@example.co.jp", "情報システム部", Role.MANAGER, "session")
-_ENGINES: list[AsyncEngine] = []
-
-
-@pytest.fixture(autouse=True)
-async def _dispose() -> AsyncIterator[None]:
-    yield
-    while _ENGINES:
-        await _ENGINES.pop().dispose()
 
 
 async def _replica(url: str, events: list[EventIn], writer: AuditWriter | None = None) -> Desk:
-    engine = make_async_engine(url)
-    _ENGINES.append(engine)
+    engine = open_engine(url)
     sessions = sessionmaker(engine)
     store = PolicyStore(
         directory=None,
@@ -271,8 +262,7 @@ async def test_steps_are_audited_after_commit_so_a_waiting_audit_writer_is_not_l
 ) -> None:
     """``audit_wait_for_commit`` on SQLite: the writer's commit needs the write lock that a
     step's transaction holds, so a step audited inside it failed ("database is locked")."""
-    engine = make_async_engine(sqlite_url)
-    _ENGINES.append(engine)
+    engine = open_engine(sqlite_url)
     sync = make_sync_engine(sqlite_url)
     writer = AuditWriter(sessionmaker(engine), sync_engine=sync, wait_for_commit=True)
     writer.start()
