@@ -23,16 +23,6 @@ from tests.support.mock_upstream import MockUpstream
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
-def _post(gw: RunningGateway, key: str, model: str, **extra: Any) -> httpx.Response:
-    body = {"model": model, "messages": [{"role": "user", "content": "こんにちは"}], **extra}
-    return httpx.post(
-        f"{gw.v1}/chat/completions",
-        json=body,
-        headers={"authorization": f"Bearer {key}"},
-        timeout=30,
-    )
-
-
 def _settled(state: AppState, count: int) -> bool:
     """The count reaches ``count`` (the server's task ends just after the client's read)."""
     deadline = time.monotonic() + 5
@@ -60,14 +50,14 @@ def test_the_count_returns_to_zero_and_a_lone_request_is_spooled_before_it_is_se
     assert gw.server is not None
     state: AppState = gw.server.config.app.state.kakehashi
     key = gw.make_key()
-    assert _post(gw, key, "mock-model").status_code == 200
-    assert _post(gw, key, "mock-model", stream=True).status_code == 200
-    assert _post(gw, key, "no-such-model").status_code == 404  # refused before sending
-    assert _post(gw, key, "slow").status_code == 504  # the provider timed out
+    assert gw.chat(key, "mock-model").status_code == 200
+    assert gw.chat(key, "mock-model", stream=True).status_code == 200
+    assert gw.chat(key, "no-such-model").status_code == 404  # refused before sending
+    assert gw.chat(key, "slow").status_code == 504  # the provider timed out
     assert _settled(state, 0)
 
     held: list[httpx.Response] = []
-    thread = threading.Thread(target=lambda: held.append(_post(gw, key, "slow")))
+    thread = threading.Thread(target=lambda: held.append(gw.chat(key, "slow")))
     thread.start()
     deadline = time.monotonic() + 5
     while len(upstream.requests) < 4 and time.monotonic() < deadline:

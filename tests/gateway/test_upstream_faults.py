@@ -27,16 +27,6 @@ def gw(gateway_factory: Callable[..., RunningGateway], upstream_url: str) -> Run
     return gateway_factory(models=mock_models(upstream_url) + faults)
 
 
-def _post(gw: RunningGateway, key: str, model: str, **extra: Any) -> httpx.Response:
-    body = {"model": model, "messages": [{"role": "user", "content": "こんにちは"}], **extra}
-    return httpx.post(
-        f"{gw.v1}/chat/completions",
-        json=body,
-        headers={"authorization": f"Bearer {key}"},
-        timeout=30,
-    )
-
-
 def _events(stream: httpx.Response) -> list[Any]:
     lines = [ln.removeprefix("data: ") for ln in stream.text.splitlines() if ln.startswith("data:")]
     return [ln if ln == "[DONE]" else json.loads(ln) for ln in lines]
@@ -46,7 +36,7 @@ def _events(stream: httpx.Response) -> list[Any]:
 def test_a_reply_that_is_not_json_is_a_clear_502(
     gw: RunningGateway, upstream: MockUpstream, model: str, stream: bool
 ) -> None:
-    reply = _post(gw, gw.make_key(), model, stream=stream)
+    reply = gw.chat(gw.make_key(), model, stream=stream)
     assert reply.status_code == 502
     assert reply.headers["content-type"].startswith("application/json")
     error = reply.json()["error"]
@@ -63,7 +53,7 @@ def test_a_reply_that_is_not_json_is_a_clear_502(
 def test_a_stream_that_breaks_after_it_began_ends_with_an_error_then_done(
     gw: RunningGateway, model: str
 ) -> None:
-    reply = _post(gw, gw.make_key(), model, stream=True)
+    reply = gw.chat(gw.make_key(), model, stream=True)
     assert reply.status_code == 200  # the headers left with the first chunk
     events = _events(reply)
     assert events[0]["choices"][0]["delta"]["content"] == "ok"
@@ -79,7 +69,7 @@ def test_a_stream_that_breaks_after_it_began_ends_with_an_error_then_done(
 
 
 def test_a_slow_stream_is_relayed_whole(gw: RunningGateway) -> None:
-    reply = _post(gw, gw.make_key(), "slow-stream", stream=True)
+    reply = gw.chat(gw.make_key(), "slow-stream", stream=True)
     events = _events(reply)
     assert [e["choices"][0]["delta"]["content"] for e in events[:-1]] == ["ok"] * 4
     assert events[-1] == "[DONE]"
