@@ -4,7 +4,8 @@ the exact window a look-up-then-insert lost (the loser hit the unique e-mail: a 
 
 A first sign-in in two tabs: both sign in, as the one same person. Two SCIM POSTs of one
 userName: one 201, the other the 409 ``uniqueness`` of RFC 7644 §3.3; two renames (PUT) of
-two people to one userName likewise: one rename, one 409."""
+two people to one userName likewise: one rename, one 409; two POSTs of a person the IdP had
+deleted likewise (both found the deleted row; both were a 201)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,12 @@ def _replica(url: str) -> async_sessionmaker[AsyncSession]:
     return sessionmaker(engine)
 
 
-def _held_while_nobody(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> None:
+def _held_while_nobody(
+    monkeypatch: pytest.MonkeyPatch,
+    owner: object,
+    name: str,
+    nobody: Callable[[Any], bool] = lambda found: found is None,
+) -> None:
     """A look-up that finds nobody goes on only once the other one has found nobody too (or
     after 0.5 s, when a lock already orders them)."""
     barrier = asyncio.Barrier(2)
@@ -46,7 +52,7 @@ def _held_while_nobody(monkeypatch: pytest.MonkeyPatch, owner: object, name: str
 
     async def held(*args: Any, **kwargs: Any) -> Any:
         found = await original(*args, **kwargs)
-        if found is None:
+        if nobody(found):
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(0.5):
                     await barrier.wait()
@@ -146,3 +152,32 @@ async def test_two_scim_renames_to_one_user_name_at_once_make_one_rename_and_a_4
     assert [type(r) for r in results].count(ScimUser) == 1, results
     assert [type(r) for r in results].count(Conflict) == 1, results
     assert await _count(first.sessions) == 1
+
+
+async def test_two_scim_creates_of_a_deleted_person_at_once_bring_them_back_once(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[EventIn] = []
+    first, second = _provisioning(_replica(db_url), events), _provisioning(_replica(db_url), events)
+    given = ScimUser(user_name=EMAIL, display_name="山田 花子", active=True)
+    gone = await users.create(first, given)
+    assert gone.id is not None
+    await users.remove(first, gone.id)
+    events.clear()
+
+    def deleted(found: Any) -> bool:
+        return found is not None and found.deleted_at is not None
+
+    _held_while_nobody(monkeypatch, users, "_taken", deleted)  # both found the deleted row
+
+    results = await asyncio.gather(
+        users.create(first, given), users.create(second, given), return_exceptions=True
+    )
+    back = [r for r in results if isinstance(r, ScimUser)]
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert len(back) == 1, results
+    assert len(refused) == 1, results
+    assert f"userName {EMAIL} is already taken" in refused[0].en
+    assert back[0].id == gone.id  # the same person, kept for the audit trail, is back
+    assert await _count(first.sessions) == 1
+    assert len(events) == 1  # provisioned again once

@@ -11,7 +11,7 @@ from typing import Any
 from scim2_models import Meta, PatchOp
 from scim2_models import User as ScimUser
 from scim2_models.resources.user import GroupMembership
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -134,6 +134,20 @@ def _email(given: ScimUser[Any]) -> str:
     return name
 
 
+async def _undelete(session: AsyncSession, user: User, email: str) -> None:
+    """Provision a deleted person again, once: two POSTs of the same instant both found the
+    deleted row, and ``deleted_at`` in the WHERE lets only the first bring it back (the row
+    lock on PostgreSQL, the write lock on SQLite, make the second wait for the first's commit
+    and then match nothing): the second is the 409, as for two POSTs of a new userName."""
+    result = await session.execute(
+        update(User)
+        .where(User.id == user.id, User.deleted_at.is_not(None))
+        .values(deleted_at=None, disabled_at=None, disabled_by=None)
+    )
+    if not isinstance(result, CursorResult) or result.rowcount != 1:
+        raise _in_use(email)
+
+
 async def create(ctx: Provisioning, given: ScimUser[Any]) -> ScimUser[Any]:
     write = _Write()
     async with ctx.sessions.begin() as session:
@@ -145,7 +159,7 @@ async def create(ctx: Provisioning, given: ScimUser[Any]) -> ScimUser[Any]:
             )
             session.add(user)
         else:  # provisioned again after a delete
-            user.deleted_at, user.disabled_at, user.disabled_by = None, None, None
+            await _undelete(session, user, email)
         await _flush(session, email)
         await write.apply(session, user, given, ctx.by)
         out = await resource(ctx, session, user)
