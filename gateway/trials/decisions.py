@@ -105,9 +105,9 @@ async def decide(
         row = await load(session, trial_id)
         if row.version != trial.version:
             raise policy_doc.changed_meanwhile()
-        # First write: a second decision taken from the same version (two tabs, the maker
-        # and IT at once) is refused here, before either changes the policy.
-        pass
+        # A second decision taken from the same version (two tabs, the maker and IT at once)
+        # is refused by ``step``'s UPDATE ... WHERE version (or, first, by the policy's unique
+        # version number): a 409, and its policy version rolls back with this transaction.
         change = await _apply(desk, session, principal, trial, decision, proposal, comment.strip())
         row.proposal = proposal.model_dump(mode="json")
         row.stage = after.value

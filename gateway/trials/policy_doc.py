@@ -62,10 +62,8 @@ async def claim(
     session: AsyncSession,
     sessions: async_sessionmaker[AsyncSession],
     row: TrialRow,
-    stage: TrialStage = TrialStage.APPROVED,
 ) -> None:
-    """Move ``row`` to ``stage`` before anything else is written in the step's transaction
-    (an approval, or a decision on the running trial).
+    """Move ``row`` to approved before anything else is written in the approval's transaction.
 
     The partial unique index ``uq_trials_one_running`` makes a concurrent approval of another
     trial of the department wait for this transaction and then fail (on SQLite, the write lock
@@ -80,7 +78,7 @@ async def claim(
                 TrialRow.version == row.version,
                 TrialRow.stage == row.stage,
             )
-            .values(stage=stage.value)
+            .values(stage=TrialStage.APPROVED.value)
         )
     except IntegrityError as exc:
         # This transaction is unusable on PostgreSQL: name the winner from a fresh one.

@@ -215,8 +215,8 @@ async def step(
 
 async def tell(desk: Desk, stepped: Stepped, steps_comment: str = "") -> TrialOut:
     """Audit and e-mail/webhook a step once its transaction committed, never inside it: only
-    committed steps are audited, and an audit writer that waits for its own commit
-    (``audit_wait_for_commit``) would wait on SQLite's write lock held by the step."""
+    committed steps are audited, and a writer waiting for its commit (``audit_wait_for_commit``)
+    would wait on SQLite's write lock held by the step (the crash gap: docs/deploy.md)."""
     await desk.audit(stepped.event)
     trial = stepped.trial
     subject = f"[架け橋] トライアル #{trial.id} {trial.department}: {trial.stage.value}"
