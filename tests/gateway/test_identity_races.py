@@ -111,14 +111,10 @@ def _provisioning(
     )
 
 
-async def test_two_scim_creates_of_one_user_name_at_once_make_one_user_and_a_409(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    events: list[EventIn] = []
-    first, second = _provisioning(_replica(db_url), events), _provisioning(_replica(db_url), events)
-    _held_while_nobody(monkeypatch, users, "_taken")
-    given = ScimUser(user_name=EMAIL, display_name="山田 花子", active=True)
-
+async def _two_creates(
+    first: Provisioning, second: Provisioning, given: ScimUser[Any]
+) -> ScimUser[Any]:
+    """Two POSTs of ``given`` at once: the one created, after checking the other is the 409."""
     results = await asyncio.gather(
         users.create(first, given), users.create(second, given), return_exceptions=True
     )
@@ -128,7 +124,19 @@ async def test_two_scim_creates_of_one_user_name_at_once_make_one_user_and_a_409
     assert len(refused) == 1, results
     assert refused[0].status == 409  # the SCIM router answers it as scimType "uniqueness"
     assert f"userName {EMAIL} is already taken" in refused[0].en
-    assert created[0].user_name == EMAIL
+    return created[0]
+
+
+async def test_two_scim_creates_of_one_user_name_at_once_make_one_user_and_a_409(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[EventIn] = []
+    first, second = _provisioning(_replica(db_url), events), _provisioning(_replica(db_url), events)
+    _held_while_nobody(monkeypatch, users, "_taken")
+    given = ScimUser(user_name=EMAIL, display_name="山田 花子", active=True)
+
+    created = await _two_creates(first, second, given)
+    assert created.user_name == EMAIL
     assert await _count(first.sessions) == 1
     assert len(events) == 1  # provisioned once
 
@@ -170,14 +178,7 @@ async def test_two_scim_creates_of_a_deleted_person_at_once_bring_them_back_once
 
     _held_while_nobody(monkeypatch, users, "_taken", deleted)  # both found the deleted row
 
-    results = await asyncio.gather(
-        users.create(first, given), users.create(second, given), return_exceptions=True
-    )
-    back = [r for r in results if isinstance(r, ScimUser)]
-    refused = [r for r in results if isinstance(r, Conflict)]
-    assert len(back) == 1, results
-    assert len(refused) == 1, results
-    assert f"userName {EMAIL} is already taken" in refused[0].en
-    assert back[0].id == gone.id  # the same person, kept for the audit trail, is back
+    back = await _two_creates(first, second, given)
+    assert back.id == gone.id  # the same person, kept for the audit trail, is back
     assert await _count(first.sessions) == 1
     assert len(events) == 1  # provisioned again once
