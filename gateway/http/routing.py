@@ -57,10 +57,9 @@ from web.templating import STATIC
 log = logging.getLogger(__name__)
 
 # The API first, then the pages. Order matters where paths overlap: /trials/company before
-# /trials/{id}.
+# /trials/{id}. The OpenAI API's plain routes come before all of these (include_routers).
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
-    openai_api.router,
     redaction.router,
     corrections.router,
     auth.router,
@@ -95,6 +94,7 @@ ROUTERS: tuple[APIRouter, ...] = (
 
 
 def include_routers(app: FastAPI) -> None:
+    app.router.routes.extend(openai_api.ROUTES)  # first: the hot path matches at once
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

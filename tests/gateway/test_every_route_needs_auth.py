@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
+from starlette.routing import Route
 
 from tests.fixtures.gateway import RunningGateway
 
@@ -28,10 +28,11 @@ def gateway(gateway_factory: Callable[..., RunningGateway]) -> RunningGateway:
     return gateway_factory(in_process=True)  # no server: requests go through the app
 
 
-def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
-    # FastAPI keeps included routers as objects of their own: walk into them.
+def _api_routes(routes: list[Any]) -> Iterator[Route]:
+    # FastAPI keeps included routers as objects of their own: walk into them. Plain Starlette
+    # routes (the OpenAI API's) count too: FastAPI's APIRoute is one.
     for route in routes:
-        if isinstance(route, APIRoute):
+        if isinstance(route, Route):
             yield route
         elif hasattr(route, "original_router"):
             yield from _api_routes(route.original_router.routes)
