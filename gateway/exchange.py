@@ -5,7 +5,6 @@ Data only: the stages that fill it live in ``gateway.pipeline`` and the packages
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
@@ -90,35 +89,34 @@ class Exchange:
         """The event as it stands just before the provider call: what the audit log keeps if
         the process dies before the request ends (``audit.intents``), with what the request is
         then charged (``policies.quota.Ledger.if_lost``)."""
-        settled, self.settled = self.settled, if_lost
-        try:
-            event = self.audit_event()
-        finally:
-            self.settled = settled
-        return dataclasses.replace(event, outcome=Outcome.ERROR, error_code=ErrorCode.INTERRUPTED)
+        return self._event(if_lost, Outcome.ERROR, ErrorCode.INTERRUPTED)
 
     def audit_event(self) -> EventIn:
         """The ``chat.completion`` event; usage and cost are what the quota was charged."""
-        flags = {
-            "usage_estimated": self.settled.usage.estimated,
-            "quota_unchecked": self.hold is not None and self.hold.unchecked,
-        }
+        return self._event(self.settled, self.outcome, self.error_code)
+
+    def _event(self, settled: Settled, outcome: str, error_code: str | None) -> EventIn:
+        detail = self.detail.copy()
+        if settled.usage.estimated:
+            detail["usage_estimated"] = True
+        if self.hold is not None and self.hold.unchecked:
+            detail["quota_unchecked"] = True
         return EventIn(
             event_type=EventType.CHAT_COMPLETION,
-            outcome=self.outcome,
+            outcome=outcome,
             status_code=self.status,
-            error_code=self.error_code,
+            error_code=error_code,
             request_id=self.request_id,
             user_email=self.principal.email,
             department=self.principal.department,
             role=self.principal.role.value,
             model=self.model,
             use_case=self.use_case,
-            prompt_tokens=self.settled.usage.prompt_tokens,
-            completion_tokens=self.settled.usage.completion_tokens,
-            cost_jpy=self.settled.yen,
+            prompt_tokens=settled.usage.prompt_tokens,
+            completion_tokens=settled.usage.completion_tokens,
+            cost_jpy=settled.yen,
             latency_ms=round((time.perf_counter() - self.started) * 1000),
             policy_version=self.policy_version,
             redactions=self.redactions,
-            detail=self.detail | {k: True for k, v in flags.items() if v},
+            detail=detail,
         )

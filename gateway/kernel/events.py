@@ -4,13 +4,13 @@ and reading it. Kept in the kernel so a package can report an event without impo
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
 from gateway.kernel.clock import utcnow
+from gateway.kernel.plain import deep_copy
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class EventIn:
         every scalar (a share of each request's CPU): only the two dicts are copied, so a later
         change to the caller's dict cannot reach a record written in another thread."""
         columns = {name: getattr(self, name) for name in _COLUMNS}
-        columns["redactions"] = copy.deepcopy(self.redactions)
-        columns["detail"] = copy.deepcopy(self.detail)
+        columns["redactions"] = deep_copy(self.redactions)
+        columns["detail"] = deep_copy(self.detail)
         return columns
 
 
