@@ -11,17 +11,18 @@ redacted is returned. The audit stores ``Outgoing.body``: what left, never the r
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
 
 from gateway.kernel.errors import BadRequest
+from gateway.kernel.plain import deep_copy
 from redaction import fields
 from redaction.analysis import FairLimiter, analyze_texts
 from redaction.cache import AnalysisCache
@@ -78,6 +79,7 @@ class Redacted:
     counts: dict[str, int]
 
 
+@lru_cache(maxsize=4096)  # the same few people all day: one HMAC each, not one per request
 def pseudonym(secret: str, principal_id: int | str) -> str:
     """The stable, opaque id the provider sees as ``user``: an HMAC of the principal (never the
     e-mail), domain-separated from the secret's other uses."""
@@ -133,7 +135,7 @@ async def _mapping(
 ) -> Mapping:
     try:
         if conversation_id is None:  # a one-off request: nothing to keep for later turns
-            return Mapping().assign(items, avoid=avoid)
+            return Mapping().assign(items, avoid=avoid) if items else Mapping()
         return await vault.update(conversation_id, lambda m: m.assign(items, avoid=avoid))
     except Exception as exc:
         raise RedactionFailed(f"vault: {type(exc).__name__}") from exc
@@ -156,7 +158,7 @@ async def redact_request(
         ``PromptTooLarge`` or ``RedactionFailed``; ``body`` is not mutated. ``owner`` (the user)
         queues the analysis behind the owner's own (``redaction.analysis``); texts whose findings
     ``cache`` holds are not analysed again."""
-    out = copy.deepcopy(body)
+    out = deep_copy(body)
     walk = fields.walk(out, pseudonym=pseudonym, images=profile.allow_images)
     texts = [slot.text for slot in walk.slots]
     if profile.wanted() and texts:
@@ -185,7 +187,7 @@ async def redact_request(
         if text_mentions:
             slot.put(substitute_mentions(slot.text, text_mentions, mapping))
     walk.finish()
-    counts = Counter(e.type.value for entities in found for e in entities)
+    counts = Counter(e.type.value for entities in found for e in entities) if any(found) else {}
     return Outgoing(out, mapping, dict(counts), walk.json_content, walk.usage_chunk)
 
 
