@@ -53,10 +53,9 @@ class OpenAICompatible:
         url, headers = self._request(route)
         payload = self._upstream_body(route, body)
         try:
-            async with self._transport.post(
+            status, content = await self._transport.fetch(
                 url, data=payload, headers=headers, timeout_s=route.timeout_s
-            ) as reply:
-                status, content = reply.status, await reply.read()
+            )
         except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
             raise timeout_error(route) from exc
         except CONNECT_ERRORS as exc:

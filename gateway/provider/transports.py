@@ -33,6 +33,13 @@ class Reply(Protocol):
 
 
 class Transport(Protocol):
+    async def fetch(
+        self, url: str, *, data: bytes, headers: dict[str, str], timeout_s: float
+    ) -> tuple[int, bytes]:
+        """The status and the whole body of a reply (``post`` without the context manager and
+        the reply object: the common, whole-reply call is the cheaper one)."""
+        ...
+
     def post(
         self, url: str, *, data: bytes, headers: dict[str, str], timeout_s: float
     ) -> AbstractAsyncContextManager[Reply]: ...
@@ -68,7 +75,11 @@ class AiohttpTransport:
         # Created on first use, inside the running loop (aiohttp binds a session to its loop).
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=512, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
+            # No cookie jar: a cookie one user's reply sets must not ride on the next user's
+            # request, and filtering the jar for every request is CPU spent for nothing.
+            self._session = aiohttp.ClientSession(
+                connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._session
 
     def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
@@ -77,6 +88,20 @@ class AiohttpTransport:
             timeout = aiohttp.ClientTimeout(total=None, connect=seconds, sock_read=seconds)
             self._timeouts[seconds] = timeout
         return timeout
+
+    async def fetch(
+        self, url: str, *, data: bytes, headers: dict[str, str], timeout_s: float
+    ) -> tuple[int, bytes]:
+        response = await self._client().post(
+            url, data=data, headers=headers, timeout=self._timeout(timeout_s)
+        )
+        try:
+            return response.status, await response.read()
+        except BaseException:
+            # Cancelled (the client left) or timed out mid-reply: the connection closes rather
+            # than going back to the pool, and the upstream sees the request stop.
+            response.close()
+            raise
 
     @asynccontextmanager
     async def post(
@@ -134,6 +159,12 @@ class AsgiTransport:
 
     def __init__(self, app: Asgi) -> None:
         self.app = app
+
+    async def fetch(
+        self, url: str, *, data: bytes, headers: dict[str, str], timeout_s: float
+    ) -> tuple[int, bytes]:
+        async with self.post(url, data=data, headers=headers, timeout_s=timeout_s) as reply:
+            return reply.status, await reply.read()
 
     @asynccontextmanager
     async def post(
