@@ -161,18 +161,22 @@ async def redact_request(
     out = deep_copy(body)
     walk = fields.walk(out, pseudonym=pseudonym, images=profile.allow_images)
     texts = [slot.text for slot in walk.slots]
-    if profile.wanted() and texts:
-        found = await analyze_texts(
-            texts,
-            redactor=redactor,
-            profile=profile,
-            timeout_s=timeout_s,
-            limiter=limiter,
-            owner=owner,
-            cache=cache,
-        )
-    else:  # nothing to find: skip the analyzer's thread hop (issue 2, bench/overhead)
-        found = [[] for _ in texts]
+    if not texts or not profile.wanted():
+        # Nothing to find, so nothing to block, refuse or replace (issue 18: redaction off);
+        # the walk above still refused unknown fields and set ``user``, and the vault still
+        # hands back the conversation's mapping, to restore the placeholders of earlier turns.
+        mapping = await _mapping(vault, conversation_id, [], "")
+        walk.finish()
+        return Outgoing(out, mapping, {}, walk.json_content, walk.usage_chunk)
+    found = await analyze_texts(
+        texts,
+        redactor=redactor,
+        profile=profile,
+        timeout_s=timeout_s,
+        limiter=limiter,
+        owner=owner,
+        cache=cache,
+    )
     redact = set(profile.redact) | set(profile.block)
     found = [
         _outside_placeholders(text, [e for e in entities if e.type in redact])

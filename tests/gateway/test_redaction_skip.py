@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from redaction.boundary import redact_messages
+from redaction.boundary import redact_messages, redact_request
 from redaction.engine import Redactor
 from redaction.entities import Entity, EntityType
-from redaction.errors import RedactionFailed
+from redaction.errors import FieldRefused, RedactionFailed
 from redaction.profile import RedactionProfile
 from redaction.vault import MemoryVault
 
@@ -78,3 +78,50 @@ async def test_one_off_requests_leave_nothing_in_the_vault(redactor: Redactor) -
         assert "山田" not in str(result.messages)
         assert "yamada@example.com" not in str(result.messages)
     assert list(vault._items) == ["c1"]
+
+
+async def test_an_empty_profile_still_refuses_unknown_fields_and_restores_earlier_turns(
+    redactor: Redactor,
+) -> None:
+    vault = MemoryVault(ttl_s=60)
+    first = await redact_messages(
+        redactor=redactor,
+        vault=vault,
+        conversation_id="c2",
+        messages=MESSAGES,
+        profile=RedactionProfile(redact=(EntityType.EMAIL,), block=()),
+        timeout_s=5,
+    )
+    [placeholder] = first.mapping.values  # the e-mail address's
+    empty = RedactionProfile(redact=(), block=())
+    body = {
+        "model": "m",
+        "messages": [{"role": "user", "content": "続き"}],
+        "user": "yamada@example.com",
+        "surprise": 1,
+    }
+    with pytest.raises(FieldRefused):
+        await redact_request(
+            body=body,
+            pseudonym="p",
+            redactor=redactor,
+            vault=vault,
+            conversation_id="c2",
+            profile=empty,
+            timeout_s=5,
+        )
+    del body["surprise"]
+    out = await redact_request(
+        body=body,
+        pseudonym="p",
+        redactor=redactor,
+        vault=vault,
+        conversation_id="c2",
+        profile=empty,
+        timeout_s=5,
+    )
+    assert out.body["user"] == "p"  # the pseudonym, on the copy only
+    assert body["user"] == "yamada@example.com"
+    answer = {"choices": [{"message": {"role": "assistant", "content": f"{placeholder} へ"}}]}
+    out.restore(answer)
+    assert answer["choices"][0]["message"]["content"] == "yamada@example.com へ"
