@@ -16,6 +16,7 @@ outcome on success, error and client disconnect (both writes are shielded from c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
@@ -24,6 +25,7 @@ import anyio
 
 from gateway.exchange import Exchange
 from gateway.kernel import errors
+from gateway.kernel.events import EventIn
 from gateway.kernel.principal import Principal
 from gateway.kernel.settings import ModelRoute
 from gateway.kernel.vocab import Outcome
@@ -46,9 +48,17 @@ async def _finish(state: AppState, ex: Exchange) -> None:
                 ex.hold, reported=ex.usage, outcome=ex.outcome, streamed=ex.streamed
             )
         event = ex.audit_event()
-        state.metrics.record(event)
-        log_request(event)
+        # The metrics and the log line wait for the next turn of the event loop: by then the
+        # response has been written to its socket (the route sends it without yielding), so
+        # at concurrency 1 they run while the client reads it and sends its next request, not
+        # before it gets its answer (issue 18). Both come from the event the audit log gets.
+        asyncio.get_running_loop().call_soon(_account, state, event)
         await state.audit.append(event)
+
+
+def _account(state: AppState, event: EventIn) -> None:
+    state.metrics.record(event)
+    log_request(event)
 
 
 async def _prepare(
