@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import pytest
 
 from gateway.kernel.settings import ModelRoute
@@ -95,6 +96,38 @@ def test_a_cancelled_call_closes_its_upstream_connection() -> None:
     async def calls(provider: OpenAICompatible, route: ModelRoute) -> None:
         call = asyncio.create_task(provider.complete(route, {"messages": []}))
         await asyncio.wait_for(server.asked.wait(), 5)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        await asyncio.wait_for(server.closed.wait(), 5)
+
+    run(server, calls)
+
+
+def test_a_call_cancelled_while_reading_the_reply_closes_its_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cancelled once the reply's head is in and its body is being read (the other test cancels
+    before the head): the connection closes too (aiohttp 3.14's ``read`` closes the reply on any
+    exception, and ``AiohttpTransport.fetch`` once more), so the provider stops."""
+    reading = asyncio.Event()
+    read = aiohttp.ClientResponse.read
+
+    async def read_noted(self: aiohttp.ClientResponse) -> bytes:
+        reading.set()
+        return await read(self)
+
+    async def half(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n" + REPLY[:10])
+        await writer.drain()
+        await never(reader, writer)
+
+    monkeypatch.setattr(aiohttp.ClientResponse, "read", read_noted)
+    server = Scripted(half)
+
+    async def calls(provider: OpenAICompatible, route: ModelRoute) -> None:
+        call = asyncio.create_task(provider.complete(route, {"messages": []}))
+        await asyncio.wait_for(reading.wait(), 5)
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call
