@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
+import pstats
 import statistics
 import subprocess
 import sys
@@ -115,17 +117,24 @@ async def _serve(config: str, token: str, stream: bool) -> None:
     loop = asyncio.get_running_loop()
     async with app.router.lifespan_context(app):
         while line := await loop.run_in_executor(None, sys.stdin.readline):
-            n = int(line)
+            what, n = line.split()[0], int(line.split()[1])
+            profile = cProfile.Profile() if what == "calls" else None
             cpu, wall = time.process_time(), time.perf_counter()
-            bad = sum([await one() != 200 for _ in range(n)])
+            if profile is not None:
+                profile.enable()
+            bad = sum([await one() != 200 for _ in range(int(n))])
+            if profile is not None:
+                profile.disable()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             upstream.requests.clear()
-            print(json.dumps({"cpu_us": cpu / n * 1e6, "wall_us": wall / n * 1e6, "bad": bad}))
-            sys.stdout.flush()
+            calls = pstats.Stats(profile).total_calls / n if profile else 0  # type: ignore[attr-defined]
+            report = {"cpu_us": cpu / n * 1e6, "wall_us": wall / n * 1e6, "calls": calls}
+            print(json.dumps({**report, "bad": bad}), flush=True)
 
 
 def _start(src: str, config: Path, token: str, env: dict[str, str], stream: bool) -> Worker:
-    cmd = [sys.executable, __file__, "--worker", str(config), token]  # DIR may predate this file
+    # -P: not this folder first on the path (its profile.py would shadow the standard one).
+    cmd = [sys.executable, "-P", __file__, "--worker", str(config), token]  # DIR may predate it
     return subprocess.Popen(
         [*cmd, *(["--stream"] if stream else [])],
         cwd=src,
@@ -136,16 +145,17 @@ def _start(src: str, config: Path, token: str, env: dict[str, str], stream: bool
     )
 
 
-def _batch(proc: Worker, n: int) -> float:
-    """CPU µs per request of ``n`` requests in ``proc``."""
+def _batch(proc: Worker, n: int, what: str = "cpu") -> float:
+    """CPU µs per request of ``n`` requests in ``proc`` (``calls``: Python calls per request
+    on the event loop's thread, under cProfile: a count the machine's load cannot move)."""
     assert proc.stdin is not None
     assert proc.stdout is not None
-    proc.stdin.write(f"{n}\n")
+    proc.stdin.write(f"{what} {n}\n")
     proc.stdin.flush()
     result = json.loads(proc.stdout.readline())
     if result["bad"]:
         raise SystemExit(f"{result['bad']} requests failed")
-    return float(result["cpu_us"])
+    return float(result["calls" if what == "calls" else "cpu_us"])
 
 
 def _compare(workers: list[Worker], names: list[str], rounds: int, n: int) -> None:
@@ -157,10 +167,14 @@ def _compare(workers: list[Worker], names: list[str], rounds: int, n: int) -> No
         for i in order[r % len(order) :] + order[: r % len(order)]:
             cpu[i].append(_batch(workers[i], n))
         print(f"r{r} " + " ".join(f"{names[i]}={cpu[i][-1]:.0f}" for i in order), flush=True)
-    print("\nname  cpu µs/request (median)  ratio to first (median of rounds)")
+    calls = [_batch(proc, n, "calls") for proc in workers]
+    print("\nname  cpu µs/request (median)  ratio to first (median of rounds)  calls/request")
     for i, name in enumerate(names):
         ratios = [c / b for c, b in zip(cpu[i], cpu[0], strict=True)]
-        print(f"{name:12} {statistics.median(cpu[i]):7.1f}  {statistics.median(ratios):.3f}")
+        print(
+            f"{name:12} {statistics.median(cpu[i]):7.1f}  {statistics.median(ratios):.3f}"
+            f"  {calls[i]:7.1f} ({calls[i] / calls[0]:.3f})"
+        )
 
 
 def main() -> None:

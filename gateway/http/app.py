@@ -26,6 +26,7 @@ from gateway import process
 from gateway.corrections.approved import Approved
 from gateway.demo.devidp import DevIdp
 from gateway.http import routing
+from gateway.http.lane import Gateway
 from gateway.identity.epoch import PeopleEpoch
 from gateway.identity.keycache import KeyCache
 from gateway.identity.oidc import OidcClient
@@ -346,13 +347,17 @@ def create_app(
             await engine.dispose()
 
     # No /docs, /redoc or /openapi.json: they would be public, and Swagger UI loads from a CDN.
-    app = FastAPI(
+    # No OpenTelemetry either (FastAPI's own hooks, checked on every request): the gateway's
+    # metrics (/metrics) and JSON log lines say what is served.
+    app = Gateway(
+        lanes=routing.LANES,
         title="Kakehashi",
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.add_middleware(CountRequests)
     routing.include_routers(app)

@@ -93,6 +93,9 @@ ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
+LANES = openai_api.LANES  # served before the middleware stack (gateway.http.lane)
+
+
 def include_routers(app: FastAPI) -> None:
     app.router.routes.extend(openai_api.ROUTES)  # first: the hot path matches at once
     for router in ROUTERS:

@@ -124,3 +124,6 @@ ROUTES = (
     Route("/v1/chat/completions", chat_completions, methods=["POST"]),
     Route("/v1/models", list_models, methods=["GET"]),
 )
+# Served before the middleware stack too (gateway.http.lane); the route above answers the rest
+# (a GET: 405) and keeps the endpoint in the app's list of routes.
+LANES = {("POST", "/v1/chat/completions"): chat_completions}
