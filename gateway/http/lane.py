@@ -72,7 +72,9 @@ class Gateway(FastAPI):
     def _handler(self, exc: Exception) -> Callable[[Request, Any], Any] | None:
         """The app's handler for ``exc``: the nearest class in its MRO (Starlette's rule; a
         handler for ``Exception`` is the server-error middleware's, which re-raises)."""
-        for cls in type(exc).__mro__[:-2]:  # not Exception, BaseException
+        for cls in type(exc).__mro__:
+            if cls is Exception:  # the server-error middleware's: it answers, then re-raises
+                return None
             handler = self.exception_handlers.get(cls)
             if handler is not None:
                 return handler
