@@ -259,7 +259,7 @@ def create_app(
 ) -> FastAPI:
     """``redactor``: a prebuilt analyzer to share (tests build one per session); by default
     the lifespan builds one. ``transport``: how OpenAI-compatible providers are reached
-    (aiohttp by default; tests pass the mock upstream in process, an ``AsgiTransport``)."""
+    (pooled HTTP/1.1 by default; tests pass the mock upstream in process, an ``AsgiTransport``)."""
     dev_idp = _dev_idp(settings)
     fallback = default_policy(settings.default_policy)  # a bad one stops here, not at start-up
 

@@ -3,7 +3,7 @@ only module importing litellm).
 
 Three implementations of one ``Provider`` protocol (``protocol``), chosen per model route here:
 
-- ``openai.OpenAICompatible``: a direct aiohttp call for endpoints that speak the OpenAI wire
+- ``openai.OpenAICompatible``: a direct HTTP/1.1 call for endpoints that speak the OpenAI wire
   format (``openai/*`` models without ``via_litellm``);
 - ``via_litellm.LiteLLM``: everything else (Azure, Bedrock, Anthropic, Gemini, …);
 - ``demo.DemoModel``: the clearly labelled offline model used by ``kakehashi demo``.
@@ -34,7 +34,7 @@ class Providers:
     """Chooses the implementation for a route; owns the shared HTTP session."""
 
     def __init__(self, transport: Transport | None = None) -> None:
-        """``transport``: how OpenAI-compatible endpoints are reached (aiohttp by default;
+        """``transport``: how OpenAI-compatible endpoints are reached (pooled HTTP/1.1 by default;
         tests pass an in-process one, ``transports.AsgiTransport``)."""
         self._fast = OpenAICompatible(transport)
         self._demo = DemoModel()

@@ -1,5 +1,5 @@
 """Direct calls to OpenAI-compatible endpoints (``openai/*`` routes: OpenAI itself, vLLM,
-Ollama's ``/v1``, LM Studio, any ``api_base``) over aiohttp.
+Ollama's ``/v1``, LM Studio, any ``api_base``) over ``transports.Http1Transport``.
 
 Measured here (docs/benchmarks.md), ``litellm.acompletion`` spends ~6 ms of CPU per call on
 logging, cost and response rebuilding; the plain call costs ~1 ms.
@@ -21,17 +21,17 @@ from gateway.provider.protocol import (
     status_error,
     timeout_error,
 )
-from gateway.provider.transports import CONNECT_ERRORS, AiohttpTransport, Transport
+from gateway.provider.transports import CONNECT_ERRORS, Http1Transport, Transport
 
 OPENAI_DEFAULT_BASE = "https://api.openai.com/v1"
 
 
 class OpenAICompatible:
-    """Direct calls to an OpenAI-compatible endpoint through a transport (aiohttp unless one
+    """Direct calls to an OpenAI-compatible endpoint through a transport (pooled HTTP/1.1 unless one
     is given: ``gateway.provider.transports``)."""
 
     def __init__(self, transport: Transport | None = None) -> None:
-        self._transport: Transport = transport or AiohttpTransport()
+        self._transport: Transport = transport or Http1Transport()
 
     async def aclose(self) -> None:
         await self._transport.aclose()
@@ -56,7 +56,7 @@ class OpenAICompatible:
             status, content = await self._transport.fetch(
                 url, data=payload, headers=headers, timeout_s=route.timeout_s
             )
-        except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
+        except TimeoutError as exc:
             raise timeout_error(route) from exc
         except CONNECT_ERRORS as exc:
             raise connect_error(route, exc) from exc
@@ -97,7 +97,7 @@ class OpenAICompatible:
 async def sse_batches(pieces: AsyncIterable[bytes]) -> AsyncIterator[list[bytes]]:
     """The payloads of the ``data:`` lines of an SSE body, however it arrives in pieces, grouped
     by the piece that ended them: the events of one network read leave the gateway in one write
-    (lines are split here rather than with readline, which caps a line at aiohttp's buffer
+    (lines are split here rather than with readline, which caps a line at a buffer
     size). Never yields an empty group."""
     pending: list[bytes] = []  # the pieces of a line not yet ended (a long line stays linear)
     async for piece in pieces:

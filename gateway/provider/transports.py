@@ -1,7 +1,7 @@
 """How a request reaches an OpenAI-compatible endpoint: the seam between the provider client
 and the network (httpx's transports are the model).
 
-- ``AiohttpTransport``: the real one, one pooled aiohttp session per process.
+- ``Http1Transport``: the real one, pooled keep-alive connections (``gateway.provider.http1``).
 - ``AsgiTransport``: calls an ASGI app in process, no socket (tests hand the mock upstream to
   ``create_app(..., transport=...)``): the app receives the same method, path, headers and
   body, and its reply streams back as it sends it.
@@ -14,14 +14,16 @@ connection fails or drops; ``gateway.provider.protocol`` maps both for the user.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import aiohttp
+from gateway.provider import http1
 
-CONNECT_ERRORS = (aiohttp.ClientError, OSError)
+# OSError: refused, reset, DNS, TLS; ValueError: an endpoint URL or header that cannot be sent.
+CONNECT_ERRORS = (OSError, ValueError)
 
 
 class Reply(Protocol):
@@ -47,76 +49,64 @@ class Transport(Protocol):
     async def aclose(self) -> None: ...
 
 
-class _AiohttpReply:
-    __slots__ = ("_response", "status")
+class _Http1Reply:
+    __slots__ = ("_conn", "_timeout", "status")
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self._response = response
-        self.status = response.status
+    def __init__(self, conn: http1.Connection, status: int, timeout_s: float) -> None:
+        self._conn = conn
+        self._timeout = timeout_s
+        self.status = status
 
     async def read(self) -> bytes:
-        return await self._response.read()
+        return await self._conn.body(self._timeout)
 
     def pieces(self) -> AsyncIterator[bytes]:
-        return self._response.content.iter_any()
+        return http1.pieces(self._conn, self._timeout)
 
 
-class AiohttpTransport:
-    """aiohttp rather than httpx: the same call costs a fraction of the CPU (its HTTP parser is
-    C, its pool has no per-request locking dance), and the upstream call was the largest share
-    of the gateway's own CPU per request (bench/overhead, issue 2). Timeouts keep httpx's
+class Http1Transport:
+    """Pooled HTTP/1.1 over asyncio (``gateway.provider.http1``). Timeouts keep httpx's
     meaning: ``timeout_s`` for connecting and for each read, not for a whole stream."""
 
-    def __init__(self) -> None:
-        self._session: aiohttp.ClientSession | None = None
-        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
-
-    def _client(self) -> aiohttp.ClientSession:
-        # Created on first use, inside the running loop (aiohttp binds a session to its loop).
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=512, ttl_dns_cache=300)
-            # No cookie jar: a cookie one user's reply sets must not ride on the next user's
-            # request, and filtering the jar for every request is CPU spent for nothing.
-            self._session = aiohttp.ClientSession(
-                connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar()
-            )
-        return self._session
-
-    def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
-        timeout = self._timeouts.get(seconds)
-        if timeout is None:
-            timeout = aiohttp.ClientTimeout(total=None, connect=seconds, sock_read=seconds)
-            self._timeouts[seconds] = timeout
-        return timeout
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        """``tls``: the context for https endpoints (the system's trust store unless given)."""
+        self._pool = http1.Pool(tls)
 
     async def fetch(
         self, url: str, *, data: bytes, headers: dict[str, str], timeout_s: float
     ) -> tuple[int, bytes]:
-        response = await self._client().post(
-            url, data=data, headers=headers, timeout=self._timeout(timeout_s)
-        )
+        to = self._pool.target(url)
+        head = http1.request_head(to, headers, len(data))
+        conn = await self._pool.connection(to, timeout_s)
         try:
-            return response.status, await response.read()
+            conn.send(head, data)
+            status = await conn.head(timeout_s)
+            body = await conn.body(timeout_s)
         except BaseException:
-            # Cancelled (the client left) or timed out mid-reply: the connection closes rather
-            # than going back to the pool, and the upstream sees the request stop.
-            response.close()
+            # Cancelled (the client left), timed out or broken mid-reply: the connection
+            # closes rather than going back to the pool, and the upstream sees the request stop.
+            conn.close()
             raise
+        self._pool.release(to, conn)
+        return status, body
 
     @asynccontextmanager
     async def post(
         self, url: str, *, data: bytes, headers: dict[str, str], timeout_s: float
     ) -> AsyncIterator[Reply]:
-        timeout = self._timeout(timeout_s)
-        async with self._client().post(
-            url, data=data, headers=headers, timeout=timeout
-        ) as response:
-            yield _AiohttpReply(response)
+        to = self._pool.target(url)
+        head = http1.request_head(to, headers, len(data))
+        conn = await self._pool.connection(to, timeout_s)
+        try:
+            conn.send(head, data)
+            yield _Http1Reply(conn, await conn.head(timeout_s), timeout_s)
+        except BaseException:
+            conn.close()
+            raise
+        self._pool.release(to, conn)  # closed instead unless its reply was read to the end
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        self._pool.close()
 
 
 Message = MutableMapping[str, Any]

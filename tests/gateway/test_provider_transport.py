@@ -1,36 +1,53 @@
-"""The real transport to an OpenAI-compatible endpoint, against a scripted HTTP/1.1 server on a
-socket (each test says what the server answers): one user's provider cookie never rides on
-another user's request, and a call that is cancelled (the client left) closes its upstream
-connection at once, so the provider stops working on it."""
+"""The real transport to an OpenAI-compatible endpoint (gateway.provider.http1), against a
+scripted HTTP/1.1 server on a socket (each test says what the server answers): connections are
+reused while the server keeps them alive and never after it closed them; chunked and
+until-EOF replies come whole; a reply cut short, a silent server and an untrusted certificate
+are clear errors; a call that is cancelled (the client left) closes its upstream connection at
+once, so the provider stops working on it; no provider cookie ever rides on a request."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import ssl
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
+from gateway.kernel.errors import UpstreamError, UpstreamTimeout
 from gateway.kernel.settings import ModelRoute
+from gateway.provider import http1
 from gateway.provider.openai import OpenAICompatible
-from gateway.provider.transports import AiohttpTransport
+from gateway.provider.transports import Http1Transport
 
 REPLY = b'{"choices":[{"message":{"role":"assistant","content":"ok"}}]}'
+BODY: dict[str, Any] = {"messages": [{"role": "user", "content": "こんにちは"}]}
 Answer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
+class Hangup(Exception):
+    """An answer that ends its connection."""
+
+
 class Scripted:
-    """Serves each request with the next answer; records the head of every request and each
-    connection's end (``closed`` counts connections whose client hung up)."""
+    """Serves each request with the next answer; records the head of every request, how many
+    connections were opened, and that a client hung up."""
 
     def __init__(self, *answers: Answer) -> None:
         self.answers = list(answers)
         self.heads: list[dict[str, str]] = []
+        self.connections = 0
         self.asked = asyncio.Event()  # a request arrived
-        self.closed = asyncio.Event()
+        self.closed = asyncio.Event()  # a client hung up
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -42,17 +59,25 @@ class Scripted:
                 await self.answers.pop(0)(reader, writer)
         except (asyncio.IncompleteReadError, ConnectionError):
             self.closed.set()
+        except Hangup:
+            pass
         finally:
             writer.close()
 
 
-def ok(*extra: bytes) -> Answer:
+def raw(reply: bytes, *, hang_up: bool = False) -> Answer:
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" + b"".join(extra)
-        writer.write(head + b"content-length: %d\r\n\r\n" % len(REPLY) + REPLY)
+        writer.write(reply)
         await writer.drain()
+        if hang_up:
+            raise Hangup
 
     return answer
+
+
+def ok(*extra: bytes, hang_up: bool = False) -> Answer:
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" + b"".join(extra)
+    return raw(head + b"content-length: %d\r\n\r\n" % len(REPLY) + REPLY, hang_up=hang_up)
 
 
 async def never(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -61,13 +86,19 @@ async def never(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     raise ConnectionResetError
 
 
-def run(server: Scripted, calls: Callable[[OpenAICompatible, ModelRoute], Awaitable[Any]]) -> Any:
+Calls = Callable[[OpenAICompatible, ModelRoute], Awaitable[Any]]
+
+
+def run(server: Scripted, calls: Calls, *, tls: tuple[ssl.SSLContext, ssl.SSLContext] | None = None,
+        timeout_s: float = 10) -> Any:  # fmt: skip
     async def main() -> Any:
-        listener = await asyncio.start_server(server.serve, "127.0.0.1", 0)
+        listener = await asyncio.start_server(
+            server.serve, "127.0.0.1", 0, ssl=tls[0] if tls else None
+        )
         port = listener.sockets[0].getsockname()[1]
-        # A host name: cookie jars keep no cookies for bare IP addresses.
-        route = ModelRoute(alias="m", model="openai/m", api_base=f"http://localhost:{port}/v1")
-        provider = OpenAICompatible(AiohttpTransport())
+        base = f"{'https' if tls else 'http'}://localhost:{port}/v1"
+        route = ModelRoute(alias="m", model="openai/m", api_base=base, timeout_s=timeout_s)
+        provider = OpenAICompatible(Http1Transport(tls[1] if tls else None))
         try:
             return await calls(provider, route)
         finally:
@@ -77,24 +108,79 @@ def run(server: Scripted, calls: Callable[[OpenAICompatible, ModelRoute], Awaita
     return asyncio.run(main())
 
 
-def test_a_cookie_the_provider_sets_is_not_sent_back() -> None:
-    server = Scripted(ok(b"set-cookie: session=of-user-a; Path=/\r\n"), ok())
+def times(n: int) -> Calls:
+    async def calls(provider: OpenAICompatible, route: ModelRoute) -> None:
+        for _ in range(n):
+            reply = await provider.complete(route, BODY)
+            assert reply["choices"][0]["message"]["content"] == "ok"
+            await asyncio.sleep(0.05)  # the server's close, if any, arrives in between
+
+    return calls
+
+
+def test_a_kept_alive_connection_is_reused_and_the_request_is_as_sent() -> None:
+    server = Scripted(ok(b"set-cookie: session=of-user-a; Path=/\r\n"), ok(), ok())
+    run(server, times(3))
+    assert server.connections == 1
+    first = server.heads[0]
+    assert first["host"].startswith("localhost:")
+    assert first["content-type"] == "application/json"
+    assert first["accept-encoding"] == "identity"  # a compressed reply would not parse
+    assert "cookie" not in server.heads[2]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [ok(b"connection: close\r\n", hang_up=True), ok(hang_up=True)],
+    ids=["says-close", "closes-while-idle"],
+)
+def test_a_connection_the_server_closes_is_not_reused(first: Answer) -> None:
+    server = Scripted(first, ok())
+    run(server, times(2))
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+        + b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (REPLY[:9], REPLY[9:]))
+        + b"0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n" + REPLY,  # ends with the connection
+    ],
+    ids=["chunked", "until-eof"],
+)
+def test_a_reply_without_a_length_comes_whole(reply: bytes) -> None:
+    run(Scripted(raw(reply, hang_up=True)), times(1))
+
+
+def test_a_reply_cut_short_is_a_clear_502() -> None:
+    cut = b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(REPLY) + REPLY[:20]
 
     async def calls(provider: OpenAICompatible, route: ModelRoute) -> None:
-        for _ in range(2):
-            reply = await provider.complete(route, {"messages": []})
-            assert reply["choices"][0]["message"]["content"] == "ok"
+        with pytest.raises(UpstreamError) as caught:
+            await provider.complete(route, BODY)
+        assert (caught.value.status, "接続" in caught.value.ja) == (502, True)
 
-    run(server, calls)
-    assert len(server.heads) == 2
-    assert "cookie" not in server.heads[1]
+    run(Scripted(raw(cut, hang_up=True)), calls)
+
+
+def test_a_silent_server_is_a_timeout_and_its_connection_is_closed() -> None:
+    server = Scripted(never)
+
+    async def calls(provider: OpenAICompatible, route: ModelRoute) -> None:
+        with pytest.raises(UpstreamTimeout):
+            await provider.complete(route, BODY)
+        await asyncio.wait_for(server.closed.wait(), 5)
+
+    run(server, calls, timeout_s=0.3)
 
 
 def test_a_cancelled_call_closes_its_upstream_connection() -> None:
     server = Scripted(never)
 
     async def calls(provider: OpenAICompatible, route: ModelRoute) -> None:
-        call = asyncio.create_task(provider.complete(route, {"messages": []}))
+        call = asyncio.create_task(provider.complete(route, BODY))
         await asyncio.wait_for(server.asked.wait(), 5)
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -108,21 +194,20 @@ def test_a_call_cancelled_while_reading_the_reply_closes_its_connection(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Cancelled once the reply's head is in and its body is being read (the other test cancels
-    before the head): the connection closes too (aiohttp 3.14's ``read`` closes the reply on any
-    exception, and ``AiohttpTransport.fetch`` once more), so the provider stops."""
+    before the head): the connection closes too, so the provider stops."""
     reading = asyncio.Event()
-    read = aiohttp.ClientResponse.read
+    body = http1.Connection.body
 
-    async def read_noted(self: aiohttp.ClientResponse) -> bytes:
+    async def body_noted(self: http1.Connection, timeout_s: float) -> bytes:
         reading.set()
-        return await read(self)
+        return await body(self, timeout_s)
 
     async def half(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n" + REPLY[:10])
         await writer.drain()
         await never(reader, writer)
 
-    monkeypatch.setattr(aiohttp.ClientResponse, "read", read_noted)
+    monkeypatch.setattr(http1.Connection, "body", body_noted)
     server = Scripted(half)
 
     async def calls(provider: OpenAICompatible, route: ModelRoute) -> None:
@@ -134,3 +219,45 @@ def test_a_call_cancelled_while_reading_the_reply_closes_its_connection(
         await asyncio.wait_for(server.closed.wait(), 5)
 
     run(server, calls)
+
+
+def _certificate(folder: Path) -> tuple[ssl.SSLContext, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = folder / "cert.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(pem, folder / "key.pem")
+    return server, pem
+
+
+def test_tls_to_a_trusted_endpoint_and_refused_to_an_untrusted_one(tmp_path: Path) -> None:
+    server_tls, pem = _certificate(tmp_path)
+    trusting = ssl.create_default_context(cafile=str(pem))
+    run(Scripted(ok(), ok()), times(2), tls=(server_tls, trusting))
+
+    async def refused(provider: OpenAICompatible, route: ModelRoute) -> None:
+        with pytest.raises(UpstreamError):
+            await provider.complete(route, BODY)
+
+    run(Scripted(ok()), refused, tls=(server_tls, ssl.create_default_context()))
