@@ -23,6 +23,7 @@ from uvicorn_worker import UvicornWorker
 
 from gateway import process
 from gateway.http.app import create_app
+from gateway.http.wire import OneWrite
 from gateway.kernel.settings import Settings
 from gateway.provider import Providers
 from redaction.engine import Redactor
@@ -35,9 +36,14 @@ GRACEFUL_TIMEOUT_S = 30
 
 
 class Worker(UvicornWorker):  # type: ignore[misc]  # gunicorn ships no types
-    """uvicorn's worker without its access log: the pipeline writes one line per chat request."""
+    """uvicorn's worker without its access log (the pipeline writes one line per chat request),
+    each response's head and body in one write (``gateway.http.wire``)."""
 
-    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {"loop": "auto", "http": "auto", "access_log": False}
+    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {
+        "loop": "auto",
+        "http": OneWrite,
+        "access_log": False,
+    }
 
 
 class JsonLogs(Logger):  # type: ignore[misc]
