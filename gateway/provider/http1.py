@@ -168,16 +168,18 @@ class Connection(asyncio.Protocol):
         return piece
 
     async def body(self, timeout_s: float) -> bytes:
-        while not self.done:
-            await self._wait(timeout_s)
-        body = b"".join(self._pieces)
-        self._pieces.clear()
-        self._buffered = 0
-        return body
+        # Piece by piece, as they arrive: waiting for the end with the pieces left unread would
+        # pause reading past ``PAUSE_BYTES`` and never see the end (a reply over 1 MiB: 504).
+        pieces: list[bytes] = []
+        while (piece := await self.piece(timeout_s)) is not None:
+            pieces.append(piece)
+        return b"".join(pieces)
 
     @property
     def reusable(self) -> bool:
-        return self.done and not self.lost and self._keep_alive
+        # Not with a piece left unread (what a stream sent after ``[DONE]``): it would come
+        # first in the next reply on this connection.
+        return self.done and not self.lost and self._keep_alive and not self._pieces
 
     def close(self) -> None:
         self.lost = True

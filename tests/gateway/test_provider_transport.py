@@ -221,6 +221,42 @@ def test_a_call_cancelled_while_reading_the_reply_closes_its_connection(
     run(server, calls)
 
 
+def test_what_a_stream_left_after_done_never_reaches_the_next_reply() -> None:
+    """The stream stops reading at ``[DONE]``; a piece the provider sent after it (a keep-alive
+    comment, in the same read) stays with its connection, never in front of the next reply."""
+    events = (
+        b'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n',
+        b"data: [DONE]\n\n",
+        b": keep-alive\n\n",
+    )
+    stream = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+        + b"".join(b"%x\r\n%s\r\n" % (len(e), e) for e in events)
+        + b"0\r\n\r\n"
+    )
+
+    async def calls(provider: OpenAICompatible, route: ModelRoute) -> None:
+        assert [c async for c in provider.stream(route, BODY)]
+        reply = await provider.complete(route, BODY)
+        assert reply["choices"][0]["message"]["content"] == "ok"
+
+    run(Scripted(raw(stream), ok()), calls)
+
+
+def test_a_whole_reply_larger_than_the_read_pause_comes_whole() -> None:
+    """Reading pauses while much of a reply waits unread: a whole-reply call that waits for
+    the end must not pause it (a 2 MiB reply: long answers, logprobs)."""
+    content = "あ" * (1 << 20)
+    big = b'{"choices":[{"message":{"role":"assistant","content":"%s"}}]}' % content.encode()
+    head = b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(big)
+
+    async def calls(provider: OpenAICompatible, route: ModelRoute) -> None:
+        reply = await provider.complete(route, BODY)
+        assert reply["choices"][0]["message"]["content"] == content
+
+    run(Scripted(raw(head + big)), calls, timeout_s=2)
+
+
 def _certificate(folder: Path) -> tuple[ssl.SSLContext, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
