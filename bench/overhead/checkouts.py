@@ -25,6 +25,7 @@ from bench.overhead.servers import (
     check_answers,
     free_port,
     kakehashi_env,
+    migrated_with_key,
     start_mock,
     wait_ready,
 )
@@ -49,34 +50,7 @@ def start(fleet: Fleet, mock: Server, src: str, extra: dict) -> Server:
     path.write_text(json.dumps(config, ensure_ascii=False))
     env = kakehashi_env()
     env["PYTHONPATH"] = src
-    subprocess.run(
-        [CLI, "db", "upgrade", "--config", str(path)],
-        cwd=src,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    made = subprocess.run(
-        [
-            CLI,
-            "keys",
-            "create",
-            "--config",
-            str(path),
-            "--user",
-            "bench@example.co.jp",
-            "--department",
-            "営業部",
-            "--name",
-            "b",
-        ],
-        cwd=src,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    token = made.stdout.strip().splitlines()[0]
+    token = migrated_with_key(CLI, path, cwd=src, env=env)
     log = work / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.overhead.servers import MODEL, chat_body, kakehashi_env
+from bench.overhead.servers import MODEL, chat_body, kakehashi_env, migrated_with_key
 
 CLI = str(Path(sys.executable).parent / "kakehashi")
 Worker = subprocess.Popen[str]
@@ -42,25 +42,7 @@ def _prepare(work: Path, src: str, env: dict[str, str]) -> tuple[Path, str]:
     }
     path = work / "k.yaml"
     path.write_text(json.dumps(config, ensure_ascii=False))
-    run = {"cwd": src, "env": env, "check": True, "capture_output": True, "text": True}
-    subprocess.run([CLI, "db", "upgrade", "--config", str(path)], **run)  # type: ignore[call-overload]
-    made = subprocess.run(  # type: ignore[call-overload]
-        [
-            CLI,
-            "keys",
-            "create",
-            "--config",
-            str(path),
-            "--user",
-            "bench@example.co.jp",
-            "--department",
-            "営業部",
-            "--name",
-            "b",
-        ],
-        **run,
-    )
-    return path, made.stdout.strip().splitlines()[0]
+    return path, migrated_with_key(CLI, path, cwd=src, env=env)
 
 
 async def _serve(config: str, token: str, stream: bool) -> None:

@@ -221,17 +221,21 @@ def prepare_kakehashi(
     port = free_port()
     config = _kakehashi_config(fleet, mock, port, name, overrides or {})
     env = kakehashi_env()
-    cli = kakehashi_cli(root)
+    return config, port, migrated_with_key(kakehashi_cli(root), config, cwd=root, env=env), env
+
+
+def migrated_with_key(cli: str, config: Path, *, cwd: Path | str, env: dict[str, str]) -> str:
+    """Migrate the database of ``config`` and make the bench's API key (returned)."""
     subprocess.run(
         [cli, "db", "upgrade", "--config", str(config)],
-        cwd=root, env=env, check=True, capture_output=True,
+        cwd=cwd, env=env, check=True, capture_output=True,
     )  # fmt: skip
     created = subprocess.run(
         [cli, "keys", "create", "--config", str(config), "--user", "bench@example.co.jp",
          "--department", "営業部", "--name", "bench-overhead"],
-        cwd=root, env=env, check=True, capture_output=True, text=True,
+        cwd=cwd, env=env, check=True, capture_output=True, text=True,
     )  # fmt: skip
-    return config, port, created.stdout.strip().splitlines()[0], env
+    return created.stdout.strip().splitlines()[0]
 
 
 def start_kakehashi(
