@@ -297,3 +297,20 @@ def test_tls_to_a_trusted_endpoint_and_refused_to_an_untrusted_one(tmp_path: Pat
             await provider.complete(route, BODY)
 
     run(Scripted(ok()), refused, tls=(server_tls, ssl.create_default_context()))
+
+
+def test_a_stream_read_slower_than_it_arrives_pauses_and_resumes() -> None:
+    event = b'data: {"choices":[{"delta":{"content":"%s"}}]}\n\n' % ("長" * 1000).encode()
+    count = 1200  # ~3.6 MiB, more than http1.PAUSE_BYTES
+    sse = event * count + b"data: [DONE]\n\n"
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: %d\r\n\r\n"
+
+    async def calls(provider: OpenAICompatible, route: ModelRoute) -> int:
+        seen = 0
+        async for batch in provider.stream(route, BODY):
+            if not seen:
+                await asyncio.sleep(0.3)  # the rest arrives meanwhile, and reading pauses
+            seen += len(batch)
+        return seen
+
+    assert run(Scripted(raw(head % len(sse) + sse)), calls, timeout_s=2) == count
