@@ -225,7 +225,7 @@ class Ledger:
         output = max_tokens or quotas.reserve_output_tokens
         tokens = (prompt + output) * choices
         micro = price.micro_yen(prompt * choices, output * choices)
-        amounts = tuple(b.amount(tokens, micro) for b in buckets)
+        amounts = _amounts(buckets, tokens, micro)
         try:
             decision = await self.store.reserve(
                 hold_id=hold_id,
@@ -276,7 +276,7 @@ class Ledger:
         settled = Settled(usage, micro)
         if reservation.unchecked:
             return settled
-        actual = tuple(b.amount(usage.total, micro) for b in reservation.buckets)
+        actual = _amounts(reservation.buckets, usage.total, micro)
         try:
             await self.store.settle(
                 hold_id=reservation.hold_id,
@@ -309,7 +309,7 @@ class Ledger:
         micro = reservation.price.micro_yen(usage.prompt_tokens, usage.completion_tokens)
         if reservation.unchecked:
             return IfLost(Settled(usage, micro), None)
-        actual = tuple(b.amount(usage.total, micro) for b in reservation.buckets)
+        actual = _amounts(reservation.buckets, usage.total, micro)
         record = settle_record(
             reservation.hold_id,
             reservation.buckets,
@@ -344,6 +344,11 @@ class Ledger:
                 "The quota store (Redis) is unreachable.",
             ) from exc
         return [status_row(b, lv) for b, lv in zip(buckets, levels, strict=True)]
+
+
+def _amounts(buckets: Sequence[Bucket], tokens: int, micro_yen: int) -> tuple[int, ...]:
+    """``Bucket.amount`` of each bucket, inline: three times a request over eight buckets."""
+    return tuple([tokens if b.unit == "tokens" else micro_yen for b in buckets])
 
 
 def _ms(moment: datetime) -> int:
