@@ -16,22 +16,34 @@ from typing import Any
 import orjson
 
 # The attributes every LogRecord has; anything else on a record came from ``extra``.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+_INIT = tuple(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
+_STANDARD = set(_INIT) | {
     "message",
     "asctime",
     "color_message",  # uvicorn's copy of the message with terminal colours
 }
 
 
+def _extra(attrs: dict[str, Any]) -> list[str]:
+    """The names that may be extras: those after the ones ``LogRecord.__init__`` sets (in its
+    order), so a request's line does not test every standard attribute (issue 18); all of
+    them when a record factory put others first."""
+    names = list(attrs)
+    if tuple(names[: len(_INIT)]) == _INIT:
+        return names[len(_INIT) :]
+    return names
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        attrs = vars(record)
         line: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
         }
-        line.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        line.update({k: attrs[k] for k in _extra(attrs) if k not in _STANDARD})
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
         return orjson.dumps(line, default=str).decode()

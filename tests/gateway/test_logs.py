@@ -5,12 +5,14 @@ reached; one line per chat request carrying its request id, never the prompt or 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from gateway.kernel.logs import JsonFormatter
 from gateway.kernel.settings import Settings
 from gateway.migrate import upgrade
 from tests.fixtures.gateway import RunningGateway
@@ -81,3 +83,24 @@ def test_serve_logs_json_start_up_idp_trouble_and_one_line_per_request(
     assert not [ln for ln in lines if ln["logger"] == "uvicorn.access"]  # that one line only
     assert (line["outcome"], line["status"], line["model"]) == ("ok", 200, "mock-model")
     assert "山田" not in gateway.output()  # neither the prompt nor the echoed answer
+
+
+def test_a_line_carries_the_extras_and_no_standard_attribute() -> None:
+    formatter = JsonFormatter()
+    logger = logging.getLogger("kakehashi.test")
+    record = logger.makeRecord(
+        "kakehashi.test",
+        logging.INFO,
+        "f.py",
+        1,
+        "chat %s",
+        ("r1",),
+        None,
+        extra={"request_id": "r1", "status": 200},
+    )
+    line = json.loads(formatter.format(record))
+    assert line["message"] == "chat r1"
+    assert {k: line[k] for k in ("request_id", "status")} == {"request_id": "r1", "status": 200}
+    assert set(line) == {"ts", "level", "logger", "message", "request_id", "status"}
+    record.__dict__ = {"early": 1, **record.__dict__}  # a record factory's attribute first
+    assert json.loads(formatter.format(record))["early"] == 1
