@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from gateway.kernel.errors import BadRequest, KakehashiError, NotFound, Unauthenticated
+from gateway.kernel.errors import BadRequest, KakehashiError, NotFound, TooLarge, Unauthenticated
 from web.templating import render
 
 _TITLES = {
@@ -34,6 +34,11 @@ def from_status(status: int) -> KakehashiError:
         return NotFound(
             "ページが見つかりません。URL を確かめるか、メニューから開いてください。",
             "No such page; check the URL or use the menu.",
+        )
+    if status == 413:
+        return TooLarge(
+            "リクエストが大きすぎます。内容を分けて送ってください。",
+            "The request is too large; please send it in smaller parts.",
         )
     return KakehashiError("エラーが発生しました。", f"HTTP {status}")
 

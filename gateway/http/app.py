@@ -26,6 +26,7 @@ from gateway import process
 from gateway.corrections.approved import Approved
 from gateway.demo.devidp import DevIdp
 from gateway.http import routing
+from gateway.http.bodies import LimitBodies
 from gateway.http.lane import Gateway
 from gateway.identity.epoch import PeopleEpoch
 from gateway.identity.keycache import KeyCache
@@ -360,6 +361,9 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.add_middleware(CountRequests)
+    app.add_middleware(
+        LimitBodies, limit=settings.server.max_body_mb << 20, exempt=routing.OWN_BODY_LIMITS
+    )
     routing.include_routers(app)
     if dev_idp is not None:
         app.include_router(dev_idp.router())

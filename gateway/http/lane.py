@@ -62,20 +62,20 @@ class Gateway(FastAPI):
             response = await endpoint(request)
             await response(scope, receive, sending)
         except Exception as exc:
-            handler = self._handler(exc)
+            handler, unexpected = self._handler(exc)
             if handler is None or started:  # as Starlette's: the server reports it
                 raise
             answer = handler(request, exc)
             response = await answer if inspect.isawaitable(answer) else answer
             await response(scope, receive, send)
+            if unexpected:  # as Starlette's server-error middleware: answered, then logged
+                raise
 
-    def _handler(self, exc: Exception) -> Callable[[Request, Any], Any] | None:
-        """The app's handler for ``exc``: the nearest class in its MRO (Starlette's rule; a
-        handler for ``Exception`` is the server-error middleware's, which re-raises)."""
-        for cls in type(exc).__mro__:
-            if cls is Exception:  # the server-error middleware's: it answers, then re-raises
-                return None
+    def _handler(self, exc: Exception) -> tuple[Callable[[Request, Any], Any] | None, bool]:
+        """The app's handler for ``exc``: the nearest class in its MRO (Starlette's rule), and
+        whether it is the catch-all for ``Exception`` (a bug: the server must still log it)."""
+        for cls in type(exc).__mro__[:-2]:  # not BaseException, object
             handler = self.exception_handlers.get(cls)
             if handler is not None:
-                return handler
-        return None
+                return handler, cls is Exception
+        return None, False

@@ -96,6 +96,11 @@ ROUTERS: tuple[APIRouter, ...] = (
 LANES = openai_api.LANES  # served before the middleware stack (gateway.http.lane)
 
 
+# Paths that read their body against a limit of their own (attached files: the department's),
+# which gateway.http.bodies.LimitBodies leaves to them.
+OWN_BODY_LIMITS = (documents.router.prefix + "/",)
+
+
 def include_routers(app: FastAPI) -> None:
     app.router.routes.extend(openai_api.ROUTES)  # first: the hot path matches at once
     for router in ROUTERS:
@@ -134,6 +139,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(DBAPIError, _database_down)
     app.add_exception_handler(ConnectionError, _database_down)  # asyncpg: refused, reset
+
+    # Anything else is a bug: the caller still gets the one convention (JSON in Japanese and
+    # English, or the error page), never Starlette's plain-text 500. Starlette's server-error
+    # middleware calls this and re-raises, so the server logs the traceback.
+    async def _internal_error(request: Request, _exc: Exception) -> Response:
+        error = KakehashiError(
+            "内部エラーが発生しました。IT 管理者に連絡してください。",
+            "An internal error occurred; please tell your IT administrator.",
+        )
+        return await _kakehashi_error(request, error)
+
+    app.add_exception_handler(Exception, _internal_error)
 
     # Routing refusals (no such URL, wrong method): a page for browsers, JSON for the API.
     @app.exception_handler(StarletteHTTPException)

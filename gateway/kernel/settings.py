@@ -124,6 +124,10 @@ class ServerSettings(_Section):
     port: int = Field(default=8080, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)
     public_url: str | None = None
+    # The largest request body read into memory (the chat API, forms, JSON), as deploy/nginx's
+    # client_max_body_size: one client cannot make a worker buffer gigabytes. Attached files
+    # have their own per-department limit (policies: documents.max_bytes).
+    max_body_mb: int = Field(default=8, ge=1, le=1024)
 
 
 class OidcMappingRule(_Section):

@@ -72,6 +72,28 @@ def test_the_policy_limits_the_size_of_an_attachment(
         assert _extract(gw, client, "small.txt", b"a" * 2000).status_code == 200
 
 
+def test_an_attachment_has_its_departments_limit_not_the_servers(
+    sqlite_chat_gateway_factory: Callable[..., SsoGateway], policy_folder: PolicyFolder
+) -> None:
+    policy_folder.write("_defaults.yaml", DEFAULTS + "documents: {max_chars: 1000000}\n")
+    gw = sqlite_chat_gateway_factory(
+        policies_dir=str(policy_folder.path), policies_reload_s=0, server={"max_body_mb": 1}
+    )
+    text = "議事録" * 130_000  # 1.17 MB of UTF-8: over the server's bound, under the file limit
+    with signed_in(gw) as client:
+        read = _extract(gw, client, "minutes.txt", text.encode())
+        assert read.status_code == 200, read.text
+        assert read.json()["chars"] == len(text)
+        # A page's JSON body has the server's bound.
+        refused = client.post(
+            "/web/chat",
+            json={"messages": [{"role": "user", "content": text}]},
+            headers={"x-csrf-token": gw.csrf(client)},
+        )
+        assert refused.status_code == 413, refused.text
+        assert refused.json()["error"]["code"] == "prompt_too_large"
+
+
 def test_the_chat_page_carries_the_templates_of_its_use_cases(gw: SsoGateway) -> None:
     with signed_in(gw) as client:
         page = client.get("/chat").text

@@ -15,9 +15,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from gateway.auth import Caller, app_state, authenticate
+from gateway.http.bodies import read_body
 from gateway.workspace.documents import extract, too_large
 from policies.resolve import resolve
 
+# The department's own limit is applied here, not the app's (gateway.http.bodies).
 router = APIRouter(
     prefix="/api/documents", tags=["documents"], dependencies=[Depends(authenticate)]
 )
@@ -30,15 +32,6 @@ class DocumentOut(BaseModel):
     text: str
 
 
-async def _body(request: Request, limit: int) -> bytes | None:
-    data = bytearray()
-    async for piece in request.stream():
-        data += piece
-        if len(data) > limit:
-            return None
-    return bytes(data)
-
-
 @router.post("/extract")
 async def extract_document(
     request: Request, caller: Caller, name: Annotated[str, Query(min_length=1, max_length=255)]
@@ -46,7 +39,7 @@ async def extract_document(
     state = app_state(request)
     await state.refresh_policies()
     limits = resolve(policies=state.policies, principal=caller).policy.documents
-    data = await _body(request, limits.max_bytes)
+    data = await read_body(request, limits.max_bytes)
     if data is None:
         raise too_large(limits)
     doc = await anyio.to_thread.run_sync(lambda: extract(name=name, data=data, limits=limits))

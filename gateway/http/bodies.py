@@ -1,0 +1,64 @@
+"""Request bodies read into memory only up to a bound, so one client cannot make a worker buffer
+gigabytes: ``LimitBodies`` for every route (the bound of ``server.max_body_mb``, as deploy/nginx's
+``client_max_body_size``), ``read_body`` for the routes that read a body themselves (the chat
+API's own lane, which skips the middleware; attached files, against the department's limit).
+
+Over the bound, the app's one error convention answers (a 413 in Japanese and English): the
+middleware raises from inside the app's ``receive``, where the exception handlers catch it.
+FastAPI's own ``max_body_size`` answers a plain-text 413 instead.
+"""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+def _declared(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it passes ``limit`` bytes (the rest is never buffered)."""
+    declared = _declared(request.scope)
+    if declared is not None and declared > limit:
+        return None
+    data = bytearray()
+    async for piece in request.stream():
+        data += piece
+        if len(data) > limit:
+            return None
+    return bytes(data)
+
+
+class LimitBodies:
+    """Pure ASGI: a body over ``limit`` bytes raises a 413 when the route reads past it (or at
+    once, when its Content-Length says so); paths under ``exempt`` bring their own limit."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, exempt: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.limit = limit
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt):
+            await self.app(scope, receive, send)
+            return
+        limit, declared = self.limit, _declared(scope)
+        seen = 0
+
+        async def bounded() -> Message:
+            nonlocal seen
+            if declared is not None and declared > limit:
+                raise HTTPException(413)
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise HTTPException(413)
+            return message
+
+        await self.app(scope, bounded, send)
