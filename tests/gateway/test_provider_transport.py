@@ -314,3 +314,30 @@ def test_a_stream_read_slower_than_it_arrives_pauses_and_resumes() -> None:
         return seen
 
     assert run(Scripted(raw(head % len(sse) + sse)), calls, timeout_s=2) == count
+
+
+def test_a_stream_the_client_leaves_mid_way_closes_its_upstream_connection() -> None:
+    """The stream's consumer cancelled after its first event (the user pressed stop): the
+    provider's connection closes while the provider is still sending."""
+    server = Scripted(
+        raw(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked"
+            b"\r\n\r\n%x\r\n%s\r\n" % (len(first := b'data: {"choices":[]}\n\n'), first)
+        )  # and nothing more: the stream stays open
+    )
+
+    async def calls(provider: OpenAICompatible, route: ModelRoute) -> None:
+        started = asyncio.Event()
+
+        async def consume() -> None:
+            async for _ in provider.stream(route, BODY):
+                started.set()
+
+        task = asyncio.create_task(consume())
+        await asyncio.wait_for(started.wait(), 5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.wait_for(server.closed.wait(), 5)
+
+    run(server, calls)
