@@ -347,8 +347,8 @@ class Ledger:
 
 
 def _amounts(buckets: Sequence[Bucket], tokens: int, micro_yen: int) -> tuple[int, ...]:
-    """``Bucket.amount`` of each bucket, inline: three times a request over eight buckets."""
-    return tuple([tokens if b.unit == "tokens" else micro_yen for b in buckets])
+    """``Bucket.amount`` of each bucket (the one rule of what a bucket counts)."""
+    return tuple([b.amount(tokens, micro_yen) for b in buckets])
 
 
 def _ms(moment: datetime) -> int:
