@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,31 +24,7 @@ from policies.quota_store import Bucket, QuotaStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-_BUCKET = tuple(f.name for f in fields(Bucket))
 _RETRY_S = 2.0  # how often this process's own spool is retried while it holds settles
-
-
-# The rows of a tuple of buckets, by the tuple's identity (``Ledger.buckets`` hands out the same
-# tuple to every request of a person on a day): eight dicts and dates made once, not per request
-# (the intent's settle and the final one, issue 18). The entry holds the tuple, so its id is not
-# reused while it lives; the rows are only ever serialised, never changed.
-_ROWS: dict[int, tuple[Sequence[Bucket], list[dict[str, Any]]]] = {}
-_ROWS_MAX = 10_000
-
-
-def _rows(buckets: Sequence[Bucket]) -> list[dict[str, Any]]:
-    made = _ROWS.get(id(buckets))
-    if made is not None and made[0] is buckets:
-        return made[1]
-    if len(_ROWS) >= _ROWS_MAX:
-        _ROWS.clear()
-    # Every field is immutable: no deep copy (``asdict``'s cost every request).
-    rows = [
-        {name: getattr(b, name) for name in _BUCKET} | {"resets_at": b.resets_at.isoformat()}
-        for b in buckets
-    ]
-    _ROWS[id(buckets)] = (buckets, rows)
-    return rows
 
 
 def settle_record(
@@ -61,7 +36,7 @@ def settle_record(
 ) -> dict[str, Any]:
     return {
         "hold_id": hold_id,
-        "buckets": _rows(buckets),
+        "buckets": [b.row for b in buckets],  # made once per bucket (issue 18)
         "reserved": list(reserved),
         "actual": list(actual),
         "now_ms": now_ms,

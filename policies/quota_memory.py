@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 
 from policies.quota_store import GRACE_MS, Bucket, Decision, Level
 
-_KEYS_MAX = 10_000
-
 
 @dataclass
 class _Counter:
@@ -35,21 +33,9 @@ class MemoryStore:
     def __init__(self) -> None:
         self._counters: dict[str, _Counter] = {}
         self._settled: dict[str, int] = {}  # hold id -> when it is forgotten (ms)
-        # The counter keys of a tuple of buckets, by its identity (the ledger hands out the same
-        # tuple for a person's day): formatted once, not per bucket per call (issue 18).
-        self._keys: dict[int, tuple[Sequence[Bucket], tuple[str, ...]]] = {}
 
-    def _keys_of(self, buckets: Sequence[Bucket]) -> tuple[str, ...]:
-        made = self._keys.get(id(buckets))
-        if made is not None and made[0] is buckets:
-            return made[1]
-        if len(self._keys) >= _KEYS_MAX:
-            self._keys.clear()
-        keys = tuple(b.key for b in buckets)
-        self._keys[id(buckets)] = (buckets, keys)
-        return keys
-
-    def _counter(self, bucket: Bucket, key: str, now_ms: int) -> _Counter:
+    def _counter(self, bucket: Bucket, now_ms: int) -> _Counter:
+        key = bucket.key
         counter = self._counters.get(key)
         if counter is None or counter.expires_ms <= now_ms:
             counter = _Counter(expires_ms=bucket.expires_ms)
@@ -72,8 +58,7 @@ class MemoryStore:
         now_ms: int,
         ttl_ms: int,
     ) -> Decision:
-        keys = self._keys_of(buckets)
-        counters = [self._counter(b, k, now_ms) for b, k in zip(buckets, keys, strict=True)]
+        counters = [self._counter(b, now_ms) for b in buckets]
         for i, (bucket, counter, amount) in enumerate(zip(buckets, counters, amounts, strict=True)):
             if bucket.limit is not None and counter.used + counter.held + amount > bucket.limit:
                 return Decision(False, tuple(Level(c.used, c.held) for c in counters), i)
@@ -98,9 +83,8 @@ class MemoryStore:
         if hold_id in self._settled:
             return False
         self._settled[hold_id] = now_ms + GRACE_MS
-        keys = self._keys_of(buckets)
-        for bucket, key, amount in zip(buckets, keys, actual, strict=True):
-            counter = self._counter(bucket, key, now_ms)
+        for bucket, amount in zip(buckets, actual, strict=True):
+            counter = self._counter(bucket, now_ms)
             held = counter.holds.pop(hold_id, None)
             if held is not None:
                 counter.held -= held[0]
@@ -108,8 +92,4 @@ class MemoryStore:
         return True
 
     async def read(self, *, buckets: Sequence[Bucket], now_ms: int) -> list[Level]:
-        keys = self._keys_of(buckets)
-        return [
-            Level(c.used, c.held)
-            for c in (self._counter(b, k, now_ms) for b, k in zip(buckets, keys, strict=True))
-        ]
+        return [Level(c.used, c.held) for c in (self._counter(b, now_ms) for b in buckets)]

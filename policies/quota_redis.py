@@ -38,7 +38,8 @@ def scripts() -> dict[str, str]:
 def _keys(buckets: Sequence[Bucket]) -> list[str]:
     keys: list[str] = []
     for bucket in buckets:
-        keys += [PREFIX + bucket.key, PREFIX + bucket.key + ":holds"]
+        key = PREFIX + bucket.key
+        keys += [key, key + ":holds"]
     return keys
 
 

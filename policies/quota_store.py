@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from gateway.kernel.errors import Unavailable
 
@@ -18,6 +18,11 @@ GRACE_MS = 86_400_000  # counters and holds outlive their window by a day
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
+    """One counter a request touches. ``key``, ``expires_ms`` and ``row`` are derived from the
+    fields once, at construction: the ledger builds a person's eight buckets once a day and
+    every request of theirs reads them (issue 18). They are not fields of their own: equality,
+    hash and repr are those of the seven fields, and ``__init__`` takes the seven alone."""
+
     scope: Literal["department", "user"]
     owner: str
     window: Literal["day", "month"]
@@ -25,19 +30,40 @@ class Bucket:
     unit: Literal["tokens", "yen"]
     limit: int | None  # tokens or micro-yen; None: counted, not limited
     resets_at: datetime
+    # Set in __post_init__: slots leave no __dict__ for functools.cached_property, and a
+    # property would format the key again on every read (twice per bucket per Redis call).
+    key: str = field(init=False, repr=False, compare=False)
+    """The store's name of the counter: ``department:営業部:day:2026-11-22:tokens``."""
+    expires_ms: int = field(init=False, repr=False, compare=False)
+    """When a store may forget this bucket's counter (epoch ms): a day after its window,
+    so the status around midnight still reads the window that just ended."""
+    row: dict[str, Any] = field(init=False, repr=False, compare=False)
+    """The seven fields as JSON values, as a kept settle writes them (``policies.pending``);
+    shared by every record of this bucket, so only ever serialised, never changed."""
 
-    @property
-    def key(self) -> str:
-        return f"{self.scope}:{self.owner}:{self.window}:{self.period}:{self.unit}"
+    def __post_init__(self) -> None:
+        key = f"{self.scope}:{self.owner}:{self.window}:{self.period}:{self.unit}"
+        object.__setattr__(self, "key", key)
+        expires_ms = int(self.resets_at.timestamp() * 1000) + GRACE_MS
+        object.__setattr__(self, "expires_ms", expires_ms)
+        row = {name: getattr(self, name) for name in _FIELDS}
+        object.__setattr__(self, "row", row | {"resets_at": self.resets_at.isoformat()})
+
+    # Pickled as the seven fields, as before anything was derived (the dataclass default would
+    # add the derived values): older pickles load, and older releases load these.
+    def __getstate__(self) -> list[Any]:
+        return [getattr(self, name) for name in _FIELDS]
+
+    def __setstate__(self, state: list[Any]) -> None:
+        for name, value in zip(_FIELDS, state, strict=True):
+            object.__setattr__(self, name, value)
+        self.__post_init__()
 
     def amount(self, tokens: int, micro_yen: int) -> int:
         return tokens if self.unit == "tokens" else micro_yen
 
-    @property
-    def expires_ms(self) -> int:
-        """When a store may forget this bucket's counter (epoch ms): a day after its window,
-        so the status around midnight still reads the window that just ended."""
-        return int(self.resets_at.timestamp() * 1000) + GRACE_MS
+
+_FIELDS = tuple(f.name for f in fields(Bucket) if f.init)  # the seven
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ each hold is charged exactly once: after a refused settle, after a settle whose 
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Sequence
@@ -15,12 +16,12 @@ import anyio
 import pytest
 from redis.asyncio import Redis
 
-from policies.pending import PendingSettles
+from policies.pending import PendingSettles, settle_record
 from policies.quota import Ledger, Reservation
 from policies.quota_memory import MemoryStore
 from policies.quota_redis import RedisStore
 from policies.quota_store import Bucket, StoreUnavailable
-from tests.policies.test_quota import Clock, counter, policy
+from tests.policies.test_quota import NEAR_MIDNIGHT, Clock, counter, policy
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,7 +142,7 @@ _DIES_WITH_A_KEPT_SETTLE = """
 import asyncio, os, signal, sys
 from pathlib import Path
 from redis.asyncio import Redis
-from policies.pending import PendingSettles
+from policies.pending import PendingSettles, settle_record
 from policies.quota import Ledger
 from policies.quota_store import StoreUnavailable
 from policies.quota_redis import RedisStore
@@ -175,3 +176,31 @@ async def test_another_process_replays_the_spool_of_one_that_died(
     assert await survivor.replay() == 1
     assert await _used(book) == (100, 0)
     assert _files(tmp_path, "settle-*") == []
+
+
+# A spool line as the release before buckets derived their rows wrote it (two of a request's
+# buckets): settles kept on disk when the gateway is upgraded must replay after it.
+KEPT_BEFORE = (
+    '{"k":"h1","v":{"hold_id":"h1","buckets":[{"scope":"department","owner":"営業部",'
+    '"window":"day","period":"2099-11-22","unit":"tokens","limit":10000,'
+    '"resets_at":"2099-11-23T00:00:00+09:00"},{"scope":"department","owner":"営業部",'
+    '"window":"day","period":"2099-11-22","unit":"yen","limit":null,'
+    '"resets_at":"2099-11-23T00:00:00+09:00"}],"reserved":[510,0],"actual":[100,0],'
+    '"now_ms":4099042770000}}\n'
+)
+
+
+async def test_a_settle_kept_by_the_previous_release_is_replayed(tmp_path: Path) -> None:
+    (tmp_path / "settle-1-before.spool").write_text(KEPT_BEFORE, encoding="utf-8")
+    store = MemoryStore()
+    book = Ledger(store, clock=Clock())
+    assert await PendingSettles(store, tmp_path).replay() == 1
+    assert await _used(book) == (100, 0)
+    assert _files(tmp_path, "settle-*") == []
+
+
+def test_a_settle_is_kept_as_the_previous_release_kept_it() -> None:
+    book = Ledger(MemoryStore(), clock=Clock())
+    buckets = book.buckets(quotas=P.quotas, department="営業部", user=None, now=NEAR_MIDNIGHT)
+    record = settle_record("h1", buckets[:2], (510, 0), (100, 0), 4_099_042_770_000)
+    assert record == json.loads(KEPT_BEFORE)["v"]
