@@ -49,16 +49,6 @@ class Bucket:
         row = {name: getattr(self, name) for name in _FIELDS}
         object.__setattr__(self, "row", row | {"resets_at": self.resets_at.isoformat()})
 
-    # Pickled as the seven fields, as before anything was derived (the dataclass default would
-    # add the derived values): older pickles load, and older releases load these.
-    def __getstate__(self) -> list[Any]:
-        return [getattr(self, name) for name in _FIELDS]
-
-    def __setstate__(self, state: list[Any]) -> None:
-        for name, value in zip(_FIELDS, state, strict=True):
-            object.__setattr__(self, name, value)
-        self.__post_init__()
-
     def amount(self, tokens: int, micro_yen: int) -> int:
         return tokens if self.unit == "tokens" else micro_yen
 
