@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -66,6 +67,8 @@ def wrk(
 ) -> dict[str, int]:
     """Run wrk against ``server`` and return the numbers post.lua printed (``timeout``: wrk's
     per-request timeout in seconds; a request past it is an error and is sent again)."""
+    if shutil.which("wrk") is None:  # a clear word instead of FileNotFoundError mid-run
+        raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian, Ubuntu)")
     env = {**os.environ, "BENCH_BODY": str(body), "BENCH_AUTH": server.token,
            "BENCH_HEADERS": "\n".join(f"{k}: {v}" for k, v in server.headers.items())}  # fmt: skip
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", f"{timeout:g}s",
