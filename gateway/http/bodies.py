@@ -6,6 +6,8 @@ API's own lane, which skips the middleware; attached files, against the departme
 Over the bound, the app's one error convention answers (a 413 in Japanese and English): the
 middleware raises from inside the app's ``receive``, where the exception handlers catch it.
 FastAPI's own ``max_body_size`` answers a plain-text 413 instead.
+
+A form body where a route reads its raw body is refused too (``refuse_form``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.identity import csrf
+from gateway.kernel.errors import BadRequest
 
 
 def _declared(scope: Scope) -> int | None:
@@ -22,8 +27,23 @@ def _declared(scope: Scope) -> int | None:
     return None
 
 
+def refuse_form(request: Request, expected: str = "application/json") -> None:
+    """A form body (the 400 a FastAPI route here answers for one) where the route reads its raw
+    body as ``expected``. Called before ``authenticate``: for a browser session, ``csrf.verify``
+    parses a form looking for its token, which consumes the body, and the route's ``read_body``
+    then met a consumed stream (a 500). The form is refused rather than kept for the route: it
+    is never a chat request or a file, and on the chat API's lane (no ``LimitBodies``) parsing
+    it would buffer a body of any size."""
+    if csrf.reads_form(request):
+        raise BadRequest(
+            f"フォーム形式の本文は受け付けません。Content-Type: {expected} で送ってください。",
+            f"A form body is not accepted here; send Content-Type: {expected}.",
+        )
+
+
 async def read_body(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it passes ``limit`` bytes (the rest is never buffered)."""
+    """The body, or None as soon as it passes ``limit`` bytes (the rest is never buffered).
+    Call ``refuse_form`` before authenticating the request."""
     declared = _declared(request.scope)
     if declared is not None and declared > limit:
         return None

@@ -33,6 +33,13 @@ def request_token(secret_key: str, request: Request) -> str:
     return token_for(secret_key, cookie) if cookie else ""
 
 
+def reads_form(request: Request) -> bool:
+    """Whether ``verify`` may look for the token in the body: it then parses the form, which
+    consumes the body. A route that reads its raw body refuses such a request before it
+    authenticates (``gateway.http.bodies.refuse_form``)."""
+    return request.headers.get("content-type", "").startswith(_FORM_TYPES)
+
+
 def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
@@ -51,7 +58,7 @@ async def verify(secret_key: str, request: Request) -> str | None:
     if not _same_origin(request):
         return "cross-origin request"
     offered = request.headers.get(HEADER, "")
-    if not offered and request.headers.get("content-type", "").startswith(_FORM_TYPES):
+    if not offered and reads_form(request):
         value = (await request.form()).get(FIELD)
         offered = value if isinstance(value, str) else ""
     if not offered or not hmac.compare_digest(offered, expected):

@@ -15,13 +15,22 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from gateway.auth import Caller, app_state, authenticate
-from gateway.http.bodies import read_body
+from gateway.http.bodies import read_body, refuse_form
 from gateway.workspace.documents import extract, too_large
 from policies.resolve import resolve
 
-# The department's own limit is applied here, not the app's (gateway.http.bodies).
+
+async def _file_body(request: Request) -> None:
+    refuse_form(request, "application/octet-stream")
+
+
+# The department's own limit is applied here, not the app's (gateway.http.bodies). A form is
+# refused before authenticate (router dependencies run in order): a session's CSRF check would
+# parse it, consuming the body the route reads (and spooling a file part nobody closes).
 router = APIRouter(
-    prefix="/api/documents", tags=["documents"], dependencies=[Depends(authenticate)]
+    prefix="/api/documents",
+    tags=["documents"],
+    dependencies=[Depends(_file_body), Depends(authenticate)],
 )
 
 

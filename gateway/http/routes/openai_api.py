@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from gateway import pipeline
 from gateway.auth import app_state, authenticate
-from gateway.http.bodies import read_body
+from gateway.http.bodies import read_body, refuse_form
 from gateway.relay import SSEResponse
 from policies.resolve import resolve
 
@@ -77,6 +77,7 @@ async def _chat_request(request: Request) -> ChatRequest:
 
 
 async def chat_completions(request: Request) -> Response:
+    refuse_form(request)  # before authenticate: a session's CSRF check would consume a form
     caller = await authenticate(request)
     state = app_state(request)
     body = await _chat_request(request)
