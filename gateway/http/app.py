@@ -285,7 +285,7 @@ def create_app(
             await policies.start(audit.append)
         except PolicyInvalid as exc:
             raise ConfigError(f"policies (database): the stored set is not valid:\n{exc}") from exc
-        providers = Providers(transport)
+        providers = Providers(transport, connections=settings.provider_connections)
         await anyio.to_thread.run_sync(providers.warm, settings.models)
         replays = asyncio.create_task(pending.run()) if pending is not None else None
         people = PeopleEpoch(redis)

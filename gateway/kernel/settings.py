@@ -229,6 +229,10 @@ class Settings(BaseSettings):
     # How often the policy folder is checked for changes (0: before every request).
     policies_reload_s: float = Field(default=1.0, ge=0)
     quota: QuotaSettings = Field(default_factory=QuotaSettings)
+    # Connections open at once from each process to one provider endpoint (host, port, TLS;
+    # OpenAI-compatible routes): a burst or a slow provider cannot open sockets without end.
+    # A request over it waits its turn, within its route's timeout_s (then 504).
+    provider_connections: int = Field(default=100, ge=1)
     redaction_timeout_s: float = Field(default=5.0, gt=0)
     # Memory for the findings of texts analysed before, per worker (0: none). With Redis the
     # workers also share them there (sealed), for ``redaction_vault_ttl_s``.

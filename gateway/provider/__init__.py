@@ -19,11 +19,11 @@ from typing import Any
 import orjson
 
 from gateway.kernel.settings import ModelRoute
-from gateway.provider import prices, tokens
+from gateway.provider import http1, prices, tokens
 from gateway.provider.demo import DemoModel
 from gateway.provider.openai import OpenAICompatible
 from gateway.provider.protocol import Provider
-from gateway.provider.transports import Transport
+from gateway.provider.transports import Http1Transport, Transport
 from gateway.provider.via_litellm import LiteLLM, load_litellm
 
 DEFAULT_CONTEXT = 32_000
@@ -33,10 +33,13 @@ DEMO_CONTEXT = 1_000_000
 class Providers:
     """Chooses the implementation for a route; owns the shared HTTP session."""
 
-    def __init__(self, transport: Transport | None = None) -> None:
-        """``transport``: how OpenAI-compatible endpoints are reached (pooled HTTP/1.1 by default;
-        tests pass an in-process one, ``transports.AsgiTransport``)."""
-        self._fast = OpenAICompatible(transport)
+    def __init__(
+        self, transport: Transport | None = None, *, connections: int = http1.LIMIT_PER_HOST
+    ) -> None:
+        """``transport``: how OpenAI-compatible endpoints are reached (pooled HTTP/1.1 by default,
+        ``connections`` at most per endpoint; tests pass an in-process one,
+        ``transports.AsgiTransport``)."""
+        self._fast = OpenAICompatible(transport or Http1Transport(max_connections=connections))
         self._demo = DemoModel()
         self._litellm: LiteLLM | None = None
         self._litellm_lock = threading.Lock()  # first token counts arrive from worker threads

@@ -8,19 +8,30 @@ thing from a client: POST a JSON body, read a JSON reply or an event stream.
 
 What it keeps: TLS with the system's trust store; connections reused while the server keeps
 them alive (a connection the server closed while idle is never reused; one idle for longer
-than ``IDLE_S`` is closed); ``timeout_s`` to connect and between two pieces of a reply (a
-``TimeoutError``); a reply cut short is a ``ConnectionResetError``; a call that stops before
-its reply ended (cancelled when the client left, timed out, an error) closes its connection,
-so the provider sees the request stop. No redirects are followed, no cookies kept, no proxy.
+than ``IDLE_S`` is closed); at most ``limit`` connections open per endpoint, a request over it
+waiting its turn (first come, first served) within ``timeout_s``; ``timeout_s`` to connect and
+between two pieces of a reply (a ``TimeoutError``); a reply cut short is a
+``ConnectionResetError``; a call that stops before its reply ended (cancelled when the client
+left, timed out, an error) closes its connection, so the provider sees the request stop. No
+redirects are followed, no cookies kept, no proxy.
+
+What a provider may not do (each a ``ConnectionResetError``, the connection closed): send a
+head over ``MAX_HEAD_BYTES`` or a whole reply over ``MAX_REPLY_BYTES`` (memory), a reply to no
+request or a second reply to one (it would reach the next caller on that connection), switch
+protocols (101). Content-Length with Transfer-Encoding, or two Content-Lengths, are refused by
+llhttp itself. Interim replies (100, 103) are skipped. The request is only ever a POST, so no
+reply is bodiless for being an answer to HEAD.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from typing import NamedTuple, cast
 from urllib.parse import urlsplit
 
@@ -29,6 +40,16 @@ import httptools
 IDLE_S = 15.0  # an idle pooled connection older than this is closed, not reused
 IDLE_PER_HOST = 64  # idle connections kept per endpoint; more are closed when released
 PAUSE_BYTES = 1 << 20  # reading pauses while this much of a reply waits to be consumed
+LIMIT_PER_HOST = 100  # connections open at once per endpoint (settings: provider_connections)
+MAX_HEAD_BYTES = 64 << 10  # a reply's status line and headers (llhttp sets no bound)
+MAX_REPLY_BYTES = 64 << 20  # a reply read whole (a chat completion is a few hundred KiB)
+
+
+_UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")  # breaks a request line or a header
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110, 5.6.2)
+# Written by ``request_head`` itself: a second copy from the caller would frame the request
+# twice (smuggling towards the provider) or send it elsewhere.
+_OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
 
 
 class Target(NamedTuple):
@@ -42,6 +63,8 @@ def target(url: str) -> Target:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not an http(s) URL: {url!r}")
+    if _UNSENDABLE.search(f"{parts.hostname}{parts.path}{parts.query}"):
+        raise ValueError(f"the URL holds a space or a control character: {url!r}")
     tls = parts.scheme == "https"
     port = parts.port or (443 if tls else 80)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -60,6 +83,7 @@ class Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.lost = False
         self.idle_since = 0.0
+        self.endpoint: Endpoint | None = None  # while lent out: whose slot it holds
         self._parser = httptools.HttpResponseParser(self)
         self._pieces: deque[bytes] = deque()
         self._buffered = 0
@@ -68,6 +92,8 @@ class Connection(asyncio.Protocol):
         self._error: Exception | None = None
         self._framed = False  # the reply has a length or is chunked (else it ends at EOF)
         self._keep_alive = False
+        self._interim = False  # the message being parsed is a 1xx, not the reply
+        self._head_bytes = 0
         self.status = 0
         self.headed = False
         self.done = False
@@ -79,28 +105,51 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserError as exc:
-            self._fail(ConnectionResetError(f"the provider's reply is not HTTP: {exc}"))
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            refused = exc.__context__  # raised by a callback below
+            if not isinstance(refused, ConnectionResetError):
+                refused = ConnectionResetError(f"the provider's reply is not HTTP: {exc}")
+            self._fail(refused)
+            return
+        if not self.headed:  # all of it was head: a head that never ends would fill memory
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._fail(ConnectionResetError("the provider's reply head is too large"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
-        if self.headed and not self._framed and not self.done:
+        if self._error is None and self.headed and not self._framed and not self.done:
             self.on_message_complete()  # a reply without a length ends with its connection
-        elif not self.done:
+        elif not self.done and self._error is None:
             reason = f" ({exc})" if exc else ""
             self._fail(
                 ConnectionResetError(f"the provider closed the connection mid-reply{reason}")
             )
 
     # -- httptools callbacks
-    def on_header(self, name: bytes, _value: bytes) -> None:
-        if name.lower() in (b"content-length", b"transfer-encoding"):
+    def on_message_begin(self) -> None:
+        if self.done:  # one request, one reply: more would be read as the next caller's
+            raise ConnectionResetError("the provider sent a reply to no request")
+        self._framed = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        name = name.lower()
+        # Framed when llhttp knows where it ends: a length, or chunked as the last coding.
+        if name == b"content-length" or (
+            name == b"transfer-encoding" and value.rstrip().lower().endswith(b"chunked")
+        ):
             self._framed = True
 
     def on_headers_complete(self) -> None:
-        self.status = self._parser.get_status_code()
+        status = self._parser.get_status_code()
+        if status < 200:
+            if status == 101:  # nothing here speaks another protocol
+                raise ConnectionResetError("the provider switched protocols (101)")
+            self._interim = True  # 100 Continue, 103 Early Hints: the reply follows
+            return
+        self.status = status
         self.headed = True
-        self._framed = self._framed or self.status in (204, 304)
+        self._framed = self._framed or status in (204, 304)
         self._wake()
 
     def on_body(self, body: bytes) -> None:
@@ -112,6 +161,9 @@ class Connection(asyncio.Protocol):
         self._wake()
 
     def on_message_complete(self) -> None:
+        if self._interim:
+            self._interim = False
+            return
         # Asked here: llhttp forgets the reply's flags once the next message may begin.
         self._keep_alive = not self.lost and self._parser.should_keep_alive()
         self.done = True
@@ -124,6 +176,7 @@ class Connection(asyncio.Protocol):
 
     def _fail(self, error: Exception) -> None:
         self._error = error
+        self.lost = True  # at once: connection_lost comes a loop turn later
         if self.transport is not None:
             self.transport.close()
         self._wake()
@@ -133,7 +186,7 @@ class Connection(asyncio.Protocol):
             raise ConnectionResetError("the connection to the provider is not open")
         self._parser = httptools.HttpResponseParser(self)
         self.status, self.headed, self.done, self._framed = 0, False, False, False
-        self._keep_alive = False
+        self._keep_alive, self._head_bytes = False, 0
         self.transport.write(head + data)
 
     async def _wait(self, timeout_s: float) -> None:
@@ -146,8 +199,8 @@ class Connection(asyncio.Protocol):
         finally:
             timer.cancel()
             self._waiter = None
-        if self._error is not None:
-            raise self._error
+        # An error after the reply (a second reply sent behind it) leaves the reply whole: the
+        # caller's loop asks again only if it still needs more, and is raised to then.
 
     async def head(self, timeout_s: float) -> int:
         while not self.headed:
@@ -171,7 +224,13 @@ class Connection(asyncio.Protocol):
         # Piece by piece, as they arrive: waiting for the end with the pieces left unread would
         # pause reading past ``PAUSE_BYTES`` and never see the end (a reply over 1 MiB: 504).
         pieces: list[bytes] = []
+        size = 0
         while (piece := await self.piece(timeout_s)) is not None:
+            size += len(piece)
+            if size > MAX_REPLY_BYTES:
+                raise ConnectionResetError(
+                    f"the provider's reply is larger than {MAX_REPLY_BYTES >> 20} MiB"
+                )
             pieces.append(piece)
         return b"".join(pieces)
 
@@ -192,13 +251,29 @@ def _expire(waiter: asyncio.Future[None]) -> None:
         waiter.set_exception(TimeoutError())
 
 
-class Pool:
-    """Idle keep-alive connections per endpoint (host, port, TLS)."""
+class Endpoint:
+    """The connections to one endpoint (host, port, TLS): how many are lent out, the idle
+    ones, and the requests waiting for one to be released (first come, first served)."""
 
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
-        self._idle: dict[tuple[str, int, bool], list[Connection]] = {}
+    __slots__ = ("busy", "idle", "turns")
+
+    def __init__(self) -> None:
+        self.busy = 0  # lent out or being opened; with the idle ones, never over the limit
+        self.idle: list[Connection] = []
+        self.turns: deque[asyncio.Future[None]] = deque()
+
+
+class Pool:
+    """Keep-alive connections per endpoint, at most ``limit`` open at once to each.
+
+    Idle connections are reused before one is opened, so lent + idle never exceed ``limit``.
+    A released slot goes straight to the first waiter (no later request overtakes it)."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None, *, limit: int = LIMIT_PER_HOST) -> None:
+        self._endpoints: dict[tuple[str, int, bool], Endpoint] = {}
         self._targets: dict[str, Target] = {}
         self._tls = tls
+        self._limit = limit
 
     def target(self, url: str) -> Target:
         found = self._targets.get(url)
@@ -207,13 +282,52 @@ class Pool:
         return found
 
     async def connection(self, to: Target, timeout_s: float) -> Connection:
-        idle = self._idle.get((to.host, to.port, to.tls))
-        now = time.monotonic()
+        """A connection lent until ``release`` or ``discard``; within ``timeout_s`` (a wait
+        for a free slot included), else ``TimeoutError``."""
+        key = (to.host, to.port, to.tls)
+        end = self._endpoints.get(key)
+        if end is None:
+            end = self._endpoints[key] = Endpoint()
+        if end.busy < self._limit and not end.turns:
+            end.busy += 1
+        else:
+            timeout_s = await self._turn(end, timeout_s)
+        idle, now = end.idle, time.monotonic()
         while idle:
             conn = idle.pop()
             if not conn.lost and now - conn.idle_since < IDLE_S:
+                conn.endpoint = end
                 return conn
             conn.close()
+        try:
+            conn = await self._open(to, timeout_s)
+        except BaseException:
+            self._free(end)
+            raise
+        conn.endpoint = end
+        return conn
+
+    async def _turn(self, end: Endpoint, timeout_s: float) -> float:
+        """Waits for a slot another request frees; what is left of ``timeout_s``."""
+        loop = asyncio.get_running_loop()
+        turn = loop.create_future()
+        end.turns.append(turn)
+        start = loop.time()
+        timer = loop.call_later(timeout_s, _expire, turn)
+        try:
+            await turn
+        except BaseException:
+            if turn.done() and not turn.cancelled() and turn.exception() is None:
+                self._free(end)  # handed a slot just as the caller left: the next one's
+            else:
+                with suppress(ValueError):
+                    end.turns.remove(turn)
+            raise
+        finally:
+            timer.cancel()
+        return max(timeout_s - (loop.time() - start), 0.0)
+
+    async def _open(self, to: Target, timeout_s: float) -> Connection:
         loop = asyncio.get_running_loop()
         if to.tls and self._tls is None:
             self._tls = ssl.create_default_context()  # the system's trust store, as aiohttp
@@ -229,25 +343,48 @@ class Pool:
         )
         return conn
 
-    def release(self, to: Target, conn: Connection) -> None:
+    def _free(self, end: Endpoint) -> None:
+        while end.turns:
+            turn = end.turns.popleft()
+            if not turn.done():  # else timed out, leaving the queue
+                turn.set_result(None)
+                return
+        end.busy -= 1
+
+    def release(self, conn: Connection) -> None:
         """Back to the pool if its reply ended and both sides keep it alive; closed else."""
-        idle = self._idle.setdefault((to.host, to.port, to.tls), [])
-        if conn.reusable and len(idle) < IDLE_PER_HOST:
+        end, conn.endpoint = conn.endpoint, None
+        if end is None:  # released already
+            conn.close()
+            return
+        if conn.reusable and len(end.idle) < IDLE_PER_HOST:
             conn.idle_since = time.monotonic()
-            idle.append(conn)
+            end.idle.append(conn)
         else:
             conn.close()
+        self._free(end)
+
+    def discard(self, conn: Connection) -> None:
+        """Closed (a call that stopped before its reply ended); its slot is free."""
+        conn.close()
+        self.release(conn)
 
     def close(self) -> None:
-        for idle in self._idle.values():
-            for conn in idle:
+        for end in self._endpoints.values():
+            for conn in end.idle:
                 conn.close()
-        self._idle.clear()
+            end.idle.clear()
+            for turn in end.turns:
+                if not turn.done():
+                    turn.set_exception(ConnectionResetError("the provider client is closing"))
 
 
 def request_head(to: Target, headers: dict[str, str], length: int) -> bytes:
-    if any("\r" in f"{k}{v}" or "\n" in f"{k}{v}" for k, v in headers.items()):
-        raise ValueError("a header name or value holds a line break")
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name) or name.lower() in _OWN_HEADERS:
+            raise ValueError(f"a header name that cannot be sent: {name!r}")
+        if "\r" in value or "\n" in value or "\0" in value:
+            raise ValueError(f"the value of header {name!r} holds a line break or NUL")
     text = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
     return b"".join(
         [

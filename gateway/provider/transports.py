@@ -68,9 +68,12 @@ class Http1Transport:
     """Pooled HTTP/1.1 over asyncio (``gateway.provider.http1``). Timeouts keep httpx's
     meaning: ``timeout_s`` for connecting and for each read, not for a whole stream."""
 
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
-        """``tls``: the context for https endpoints (the system's trust store unless given)."""
-        self._pool = http1.Pool(tls)
+    def __init__(
+        self, tls: ssl.SSLContext | None = None, *, max_connections: int = http1.LIMIT_PER_HOST
+    ) -> None:
+        """``tls``: the context for https endpoints (the system's trust store unless given);
+        ``max_connections``: open at once per endpoint, more requests wait their turn."""
+        self._pool = http1.Pool(tls, limit=max_connections)
 
     async def fetch(
         self, url: str, *, data: bytes, headers: dict[str, str], timeout_s: float
@@ -85,9 +88,9 @@ class Http1Transport:
         except BaseException:
             # Cancelled (the client left), timed out or broken mid-reply: the connection
             # closes rather than going back to the pool, and the upstream sees the request stop.
-            conn.close()
+            self._pool.discard(conn)
             raise
-        self._pool.release(to, conn)
+        self._pool.release(conn)
         return status, body
 
     @asynccontextmanager
@@ -101,9 +104,9 @@ class Http1Transport:
             conn.send(head, data)
             yield _Http1Reply(conn, await conn.head(timeout_s), timeout_s)
         except BaseException:
-            conn.close()
+            self._pool.discard(conn)
             raise
-        self._pool.release(to, conn)  # closed instead unless its reply was read to the end
+        self._pool.release(conn)  # closed instead unless its reply was read to the end
 
     async def aclose(self) -> None:
         self._pool.close()

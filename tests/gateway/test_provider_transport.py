@@ -45,9 +45,13 @@ class Scripted:
         self.connections = 0
         self.asked = asyncio.Event()  # a request arrived
         self.closed = asyncio.Event()  # a client hung up
+        self.serving: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        task = asyncio.current_task()
+        assert task is not None
+        self.serving[task] = writer
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -63,6 +67,14 @@ class Scripted:
             pass
         finally:
             writer.close()
+            self.serving.pop(task)
+
+    async def stop(self) -> None:
+        """Closes the connections still open, and waits for their tasks."""
+        for writer in self.serving.values():
+            writer.close()
+        if self.serving:
+            await asyncio.wait(self.serving, timeout=5)
 
 
 def raw(reply: bytes, *, hang_up: bool = False) -> Answer:
@@ -90,20 +102,22 @@ Calls = Callable[[OpenAICompatible, ModelRoute], Awaitable[Any]]
 
 
 def run(server: Scripted, calls: Calls, *, tls: tuple[ssl.SSLContext, ssl.SSLContext] | None = None,
-        timeout_s: float = 10) -> Any:  # fmt: skip
+        timeout_s: float = 10, connections: int = 100, host: str = "localhost") -> Any:  # fmt: skip
     async def main() -> Any:
         listener = await asyncio.start_server(
             server.serve, "127.0.0.1", 0, ssl=tls[0] if tls else None
         )
         port = listener.sockets[0].getsockname()[1]
-        base = f"{'https' if tls else 'http'}://localhost:{port}/v1"
+        base = f"{'https' if tls else 'http'}://{host}:{port}/v1"
         route = ModelRoute(alias="m", model="openai/m", api_base=base, timeout_s=timeout_s)
-        provider = OpenAICompatible(Http1Transport(tls[1] if tls else None))
+        transport = Http1Transport(tls[1] if tls else None, max_connections=connections)
+        provider = OpenAICompatible(transport)
         try:
             return await calls(provider, route)
         finally:
             await provider.aclose()
             listener.close()
+            await server.stop()
 
     return asyncio.run(main())
 
@@ -147,8 +161,10 @@ def test_a_connection_the_server_closes_is_not_reused(first: Answer) -> None:
         + b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (REPLY[:9], REPLY[9:]))
         + b"0\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n" + REPLY,  # ends with the connection
+        # A coding other than chunked last: llhttp reads it to the end of the connection too.
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: identity\r\n\r\n" + REPLY,
     ],
-    ids=["chunked", "until-eof"],
+    ids=["chunked", "until-eof", "not-chunked-coding"],
 )
 def test_a_reply_without_a_length_comes_whole(reply: bytes) -> None:
     run(Scripted(raw(reply, hang_up=True)), times(1))
