@@ -24,6 +24,9 @@ from gateway.provider.protocol import (
 from gateway.provider.transports import CONNECT_ERRORS, Http1Transport, Transport
 
 OPENAI_DEFAULT_BASE = "https://api.openai.com/v1"
+# One line of an event stream (an event is a few KiB): a stream that never ends its line
+# would otherwise be held in memory whole (a ConnectionResetError, a 502).
+MAX_LINE_BYTES = 16 << 20
 
 
 class OpenAICompatible:
@@ -100,16 +103,21 @@ async def sse_batches(pieces: AsyncIterable[bytes]) -> AsyncIterator[list[bytes]
     (lines are split here rather than with readline, which caps a line at a buffer
     size). Never yields an empty group."""
     pending: list[bytes] = []  # the pieces of a line not yet ended (a long line stays linear)
+    waiting = 0  # their size
     async for piece in pieces:
         *ended, rest = piece.split(b"\n")
         if ended:
             if pending:
                 ended[0] = b"".join([*pending, ended[0]])
                 pending.clear()
+                waiting = 0
             batch = [line[5:].strip() for line in ended if line.startswith(b"data:")]
             if batch:
                 yield batch
         pending.append(rest)
+        waiting += len(rest)
+        if waiting > MAX_LINE_BYTES:
+            raise ConnectionResetError(f"an event stream line over {MAX_LINE_BYTES >> 20} MiB")
     last = b"".join(pending)
     if last.startswith(b"data:"):
         yield [last[5:].strip()]

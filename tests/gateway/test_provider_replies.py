@@ -12,7 +12,7 @@ import pytest
 
 from gateway.kernel.errors import UpstreamError
 from gateway.kernel.settings import ModelRoute
-from gateway.provider import http1
+from gateway.provider import http1, openai
 from gateway.provider.openai import OpenAICompatible
 from tests.gateway.test_provider_transport import (
     BODY,
@@ -123,6 +123,30 @@ def test_a_reply_larger_than_the_bound_is_refused(
 
     async def calls(provider: OpenAICompatible, route: ModelRoute) -> None:
         await asyncio.wait_for(a_502(provider, route), 10)  # unbounded: it would never end
+        await asyncio.wait_for(server.closed.wait(), 5)
+
+    run(server, calls, timeout_s=5)
+
+
+def test_a_stream_line_that_never_ends_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(openai, "MAX_LINE_BYTES", 1 << 20)
+
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\ndata: ")
+        while not writer.is_closing():
+            writer.write(b"a" * 65536)
+            await writer.drain()
+
+    server = Scripted(endless)
+
+    async def calls(provider: OpenAICompatible, route: ModelRoute) -> None:
+        async def consume() -> None:
+            async for _ in provider.stream(route, BODY):
+                pass
+
+        with pytest.raises(UpstreamError) as caught:
+            await asyncio.wait_for(consume(), 10)  # unbounded: it would never end
+        assert caught.value.status == 502
         await asyncio.wait_for(server.closed.wait(), 5)
 
     run(server, calls, timeout_s=5)
