@@ -66,7 +66,11 @@ def test_a_burst_over_the_cap_opens_no_more_connections_and_every_call_is_answer
 
     async def calls(provider: OpenAICompatible, route: ModelRoute) -> list[Any]:
         burst = [asyncio.create_task(provider.complete(route, BODY)) for _ in range(6)]
-        await asyncio.sleep(0.2)  # every call has asked for its connection
+        for _ in range(100):  # until two requests are in (more would come meanwhile)
+            if len(server.heads) >= 2:
+                break
+            await asyncio.sleep(SETTLE)
+        await asyncio.sleep(0.2)
         assert (server.connections, len(server.heads)) == (2, 2)
         gate.set()
         return await asyncio.gather(*burst)
