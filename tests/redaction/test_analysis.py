@@ -93,17 +93,26 @@ async def test_a_prompt_over_the_limit_is_refused_before_analysis(redactor: Reda
 
 
 class _Counting:
-    """Wraps the Presidio analyzer: how many windows were analysed, and when."""
+    """Wraps the Presidio analyzer: how many windows were analysed. Window ``slow_at`` takes
+    ``slow_s`` more (a sleep, the GIL free) and sets ``reached`` as it starts: a test stops the
+    analysis during that window, whatever this machine's speed, and then knows how many windows
+    a prompt given up on may have run (a deadline in seconds allowed a fast machine to get
+    through more windows before it than a slow one: 16-19 of 35 where a test expected < 10)."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, slow_at: int = 0, slow_s: float = 0.0) -> None:
         self.inner = inner
         self.calls = 0
+        self.slow_at, self.slow_s = slow_at, slow_s
+        self.reached = threading.Event()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
     def analyze(self, **kwargs: Any) -> Any:
         self.calls += 1
+        if self.calls == self.slow_at:
+            self.reached.set()
+            time.sleep(self.slow_s)
         return self.inner.analyze(**kwargs)
 
 
@@ -111,20 +120,24 @@ class _Counting:
 async def test_a_stopped_analysis_frees_its_worker(redactor: Redactor, how: str) -> None:
     """A huge prompt given up on (timeout, or the client went away) stops within a window:
     when the call returns, the worker has stopped and no further window is analysed."""
-    counting = _Counting(redactor._analyzer)
+    counting = _Counting(redactor._analyzer, slow_at=3, slow_s=1.5)
     huge = Redactor(counting)
     text = "山田太郎さんとの打ち合わせの議事録です。\n" * 9_000  # 180,000 characters
     limiter = FairLimiter()
     if how == "timeout":
+        # 0.2 s per started 50,000 characters: the deadline (0.8 s) falls within window 3.
         with pytest.raises(RedactionFailed):
-            await _analyze(huge, [text], timeout_s=0.1, limiter=limiter)
+            await _analyze(huge, [text], timeout_s=0.2, limiter=limiter)
     else:
-        with anyio.move_on_after(0.3):
-            await _analyze(huge, [text], limiter=limiter)
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(lambda: _analyze(huge, [text], limiter=limiter))
+                await anyio.to_thread.run_sync(counting.reached.wait, 10)
+                scope.cancel()  # the client goes away during window 3
     stopped_at = counting.calls
     await anyio.sleep(0.5)
     assert counting.calls == stopped_at  # nothing runs on after the call returned
-    assert stopped_at < 10  # of 35 windows: it stopped within one
+    assert 1 <= stopped_at <= 3  # of 35 windows: none after the one it was stopped in
     assert limiter.waiting("u1") == 0
 
 
@@ -198,17 +211,19 @@ async def test_another_users_request_runs_while_abandoned_ones_have_stopped(
 ) -> None:
     """One user sends two huge prompts and goes away; another user's short request is then
     analysed at once, and no window of the abandoned prompts runs any more."""
-    counting = _Counting(redactor._analyzer)
+    counting = _Counting(redactor._analyzer, slow_at=3, slow_s=1.0)
     shared = Redactor(counting)
     limiter = FairLimiter(total=2, per_owner=1)
     huge = "鈴木一郎さんへの報告書の下書きです。\n" * 10_000
-    with anyio.move_on_after(0.5):
+    with anyio.CancelScope() as scope:
         async with anyio.create_task_group() as tg:
             for _ in range(2):
                 tg.start_soon(lambda: _analyze(shared, [huge], limiter=limiter, owner="heavy"))
+            await anyio.to_thread.run_sync(counting.reached.wait, 10)
+            scope.cancel()  # the user goes away during the first prompt's window 3
     assert limiter.waiting("heavy") == 0
     before = counting.calls
-    assert before < 20  # of 2 x 34 windows: both stopped early
+    assert before == 3  # of 2 x 34 windows: the first stopped after its third, the second queued
     with anyio.fail_after(10):
         found = await _analyze(shared, ["山田太郎様へ"], limiter=limiter, owner="light")
     assert [e.text for e in found[0] if e.type is T.PERSON] == ["山田太郎"]
