@@ -107,6 +107,13 @@ def test_admin_sees_budgets_and_overview_equal_to_the_exports(
     today = page.locator("#ov-today")
     assert today.locator("[data-key=requests]").inner_text() == str(api["today"]["requests"])
     assert today.locator("[data-key=refused]").inner_text() == "1"
+    # The two figures sit side by side as cards, each number on one line with its unit.
+    month = page.locator("#ov-month")
+    assert today.locator("strong").inner_text() == f"{api['today']['requests']} 件"
+    assert month.locator("strong").inner_text().endswith(" 円")
+    today_box, month_box = today.bounding_box(), month.bounding_box()
+    assert today_box is not None and month_box is not None
+    assert today_box["y"] == month_box["y"] and today_box["x"] < month_box["x"]
     for row in (r for r in exported if r["区分"] == "部署"):
         shown = _row_cells(page, f"#ov-budgets tr[data-department='{row['部署']}']")
         assert shown == {k: row[k] for k in shown}
