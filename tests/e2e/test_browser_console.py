@@ -92,6 +92,21 @@ def test_admin_edits_previews_saves_is_refused_when_invalid_and_reverts(
     assert {e.user_email for e in changed} == {ADMIN}
 
 
+def test_console_pages_run_under_the_content_security_policy(
+    page: Page, console_gateway: SsoGateway
+) -> None:
+    """The pages' script is the static file only: an inline handler would be blocked by the
+    CSP and logged in the browser console, and whatever it was meant to do would not happen."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    sign_in(page, console_gateway, ADMIN, "/admin/policies")
+    for path in CONSOLE_PAGES:
+        page.goto(f"{console_gateway.base_url}{path}")
+        page.wait_for_load_state("networkidle")
+        assert problems == [], path
+
+
 @pytest.mark.parametrize("email", [MANAGER, SATO])
 def test_managers_and_staff_cannot_open_the_console(
     console_gateway: SsoGateway, email: str
