@@ -74,7 +74,7 @@ def test_the_audit_page_is_for_it_admins_and_shows_no_prompt_text(
     body = html.unescape(page.text)
     assert 'href="/admin/audit"' in page.text  # in the admin's menu
     assert "chat.completion" in body
-    assert "PERSON=1" in body
+    assert "人名 1" in body  # the redacted kinds in Japanese, as on the dashboard
     assert "<script>alert(1)" not in page.text
     assert "&lt;script&gt;alert(1)" in page.text
     for secret in ("山田", "090-1234-5678", "お礼メール"):  # neither raw nor redacted text

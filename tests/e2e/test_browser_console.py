@@ -107,6 +107,20 @@ def test_console_pages_run_under_the_content_security_policy(
         assert problems == [], path
 
 
+def test_the_audit_table_stays_inside_its_card(page: Page, console_gateway: SsoGateway) -> None:
+    """A wide table scrolls inside the page's card instead of running past its edge."""
+    gw = console_gateway
+    assert _staff_asks(gw) == 403  # a refused request: a row with a user, a department, a code
+    sign_in(page, gw, ADMIN, "/admin/audit")
+    assert page.locator("#audit-events tbody tr").count() >= 2
+    card = page.locator("section.card:has(#audit-events)").bounding_box()
+    shown = page.locator("#audit-events").evaluate(
+        "t => (t.closest('.table-scroll') || t).getBoundingClientRect().right"
+    )
+    assert card is not None
+    assert shown <= card["x"] + card["width"]
+
+
 @pytest.mark.parametrize("email", [MANAGER, SATO])
 def test_managers_and_staff_cannot_open_the_console(
     console_gateway: SsoGateway, email: str
