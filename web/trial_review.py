@@ -54,6 +54,8 @@ async def review_page(request: Request, caller: Caller, trial_id: int) -> Respon
         "may_decide": trial.stage is TrialStage.APPROVED and decisions.may_record(caller, trial),
         "on_behalf": caller.email != trial.proposal.decision_maker,
         "tasks": [(n, c.label) for n, c in policy.use_cases.items()],
+        # The low ratings name their use case as the table above does (the policy's label).
+        "use_case_labels": {n: c.label for n, c in policy.use_cases.items()},
         "rule": policy.kpi.unrated,
     }
     return render(request, "trial_review.html", context | _charts(r))

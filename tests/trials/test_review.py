@@ -48,6 +48,12 @@ def _cell(html: str, element_id: str) -> str:
     return re.sub(r"\s+", " ", match.group(1)).strip()
 
 
+def _table(html: str, element_id: str) -> str:
+    match = re.search(rf'<table id="{element_id}">(.*?)</table>', html, re.S)
+    assert match, element_id
+    return match.group(1)
+
+
 def _row(html: str, key: str) -> str:
     match = re.search(rf'data-key="{key}">(.*?)</tr>', html, re.S)
     assert match, key
@@ -92,8 +98,16 @@ def test_the_review_shows_hand_computed_figures_and_decisions_change_the_policy(
     assert _cell(html, "rated-share").startswith("60% (3 / 5 件)")
     assert _cell(html, "reported").startswith("30 分 (1 件)")
     assert "敬語が不自然" in html
+    low_ratings = _table(html, "low-ratings")  # the use case by its label, as in the table above
+    assert "敬語が不自然" in low_ratings and "email_draft" not in low_ratings
     assert "対象者 4 名のうち 2 名が利用しました" in html  # the 稟議 summary
     _company_view_agrees_with_dashboard_and_csv(gw, hours=round(70 / 60, 2), cost=cost)
+    refused = httpx.post(
+        f"{gw.v1}/chat/completions",
+        headers={"authorization": f"Bearer {a}"},
+        json={"model": "no-such-model", "messages": [{"role": "user", "content": "お願いします"}]},
+    )
+    assert refused.status_code == 404
     with signed_in(gw, MANAGER) as manager:
         vague = post(gw, manager, f"{path}/decision", {"decision": "expand", "comment": "拡大"})
         assert vague.status_code == 400
@@ -107,6 +121,7 @@ def test_the_review_shows_hand_computed_figures_and_decisions_change_the_policy(
     assert trial.eligible_users == 5
     assert "e@example.co.jp" in trial.people
     assert 'data-decision="expand"' in html
+    assert "存在しないモデル 1 件" in _cell(html, "refusals")  # the reason in words, not its code
     assert f"削減 {70 / 60:.2f} 時間/週" in html  # the figures the decision was made on
     with signed_in(gw, MANAGER) as manager:
         form = {"decision": "stop", "comment": "目標未達のため中止"}
