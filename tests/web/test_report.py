@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -13,6 +14,7 @@ import httpx
 from gateway.kernel.principal import Role
 from tests.fixtures.gateway import RunningGateway
 from tests.fixtures.policies import PolicyFolder
+from tests.support.spend import priced
 
 TODAY = datetime.now(ZoneInfo("Asia/Tokyo")).date()
 COUNTS = ("評価なしも採用", "評価ありのみ")  # the KPI CSV's two time-saved columns
@@ -43,7 +45,7 @@ def _text(html: str, element_id: str) -> str:
 
 
 def _office(
-    policy_gateway: Callable[..., RunningGateway], policy_folder: PolicyFolder
+    policy_gateway: Callable[..., RunningGateway], policy_folder: PolicyFolder, **settings: Any
 ) -> RunningGateway:
     start = TODAY - timedelta(days=9)
     policy_folder.write(
@@ -56,7 +58,7 @@ def _office(
           targets: {{hours_saved_per_week: 10, active_user_share: 0.5}}
         """,
     )
-    gw = policy_gateway()
+    gw = policy_gateway(**settings)
     staff = gw.make_key("sato@example.co.jp", "営業部")
     kept = _ask(gw, staff, "email_draft")
     dropped = _ask(gw, staff, "summary")
@@ -165,3 +167,17 @@ def test_a_copied_answer_counts_as_accepted_even_when_rated_down(
     html = _page(gw, manager, "/reports/monthly").text
     assert "採用 2 件 / 回答 2 件" in _text(html, "kpi-total-hours")
     assert gw.audit_events("answer.copied")[-1].request_id == dropped
+
+
+def test_the_cost_card_shows_yen_to_the_sen_as_the_overview_and_the_api_do(
+    policy_gateway: Callable[..., RunningGateway], policy_folder: PolicyFolder, upstream_url: str
+) -> None:
+    """Cheap models cost fractions of a yen per hour saved: rounded to whole yen the card said
+    "0 円", and 25 円 where the overview said 24.93 for the same month."""
+    gw = _office(policy_gateway, policy_folder, models=priced(upstream_url))
+    manager = gw.make_key("boss@example.co.jp", "営業部", Role.MANAGER)
+    kpis = _page(gw, manager, "/api/kpi").json()
+    card = _text(_page(gw, manager, "/dashboard").text, "kpi-cost")
+    cost, per_hour = kpis["cost_jpy"], kpis["cost_per_hour_saved"]
+    assert cost != round(cost)  # 4.50 円: whole yen would hide the sen
+    assert card == f"費用 {cost:,.2f} 円 削減 1 時間あたり {per_hour:,.2f} 円"
