@@ -52,6 +52,13 @@ def test_an_admin_disables_a_person_and_their_key_and_session_stop(
         row = page.locator(f"#people tr[data-email='{SATO}']")
         assert row.get_attribute("data-status") == "disabled"
         assert TANAKA in row.locator(".status").inner_text()
+        # Beside the disabler's e-mail, the department and role still read on one line each.
+        for cell in (row.locator("td").nth(1), row.locator("td").nth(2)):
+            lines = cell.evaluate(
+                "td => { const r = document.createRange(); r.selectNodeContents(td);"
+                " return r.getClientRects().length; }"
+            )
+            assert lines == 1, cell.inner_text()
         page.screenshot(path=str(tmp_path / "people.png"), full_page=True)
 
         refused = httpx.get(f"{gw.v1}/models", headers=bearer)
