@@ -59,6 +59,11 @@ def test_an_admin_disables_a_person_and_their_key_and_session_stop(
                 " return r.getClientRects().length; }"
             )
             assert lines == 1, cell.inner_text()
+        # ... and the table still fits the card: no button hidden behind a scroll bar.
+        widths = page.locator("#people").evaluate(
+            "t => [t.scrollWidth, t.parentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1]
         page.screenshot(path=str(tmp_path / "people.png"), full_page=True)
 
         refused = httpx.get(f"{gw.v1}/models", headers=bearer)
