@@ -99,7 +99,8 @@ def test_the_review_shows_hand_computed_figures_and_decisions_change_the_policy(
     assert _cell(html, "reported").startswith("30 分 (1 件)")
     assert "敬語が不自然" in html
     low_ratings = _table(html, "low-ratings")  # the use case by its label, as in the table above
-    assert "敬語が不自然" in low_ratings and "email_draft" not in low_ratings
+    assert "敬語が不自然" in low_ratings
+    assert "email_draft" not in low_ratings
     assert "対象者 4 名のうち 2 名が利用しました" in html  # the 稟議 summary
     _company_view_agrees_with_dashboard_and_csv(gw, hours=round(70 / 60, 2), cost=cost)
     refused = httpx.post(
