@@ -5,6 +5,7 @@ sharing the database and Redis, each with a warm key cache)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.fixtures.chat import SATO
 from tests.fixtures.gateway import RunningGateway
 from tests.fixtures.oidc import SsoGateway
 from tests.fixtures.services import RedisServer
+from tests.support.spend import ask, priced
 
 SUZUKI = "suzuki@example.co.jp"
 IT = "it@example.co.jp"
@@ -169,3 +171,31 @@ def test_sign_in_moves_the_person_and_their_existing_key_follows(sso_gateway: Ss
     event = sso_gateway.last_event("user.changed")
     assert event.detail["from"] == {"department": "総務部", "role": "staff"}
     assert (event.department, event.role, event.detail["via"]) == ("営業部", "manager", "sign-in")
+
+
+def test_the_people_page_shows_this_months_use_as_the_api_does(
+    gateway_factory: Callable[..., RunningGateway], upstream_url: str
+) -> None:
+    """The yen to the sen, as the other pages and the exports: a cheap model's month of use
+    rounded to whole yen read as '0 円'."""
+    gw = gateway_factory(models=priced(upstream_url))
+    staff = gw.make_key(SATO, "営業部")
+    admin = gw.make_key(IT, "情報システム部", Role.ADMIN)
+    assert ask(gw, staff).status_code == 200
+    gw.wait_for_audit(1)
+    people = _get(gw, admin, "/api/admin/people").json()
+    person = next(p for p in people if p["email"] == SATO)
+    cost = person["cost_jpy_this_month"]
+    assert cost != round(cost)  # a fraction of a yen to show
+    page = httpx.get(
+        f"{gw.base_url}/admin/people",
+        headers={"authorization": f"Bearer {admin}", "accept": "text/html"},
+    )
+    row = re.search(
+        rf'data-email="{re.escape(SATO)}".*?<td class="use">(.*?)</td>', page.text, re.S
+    )
+    assert row is not None
+    assert row[1] == (
+        f"{person['requests_this_month']:,} 件 · {person['tokens_this_month']:,} トークン · "
+        f"{cost:,.2f} 円"
+    )
