@@ -90,7 +90,13 @@ def find_phone_numbers(text: str, *, all_numbers: bool = True) -> list[tuple[int
                 phonenumbers.PhoneNumberMatcher(piece, region, leniency=phonenumbers.Leniency.VALID)
             )
             for match in matches:
-                found.add((candidate.start() + match.start, candidate.start() + match.end))
+                start = candidate.start() + match.start
+                # "(03-1234-5678)": libphonenumber takes the opening bracket of the writer's
+                # own pair (the candidate ends at a digit, so never its closing one); hiding it
+                # would leave the model an unbalanced ")".
+                if match.raw_string.startswith("(") and ")" not in match.raw_string:
+                    start += 1
+                found.add((start, candidate.start() + match.end))
             if matches:
                 break
     return sorted(found)

@@ -25,6 +25,13 @@ PHONES = [
     ("US mobile 415.555.0132", "415.555.0132"),
     ("電話は03-1234-5678まで", "03-1234-5678"),
     ("携帯090-1234-5678にお願いします", "090-1234-5678"),
+    # In brackets of the writer's: the number alone is hidden, the brackets stay balanced.
+    ("山田太郎様 (03-1234-5678) にメールを送って", "03-1234-5678"),
+    ("電話（03-1234-5678）まで", "03-1234-5678"),
+    ("携帯(090-1234-5678)、会社(0120-123-456)", "090-1234-5678"),
+    ("携帯(090-1234-5678)、会社(0120-123-456)", "0120-123-456"),
+    ("Reach me (+44 20 7123 4567) after six", "+44 20 7123 4567"),
+    ("お電話は (03) 1234-5678 へ", "(03) 1234-5678"),
 ]
 
 NOT_PHONES = [
@@ -37,7 +44,9 @@ NOT_PHONES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "phone"), PHONES, ids=[row[1] for row in PHONES])
+@pytest.mark.parametrize(
+    ("text", "phone"), PHONES, ids=[f"{i}-{row[1]}" for i, row in enumerate(PHONES)]
+)
 def test_phone_numbers_are_replaced_whole(redactor: Redactor, text: str, phone: str) -> None:
     found = {(e.type, e.text) for e in redactor.analyze(text, RedactionProfile())}
     assert (T.PHONE, phone) in found
