@@ -33,6 +33,7 @@ class PreviewSpan:
     placeholder: str  # replaces the name; a company's legal form stays beside it
     redacted_start: int  # the placeholder in the redacted text
     redacted_end: int
+    replaced: str  # what the placeholder stands for: ``text`` without a legal form it keeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +56,10 @@ class Preview:
     dropped: tuple[Entity, ...] = ()
 
     def groups(self) -> list[PreviewGroup]:
-        """The spans grouped by (type, value, placeholder), in order of first occurrence."""
-        counts = Counter((span.type, span.text, span.placeholder) for span in self.spans)
+        """The spans grouped by (type, value, placeholder), in order of first occurrence. The
+        value is what the placeholder replaced: staff read 株式会社ミライ精工 → 〔顧客A〕 as the
+        legal form hidden too, when 株式会社 stays in the text that leaves."""
+        counts = Counter((span.type, span.replaced, span.placeholder) for span in self.spans)
         return [
             PreviewGroup(t, text, placeholder, n) for (t, text, placeholder), n in counts.items()
         ]
@@ -85,10 +88,11 @@ def mention_items(text: str, entities: Sequence[Entity]) -> list[Item]:
 
 def _placed(
     text: str, found: Sequence[Mention], mapping: Mapping
-) -> tuple[str, list[tuple[Entity, str, int]]]:
-    """The substituted text and, per mention, its entity, placeholder and where it landed."""
+) -> tuple[str, list[tuple[Entity, str, int, str]]]:
+    """The substituted text and, per mention, its entity, placeholder, where it landed and the
+    original text it replaced."""
     parts: list[str] = []
-    placed: list[tuple[Entity, str, int]] = []
+    placed: list[tuple[Entity, str, int, str]] = []
     position = size = 0
     for m in found:
         start, end = m.start, m.end
@@ -101,7 +105,7 @@ def _placed(
             raise RedactionFailed("no placeholder assigned")
         parts.append(text[position:start])
         size += start - position
-        placed.append((m.entity, placeholder, size))
+        placed.append((m.entity, placeholder, size, text[start:end]))
         parts.append(placeholder)
         size += len(placeholder)
         position = end
@@ -120,8 +124,8 @@ def preview_text(
     mapping = (base or Mapping()).assign([m.item for m in found], avoid=text)
     redacted, placed = _placed(text, found, mapping)
     spans = tuple(
-        PreviewSpan(e.type, e.start, e.end, e.text, placeholder, at, at + len(placeholder))
-        for e, placeholder, at in placed
+        PreviewSpan(e.type, e.start, e.end, e.text, placeholder, at, at + len(placeholder), was)
+        for e, placeholder, at, was in placed
     )
     return Preview(text=redacted, spans=spans, blocked=blocked)
 

@@ -55,6 +55,7 @@ def test_chromium_previews_sends_streams_and_rates_an_answer(
     table = page.inner_text("#chat-preview-entities tbody")
     assert "人名\t山田太郎" in table
     assert "電話番号\t03-1234-5678" in table
+    assert "\tミライ精工\t" in table  # what its placeholder replaced: 株式会社 stays in the text
 
     page.click("#chat-send")
     answer = page.locator(".msg-assistant:not(.msg-failed)")

@@ -146,6 +146,22 @@ def test_preview_rows_are_grouped_by_value(gw: SsoGateway) -> None:
     ]
 
 
+def test_preview_rows_show_what_the_placeholder_replaced(gw: SsoGateway) -> None:
+    """A company's legal form stays in the text that leaves; the row shows the name alone, and
+    the name written with and without it is one row."""
+    with signed_in(gw) as client:
+        preview = client.post(
+            "/api/redaction/preview",
+            json={"text": "株式会社ミライ精工の件です。ミライ精工様には明日伺います。"},
+            headers={"x-csrf-token": gw.csrf(client)},
+        ).json()
+    [group] = preview["groups"]
+    assert (group["text"], group["count"]) == ("ミライ精工", 2)
+    assert preview["text"].startswith(f"株式会社{group['placeholder']}の件")
+    assert [e["text"] for e in preview["entities"]] == ["株式会社ミライ精工", "ミライ精工"]
+    assert [e["replaced"] for e in preview["entities"]] == ["ミライ精工", "ミライ精工"]
+
+
 def test_a_policy_turns_storage_off(
     sqlite_chat_gateway_factory: Callable[..., SsoGateway], policy_folder: PolicyFolder
 ) -> None:

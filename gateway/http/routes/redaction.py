@@ -83,6 +83,7 @@ async def preview_redaction(
                 "end": s.end,
                 "text": s.text,
                 "placeholder": s.placeholder,
+                "replaced": s.replaced,
                 "redacted_start": s.redacted_start,
                 "redacted_end": s.redacted_end,
             }
