@@ -193,7 +193,9 @@ kk_test_tools() {
   compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
   [ -n "$(kk_nginx_version)" ] || need+=(nginx)
   command -v unshare >/dev/null 2>&1 || need+=(util-linux) # the disk-full test's own tmpfs
-  { command -v fc-list >/dev/null 2>&1 && fc-list | grep -qi "Noto Sans CJK"; } ||
+  # Not `grep -q`: it stops at the first match, fc-list dies of SIGPIPE, and under pipefail
+  # the fonts read as missing (an apt-get on every run).
+  { command -v fc-list >/dev/null 2>&1 && fc-list | grep -i "Noto Sans CJK" >/dev/null; } ||
     need+=(fonts-noto-cjk fontconfig)
   command -v runuser >/dev/null 2>&1 || need+=(util-linux)
   if [ ${#need[@]} -gt 0 ]; then
