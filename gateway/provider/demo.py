@@ -4,6 +4,7 @@ and show the request as it arrived (placeholders and all)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from gateway.kernel.settings import ModelRoute
 from gateway.provider.protocol import Chunk
 from redaction.placeholders import CLOSE, OPEN
 
+_PLACEHOLDER = re.compile(f"{re.escape(OPEN)}[^{re.escape(CLOSE)}\\s]{{1,16}}{re.escape(CLOSE)}")
 DEMO_LABEL = (
     "【デモ出力 / demo output — オフラインのデモモデルの応答です。実際の AI ではありません】"
 )
@@ -28,10 +30,16 @@ class DemoModel:
         # Shown with ［］ in place of 〔〕: a placeholder in the answer would be restored to the
         # name, and the point of the demo is to see that the name never arrived here.
         received = last.replace(OPEN, "［").replace(CLOSE, "］")
-        return (
+        answer = (
             f"{DEMO_LABEL}\n\n受け取った依頼 (送信されたとおり。置き換え文字列は〔〕を［］にして表示)"
             f":\n\n{received}"
         )
+        # And the other half of the promise: the placeholders written back as they are, which
+        # the gateway restores to the names before staff read the answer.
+        written = dict.fromkeys(_PLACEHOLDER.findall(last))
+        if written:
+            answer += f"\n\n回答の中の置き換え文字列は、社内で元に戻して表示されます: {'、'.join(written)}"
+        return answer
 
     @staticmethod
     def prompt_tokens(messages: list[dict[str, Any]]) -> int:

@@ -157,9 +157,12 @@ def test_demo_shows_the_product_with_the_labelled_offline_model(
         assert reply.status_code == 200, reply.text
         content = reply.json()["choices"][0]["message"]["content"]
         assert "デモ出力" in content
-        # The demo model shows what it received: the placeholder, not the restored name.
-        assert "山田太郎" not in content
-        assert re.search(r"［人物[A-Z]］さん", content)
+        # The demo model shows what it received: the placeholder, not the restored name; then
+        # writes the placeholder back, and staff read the name there.
+        received, _, written = content.partition("元に戻して表示されます")
+        assert "山田太郎" not in received
+        assert re.search(r"［人物[A-Z]］さん", received)
+        assert written == ": 山田太郎"
         # The example policies are in force: budgets, and My Number blocked.
         quota = api.get("/api/quota").json()
         assert {b["limit"] for b in quota["user"] if b["unit"] == "yen"} == {200, 2000}
