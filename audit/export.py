@@ -16,6 +16,7 @@ from audit.kpi import Kpis
 HEADER = (
     "部署",
     "週の開始日",
+    "週の終了日",  # inclusive; a report's first and last weeks are clipped to its range
     "依頼数",
     "回答数",
     "拒否数",
@@ -45,6 +46,7 @@ def rows(series: Sequence[Kpis]) -> list[tuple[Cell, ...]]:
             (
                 k.department or "全部署",
                 k.period.start.isoformat(),
+                k.period.last.isoformat(),
                 k.requests,
                 k.answers,
                 k.refused,

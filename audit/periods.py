@@ -1,5 +1,9 @@
 """Reporting periods: calendar weeks (Monday first) and months, as local dates.
 
+A report's weeks are clipped to its range (``weeks``): the November report's first row is
+11/1-11/1 and its last 11/30-11/30, so its rows add up to the month and no row moves after the
+month has ended.
+
 A period is ``[start, end)`` in the configured time zone; ``utc`` gives the bounds of the indexed
 ``created_at`` range. Used by the KPIs (``audit.kpi``), their exports and the monthly report.
 """
@@ -33,10 +37,16 @@ class Period:
         return self.end - timedelta(days=1)
 
     @property
+    def span(self) -> str:
+        """The inclusive range as month/day, e.g. ``11/1–11/2`` (a week's label in tables)."""
+        last = self.last
+        return f"{self.start.month}/{self.start.day}–{last.month}/{last.day}"
+
+    @property
     def label(self) -> str:
         if self.kind == "month":
             return f"{self.start.year}年{self.start.month}月"
-        return f"{self.start.isoformat()} の週"
+        return f"{self.span} の週"
 
     def utc(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
         lo = datetime.combine(self.start, time(), tz).astimezone(UTC)
@@ -54,8 +64,8 @@ def period_of(kind: PeriodKind, day: date) -> Period:
 
 
 def weeks(start: date, end: date) -> Iterator[Period]:
-    """The weeks that overlap ``[start, end)``."""
+    """The weeks that overlap ``[start, end)``, the first and last clipped to it."""
     week = period_of("week", start)
     while week.start < end:
-        yield week
+        yield Period("week", max(week.start, start), min(week.end, end))
         week = period_of("week", week.end)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from audit.kpi import Kpis
 from audit.periods import period_of
-from audit.reports import department_kpis, weekly_kpis
+from audit.reports import department_kpis, export_range, weekly_kpis
 from gateway.auth import DepartmentScope, app_state, authenticate
 from gateway.kernel.errors import BadRequest
 from gateway.state import AppState
@@ -41,8 +42,8 @@ def _charts(k: Kpis, weeks: list[Kpis]) -> dict[str, Any]:
     target = k.trial.target_hours_per_week if k.trial else None
     return {
         "hours_chart": charts.columns(
-            "週ごとの削減時間 (時間)",
-            [(f"{w.period.start.month}/{w.period.start.day}〜", w.hours_saved) for w in weeks],
+            "週ごとの削減時間 (週の合計、時間)",
+            [(w.period.span, w.hours_saved) for w in weeks],
             target=target,
             unit="時間",
         ),
@@ -75,10 +76,10 @@ async def dashboard(request: Request, department: DepartmentScope) -> Response:
     source = state.kpi_source()
     k = await department_kpis(source=source, department=department, kind="month", day=None)
     month = k.period
-    # The trial's weeks when the department runs one (its whole course so far), else the month's.
-    start = min(k.trial.start, month.start) if k.trial else month.start
-    weeks = await weekly_kpis(source=source, department=department, start=start, end=month.end)
-    # The per-week card shows this week's row of the same series the CSV exports (one source).
+    # The weeks of the CSV the page links to (the trial's when the department runs one, else the
+    # month's), clipped alike: the per-week card is the last of its rows (one source).
+    start, end = export_range(source=source, department=department, start=None, end=None)
+    weeks = await weekly_kpis(source=source, department=department, start=start, end=end)
     context = {
         "k": k,
         "week": weeks[-1] if weeks else None,
@@ -100,5 +101,14 @@ async def monthly_report(
     weeks = await weekly_kpis(
         source=source, department=department, start=period.start, end=period.end
     )
-    context = {"k": k, "weeks": weeks, "month": first.strftime("%Y-%m"), "today": source.today()}
+    # The export of exactly this table: the same weeks, clipped to the month.
+    query = {"from": period.start, "to": period.end}
+    export = urlencode(query | ({"department": department} if department else {}))
+    context = {
+        "k": k,
+        "weeks": weeks,
+        "month": first.strftime("%Y-%m"),
+        "today": source.today(),
+        "export_query": export,
+    }
     return render(request, "report.html", context | _charts(k, weeks))

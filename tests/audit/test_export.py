@@ -85,7 +85,7 @@ def test_csv_is_utf8_with_bom_and_crlf_and_reads_back() -> None:
     assert table[0] == list(export.HEADER)
     first, second = (dict(zip(table[0], row, strict=True)) for row in table[1:])
     assert first["部署"] == "営業部"
-    assert first["週の開始日"] == "2026-11-02"
+    assert (first["週の開始日"], first["週の終了日"]) == ("2026-11-02", "2026-11-08")
     assert (first["依頼数"], first["回答数"], first["拒否数"]) == ("7", "5", "1")
     assert first["削減 1 時間あたり費用 (円)"] == "86.4"
     assert first["目標 (時間/週)"] == "10.0"
@@ -122,8 +122,8 @@ def test_xlsx_keeps_japanese_and_numbers() -> None:
     sheet = book["KPI"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == export.HEADER
-    assert rows[1][:4] == ("営業部", "2026-11-02", 7, 5)
-    assert isinstance(rows[1][2], int)
+    assert rows[1][:5] == ("営業部", "2026-11-02", "2026-11-08", 7, 5)
+    assert isinstance(rows[1][3], int)
     assert rows[1][export.HEADER.index("費用 (円)")] == 72.0
     # openpyxl reads an empty string cell back as None: nothing shown in the sheet.
     assert rows[2][export.HEADER.index("平均評価")] is None

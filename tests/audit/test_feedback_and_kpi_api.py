@@ -110,14 +110,15 @@ def test_exports_open_in_spreadsheet_software(gateway: RunningGateway) -> None:
     assert b"\r\n" in raw
     assert b"\n" not in raw.replace(b"\r\n", b"")
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
-    assert table[0][:3] == ["部署", "週の開始日", "依頼数"]
-    assert sum(int(row[3]) for row in table[1:]) == 1  # one answer this month
+    assert table[0][:4] == ["部署", "週の開始日", "週の終了日", "依頼数"]
+    answers = table[0].index("回答数")
+    assert sum(int(row[answers]) for row in table[1:]) == 1  # one answer this month
     assert {row[0] for row in table[1:]} == {"営業部"}
 
     book = openpyxl.load_workbook(io.BytesIO(_get(gateway, manager, "/api/kpi.xlsx").content))
     rows = list(book["KPI"].iter_rows(values_only=True))
     assert rows[0][0] == "部署"
     assert rows[1][0] == "営業部"
-    assert sum(int(r[3] or 0) for r in rows[1:]) == 1
+    assert sum(int(r[answers] or 0) for r in rows[1:]) == 1
     bad = _get(gateway, manager, "/api/kpi.csv", **{"from": "2026-12-01", "to": "2026-11-01"})
     assert bad.status_code == 400

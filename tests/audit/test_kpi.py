@@ -154,9 +154,13 @@ def test_periods_are_tokyo_calendar_weeks_and_months() -> None:
     assert NOVEMBER.utc(TOKYO) == (utc(2026, 10, 31, 15), utc(2026, 11, 30, 15))
     # 2026-11-01 is a Sunday: its week starts on Monday 26 October.
     assert periods.period_of("week", date(2026, 11, 1)).start == date(2026, 10, 26)
-    assert [w.start.day for w in periods.weeks(date(2026, 11, 1), date(2026, 12, 1))] == [
-        26, 2, 9, 16, 23, 30,
+    # A report's weeks are clipped to its range: Sunday 1 November is a week of its own.
+    november = list(periods.weeks(date(2026, 11, 1), date(2026, 12, 1)))
+    assert [(w.start.day, w.last.day) for w in november] == [
+        (1, 1), (2, 8), (9, 15), (16, 22), (23, 29), (30, 30),
     ]  # fmt: skip
+    assert sum(w.days for w in november) == NOVEMBER.days
+    assert [w.span for w in november][::5] == ["11/1–11/1", "11/30–11/30"]
     assert periods.period_of("month", date(2026, 12, 31)).end == date(2027, 1, 1)
 
 
@@ -209,14 +213,21 @@ def test_weeks_split_the_month(month_db: str) -> None:
     series = asyncio.run(_weekly(month_db))
     minutes = {w.period.start.isoformat(): (w.answers, w.minutes_saved) for w in series}
     assert minutes == {
-        # Whole weeks, also where they reach into October and December:
-        "2026-10-26": (2, 20),  # e8 (31 October, Tokyo) and e1 (1 November): 10 + 10
+        # The first and last weeks are clipped to November: e8 (31 October, Tokyo) and e7
+        # (1 December, Tokyo) are not November's, though their weeks overlap it.
+        "2026-11-01": (1, 10),  # e1
         "2026-11-02": (1, 25),  # e2
         "2026-11-09": (2, 15),  # e3 rejected, e4 accepted
         "2026-11-16": (1, 0),  # e9 rejected
         "2026-11-23": (0, 0),
-        "2026-11-30": (1, 3),  # e7 (1 December, Tokyo): chat, 3 minutes
+        "2026-11-30": (0, 0),
     }
+    # So the rows add up to the month, figure by figure.
+    month = compute(month_db, SALES, NOVEMBER)
+    for figure in ("requests", "answers", "accepted", "refused", "minutes_saved", "cost_jpy"):
+        assert sum(getattr(w, figure) for w in series) == getattr(month, figure), figure
+    # A two-day week's per-week figure is its total projected to 7 days.
+    assert series[0].hours_saved_per_week == round(10 / 60 * 7 / 1, 2)
 
 
 async def _weekly(url: str) -> list[Kpis]:

@@ -44,6 +44,11 @@ def _text(html: str, element_id: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
 
 
+def _md(iso: str) -> str:
+    """2026-11-02 as the pages print it: 11/2."""
+    return f"{int(iso[5:7])}/{int(iso[8:])}"
+
+
 def _office(
     policy_gateway: Callable[..., RunningGateway], policy_folder: PolicyFolder, **settings: Any
 ) -> RunningGateway:
@@ -131,10 +136,13 @@ def test_the_dashboards_hours_per_week_is_the_csvs_figure_for_this_week(
     card = _text(_page(gw, manager, "/dashboard").text, "kpi-hours")
     csv = _page(gw, manager, "/api/kpi.csv").content.decode("utf-8-sig").splitlines()
     header, this_week = csv[0].split(","), csv[-1].split(",")
-    week_start = this_week[header.index("週の開始日")]
+    week_start, week_last = (this_week[header.index(f"週の{e}日")] for e in ("開始", "終了"))
     per_week = float(this_week[header.index("週あたり削減時間")])
-    assert f"{int(week_start[5:7])}/{int(week_start[8:])}〜の週" in card
+    span = f"{_md(week_start)}–{_md(week_last)}"
+    assert f"週あたり削減時間 ({span} の週・7日換算)" in card  # not the bar's week total
     assert f"{per_week:.2f} 時間" in card
+    total = float(this_week[header.index("削減時間 (時間)")])
+    assert f"この週の合計 (換算前) {total:.2f} 時間" in card
     every, rated = (float(this_week[header.index(f"削減時間: {c} (時間)")]) for c in COUNTS)
     assert every > rated == 0.5  # the unrated e-mail draft counts only as adopted
     assert f"評価なしも採用 {every:.2f} 時間 · 評価ありのみ {rated:.2f} 時間" in card
@@ -181,3 +189,72 @@ def test_the_cost_card_shows_yen_to_the_sen_as_the_overview_and_the_api_do(
     cost, per_hour = kpis["cost_jpy"], kpis["cost_per_hour_saved"]
     assert cost != round(cost)  # 4.50 円: whole yen would hide the sen
     assert card == f"費用 {cost:,.2f} 円 削減 1 時間あたり {per_hour:,.2f} 円"
+
+
+def _weeks(html: str) -> list[list[str]]:
+    """The monthly report's weekly table, cell by cell, and its total row last."""
+    rows = re.findall(r'<tr data-week="[^"]+">(.*?)</tr>', html, re.S)
+    total = re.search(r'<tr id="weeks-total">(.*?)</tr>', html, re.S)
+    assert total, "the weekly table has a total row"
+    return [re.findall(r"<t[dh]>(.*?)</t[dh]>", row) for row in [*rows, total[1]]]
+
+
+def test_the_monthly_reports_weeks_stay_in_the_month_and_add_up_to_it(
+    policy_gateway: Callable[..., RunningGateway], policy_folder: PolicyFolder
+) -> None:
+    gw = _office(policy_gateway, policy_folder)
+    staff = gw.make_key("sato@example.co.jp", "営業部")
+    for use_case in ("email_draft", "summary", "email_draft"):
+        _ask(gw, staff, use_case)
+    manager = gw.make_key("boss@example.co.jp", "営業部", Role.MANAGER)
+    # November 2026 starts on a Sunday and ends on a Monday: its first and last weeks are one
+    # day each, not the whole weeks reaching into October and December.
+    november = _weeks(_page(gw, manager, "/reports/monthly", month="2026-11").text)
+    assert [row[0] for row in november] == [
+        "11/1–11/1", "11/2–11/8", "11/9–11/15", "11/16–11/22", "11/23–11/29", "11/30–11/30",
+        "2026年11月 合計",
+    ]  # fmt: skip
+    # This month: each additive column of the rows sums to the month's total row.
+    html = _page(gw, manager, "/reports/monthly").text
+    *weeks, total = _weeks(html)
+    assert weeks[0][0].startswith(f"{TODAY.month}/1–")
+    for column in (1, 2, 3):  # requests, answers, accepted
+        assert sum(int(w[column]) for w in weeks) == int(total[column]) > 0
+    for column in (4, 5, 6):  # hours saved: as counted, and both counts of unrated answers
+        assert abs(sum(float(w[column]) for w in weeks) - float(total[column])) < 0.015
+    # The report links the export of this very table: the same weeks, the same figures.
+    link = re.search(r'id="report-export">.*?href="(/api/kpi\.csv\?[^"]+)"', html, re.S)
+    assert link, "the report links its CSV"
+    url = link[1].replace("&amp;", "&")
+    csv = httpx.get(f"{gw.base_url}{url}", headers={"authorization": f"Bearer {manager}"})
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=True)) for line in lines[1:]]
+    assert [f"{_md(r['週の開始日'])}–{_md(r['週の終了日'])}" for r in rows] == [w[0] for w in weeks]
+    columns = ("依頼数", "回答数", "採用された回答", "削減時間 (時間)")
+    for row, week in zip(rows, weeks, strict=True):
+        assert [row[c] for c in columns[:3]] == week[1:4]
+        assert f"{float(row[columns[3]]):.2f}" == week[4]
+
+
+def test_the_dashboard_names_each_count_and_period(
+    policy_gateway: Callable[..., RunningGateway], policy_folder: PolicyFolder
+) -> None:
+    gw = _office(policy_gateway, policy_folder)
+    _ask(gw, gw.make_key("sato@example.co.jp", "営業部"), "email_draft")
+    manager = gw.make_key("boss@example.co.jp", "営業部", Role.MANAGER)
+    html = _page(gw, manager, "/dashboard").text
+    total = _text(html, "kpi-total-hours")
+    first = TODAY.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    # The period is named, not 今期.
+    span = f"{_md(str(first))}–{_md(str(last))}"
+    assert f"{TODAY.year}年{TODAY.month}月の削減時間 (合計, {span})" in total
+    assert "今期" not in html
+    # Star ratings and answers with any feedback are two counts with two names.
+    assert re.search(r"フィードバックあり \d+ / \d+ 件", total)
+    assert re.search(r"★評価 \d+ 件", _text(html, "kpi-satisfaction"))
+    assert not re.search(r"(?<![★ぁ-ん])評価 \d+ 件", html)  # "評価 1〜2" is the scale
+    # The bars are week totals, the headline a 7-day projection: both say so.
+    assert "週ごとの削減時間 (週の合計、時間)" in html
+    assert "7日換算" in _text(html, "kpi-hours")
