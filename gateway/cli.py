@@ -247,6 +247,17 @@ async def _seed_demo(settings: Settings, *, data_dir: Path, today: date) -> str:
         await engine.dispose()
 
 
+def demo_user_lines() -> str:
+    """Who is who among the demo users, so the first sign-in picks the role one came to see."""
+    from gateway.demo.data import DEMO_USERS
+    from web.templating import role_ja
+
+    width = max(len(u.email) for u in DEMO_USERS)
+    return "\n".join(
+        f"    {u.email:<{width}}  {u.name}  {u.department} · {role_ja(u.role)}" for u in DEMO_USERS
+    )
+
+
 def _run_demo(*, port: int, data_dir: Path, fresh: bool = False) -> None:
     import uvicorn
 
@@ -276,6 +287,7 @@ def _run_demo(*, port: int, data_dir: Path, fresh: bool = False) -> None:
     click.echo(f"""
 Kakehashi デモ / demo — http://127.0.0.1:{port}
   sign in / ログイン: http://127.0.0.1:{port}/login  (development IdP: pick a demo user)
+{demo_user_lines()}
   model: {model} ({settings.models[0].description})
   demo API key for {DEMO_USERS[0].email} ({DEMO_USERS[0].department}):
     {token}

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from gateway.demo.idp import PREFIX, DevUser, OAuthRequest, Provider
+from gateway.identity.oidc import assign
 from gateway.kernel.settings import Settings
 from web.templating import render
 
@@ -35,6 +36,7 @@ class DevIdp(Provider):
 
     def __init__(self, *, settings: Settings, base_url: str) -> None:
         super().__init__(settings=settings, base_url=base_url)
+        self._oidc = settings.oidc
         self._forms = URLSafeTimedSerializer(secrets.token_bytes(32), salt="dev-idp.login")
 
     def router(self) -> APIRouter:
@@ -78,7 +80,11 @@ class DevIdp(Provider):
             request,
             "devidp_login.html",
             {
-                "users": list(self.users.values()),
+                # What the gateway will make of each user's groups, by the configured mapping
+                # itself (None: no rule names a department, so the user may not sign in).
+                "users": [
+                    (u, assign(self.user_claims(u), self._oidc)) for u in self.users.values()
+                ],
                 "params": params,
                 "ticket": self._forms.dumps(params),
             },

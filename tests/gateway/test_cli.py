@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 from sqlalchemy import text
 
+from gateway.cli import demo_user_lines
 from gateway.kernel.db import make_sync_engine
 from tests.fixtures.services import free_port
 
@@ -62,6 +63,17 @@ def test_a_broken_config_exits_with_the_field_named(tmp_path: Path) -> None:
     result = kakehashi("db", "upgrade", "--config", str(path))
     assert result.returncode == 2
     assert f"{path}: server.port:" in result.stderr
+
+
+def test_demo_printout_says_who_is_staff_manager_and_it_admin() -> None:
+    lines = demo_user_lines().splitlines()
+    assert len(lines) == 5
+    assert "sato@demo.kakehashi.example" in lines[0]
+    assert "営業部 · 一般社員" in lines[0]
+    assert "suzuki@demo.kakehashi.example" in lines[1]
+    assert "営業部 · 部門管理者" in lines[1]
+    assert "tanaka@demo.kakehashi.example" in lines[4]
+    assert "情報システム部 · 情シス管理者" in lines[4]
 
 
 def _start_demo(port: int, data_dir: Path) -> tuple[subprocess.Popen[str], str]:

@@ -81,6 +81,21 @@ def test_user_picker_form_post_signs_in_without_login_hint(
         assert "ログアウト" in home.text
 
 
+def test_user_picker_shows_each_users_department_and_role_in_japanese(
+    sso_gateway: SsoGateway,
+) -> None:
+    """A first-time visitor picks the role they came to see: the picker names what the
+    configured group mapping makes of each user, not only the raw IdP groups."""
+    with sso_gateway.client() as client:
+        page = client.get("/auth/login", params={"next": "/"})
+    rows = {line.split('value="')[1].split('"')[0]: line for line in page.text.split("<li>")[1:]}
+    assert "営業部 · 一般社員" in rows[SATO]
+    assert "営業部 · 部門管理者" in rows[SUZUKI]
+    assert "情報システム部 · 情シス管理者" in rows["tanaka@demo.kakehashi.example"]
+    assert "利用対象外" in rows[GUEST]
+    assert "営業部" not in rows[GUEST]
+
+
 def test_logout_ends_the_session_locally_and_at_the_idp(sso_gateway: SsoGateway) -> None:
     with sso_gateway.client() as client:
         sso_gateway.login(client, SATO)
