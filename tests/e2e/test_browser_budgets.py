@@ -33,15 +33,42 @@ def busy_gateway(
     upstream_url: str,
 ) -> SsoGateway:
     """Priced mock model, a 営業部 budget, and a few answers and one refusal already spent."""
-    policy_folder.write(
-        f"{SALES}.yaml",
-        """\
+    quotas = """\
         quotas:
           department: {month: {yen: 100, tokens: 5000}, day: {yen: 20}}
           per_user: {month: {yen: 50}}
           reserve_output_tokens: 16
-        """,
-    )
+        """
+    return _spent(sqlite_chat_gateway_factory, policy_folder, upstream_url, quotas)
+
+
+@pytest.fixture
+def company_sized_gateway(
+    sqlite_chat_gateway_factory: Callable[..., SsoGateway],
+    policy_folder: PolicyFolder,
+    upstream_url: str,
+) -> SsoGateway:
+    """The same spending under limits as wide as the demo's (2,000,000 tokens, 30,000 yen)."""
+    quotas = """\
+        quotas:
+          department:
+            month: {yen: 30000, tokens: 20000000}
+            day: {yen: 2000, tokens: 2000000}
+          per_user:
+            month: {yen: 2000, tokens: 2000000}
+            day: {yen: 200, tokens: 200000}
+          reserve_output_tokens: 16
+        """
+    return _spent(sqlite_chat_gateway_factory, policy_folder, upstream_url, quotas)
+
+
+def _spent(
+    sqlite_chat_gateway_factory: Callable[..., SsoGateway],
+    policy_folder: PolicyFolder,
+    upstream_url: str,
+    quotas: str,
+) -> SsoGateway:
+    policy_folder.write(f"{SALES}.yaml", quotas)
     gw = sqlite_chat_gateway_factory(
         policies_dir=str(policy_folder.path), policies_reload_s=0, models=priced(upstream_url)
     )
@@ -155,3 +182,26 @@ def test_others_cannot_open_them(browser: Browser, busy_gateway: SsoGateway) -> 
             )
             assert shown == [SALES]
         context.close()
+
+
+def test_the_month_end_forecast_is_seen_on_a_laptop_without_scrolling_sideways(
+    browser: Browser, company_sized_gateway: SsoGateway, tmp_path: Any
+) -> None:
+    """At 1366 px (a common laptop) both tables fit their box: the 月末予測 columns, the last
+    at the right, are on screen, not behind a horizontal scroll at the bottom of a long list."""
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    sign_in(page, company_sized_gateway, TANAKA, "/budgets")
+    for table in ("#budget-departments", "#budget-users"):
+        box = page.locator(f"{table}").evaluate(
+            "t => { const s = t.parentElement;"
+            " return {scroll: s.scrollWidth, client: s.clientWidth}; }"
+        )
+        assert box["scroll"] <= box["client"], (table, box)
+        forecast = page.locator(f"{table} tbody tr [data-col=月末予測円]").first.bounding_box()
+        assert forecast is not None
+        assert forecast["x"] + forecast["width"] <= 1366, table
+    user = page.locator("#budget-users tbody tr").first
+    assert user.locator("td.person small").inner_text() in (SALES, GA)
+    page.screenshot(path=str(tmp_path / "budgets-1366.png"), full_page=True)
+    context.close()
