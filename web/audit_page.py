@@ -42,12 +42,60 @@ router = APIRouter(
 _PAGE = 50
 _FILTERS = ("from", "to", "department", "user", "event_type", "outcome")
 _VERIFYING = threading.Lock()  # one chain walk at a time per process
-EVENT_TYPES = tuple(EventType)
+# The filter's choices in Japanese; the values stay the codes the API, the CSV and the table use.
+EVENT_TYPE_JA: dict[EventType, str] = {
+    EventType.CHAT_COMPLETION: "チャット",
+    EventType.AUTH_LOGIN: "ログイン",
+    EventType.AUTH_LOGIN_FAILED: "ログイン失敗",
+    EventType.AUTH_LOGOUT: "ログアウト",
+    EventType.AUTH_FAILED: "認証失敗 (API キーなど)",
+    EventType.AUTH_FORBIDDEN: "権限のないアクセス",
+    EventType.KEY_CREATED: "API キーの発行",
+    EventType.KEY_REVOKED: "API キーの無効化",
+    EventType.USER_DISABLED: "利用者の停止",
+    EventType.USER_ENABLED: "利用者の再開",
+    EventType.USER_CHANGED: "部署・役割の変更",
+    EventType.USER_PROVISIONED: "利用者の自動登録 (SCIM)",
+    EventType.SCIM_TOKEN_CREATED: "SCIM トークンの発行",
+    EventType.POLICY_LOADED: "ポリシーの読み込み",
+    EventType.POLICY_REJECTED: "ポリシーの読み込み失敗",
+    EventType.POLICY_CHANGED: "ポリシーの変更",
+    EventType.AUDIT_PURGED: "古い監査ログの削除",
+    EventType.AUDIT_VERIFIED: "ハッシュチェーンの検証",
+    EventType.CONVERSATIONS_PURGED: "保存期間を過ぎた会話の削除",
+    EventType.TEMPLATE_CREATED: "テンプレートの作成",
+    EventType.TEMPLATE_DELETED: "テンプレートの削除",
+    EventType.BUDGET_ALERT: "予算アラート",
+    EventType.TRIAL_PROPOSED: "トライアルの提案",
+    EventType.TRIAL_SUBMITTED: "トライアルの申請",
+    EventType.TRIAL_SENT_BACK: "トライアルの差し戻し",
+    EventType.TRIAL_APPROVED: "トライアルの承認",
+    EventType.TRIAL_DECIDED: "トライアルの判断 (継続・中止)",
+    EventType.ANSWER_COPIED: "回答のコピー",
+    EventType.REDACTION_OVERRIDE: "秘匿化の取り消し",
+    EventType.REDACTION_PROPOSAL_DECIDED: "秘匿化の提案への判断",
+    EventType.DEMO_SEEDED: "デモデータの作成",
+}
+OUTCOME_JA: dict[Outcome, str] = {
+    Outcome.OK: "成功",
+    Outcome.REFUSED: "拒否",
+    Outcome.ERROR: "エラー",
+    Outcome.CANCELLED: "中断 (利用者が離脱)",
+    Outcome.TAMPERED: "改ざんを検出",
+}
 
 
 def _filters(request: Request) -> tuple[search.AuditQuery, dict[str, str]]:
     """The filter form's values; empty fields mean "any" (a browser sends them as ``x=``)."""
     given = {k: v.strip() for k in _FILTERS if (v := request.query_params.get(k, "")).strip()}
+    # The type and outcome are picked from lists; a code outside them (an edited address)
+    # would filter by something the form cannot show, and the CSV link would disagree with it.
+    for name, known in (("event_type", EVENT_TYPE_JA), ("outcome", OUTCOME_JA)):
+        if name in given and given[name] not in known:
+            raise BadRequest(
+                f"{name} は一覧にある値を選んでください: {given[name]!r}",
+                f"{name} must be one of the listed values: {given[name]!r}",
+            )
     try:
         return search.AuditQuery.model_validate(given), given
     except ValidationError as exc:
@@ -98,7 +146,8 @@ async def _page(request: Request, *, verified: Verification | None = None) -> Re
         "events": rows,
         "filters": given,
         "departments": sorted(state.policies.current.by_department),
-        "event_types": EVENT_TYPES,
+        "event_types": EVENT_TYPE_JA,
+        "outcomes": OUTCOME_JA,
         "csv_url": "/api/audit.csv" + (f"?{urlencode(given)}" if given else ""),
         "older_url": (
             f"/admin/audit?{urlencode(given | {'before_seq': str(rows[-1]['seq'])})}"

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from gateway.kernel.db import make_sync_engine
 from gateway.kernel.principal import Role
+from gateway.kernel.vocab import EventType
 from tests.fixtures.gateway import RunningGateway
 from tests.fixtures.oidc import SsoGateway
 from tests.fixtures.policies import PolicyFolder
@@ -89,6 +90,36 @@ def test_the_audit_page_is_for_it_admins_and_shows_no_prompt_text(
     bad = _get(gw, admin, "/admin/audit", **{"from": "yesterday"})
     assert bad.status_code == 400
     assert "YYYY-MM-DD" in bad.json()["error"]["message_ja"]
+
+
+def test_type_and_outcome_are_picked_from_japanese_lists_and_the_csv_link_follows(
+    policy_gateway: Callable[..., RunningGateway],
+) -> None:
+    """Staff IT picks 「チャット」 and 「拒否」, not codes they would have to know; the options'
+    values are the codes, so the page, the CSV link and /api/audit filter alike."""
+    gw = policy_gateway()
+    admin = gw.make_key("it@example.co.jp", "情報システム部", Role.ADMIN)
+    page = _get(gw, admin, "/admin/audit", event_type="chat.completion", outcome="refused")
+    assert page.status_code == 200
+    form = page.text.split('id="filters"')[1].split("</form>")[0]
+    types = dict(re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', form))
+    for event_type in EventType:
+        assert event_type.value in types, event_type
+        assert re.search(r"[ぁ-んァ-ヶ一-龠]", types[event_type.value]), event_type
+    assert types["chat.completion"] == "チャット (chat.completion)"
+    assert types["refused"] == "拒否 (refused)"
+    assert '<select name="event_type"' in form
+    assert '<select name="outcome"' in form
+    assert '<input name="event_type"' not in form
+    selected = re.findall(r'<option value="([^"]+)" selected>', form)
+    assert selected == ["chat.completion", "refused"]
+    csv_link = html.unescape(page.text.split('id="csv-link" href="')[1].split('"')[0])
+    assert csv_link == "/api/audit.csv?event_type=chat.completion&outcome=refused"
+    # A code the lists do not have is refused plainly, in both languages, not silently applied.
+    odd = _get(gw, admin, "/admin/audit", event_type="chat")
+    assert odd.status_code == 400
+    assert "一覧" in odd.json()["error"]["message_ja"]
+    assert "listed values" in odd.json()["error"]["message_en"]
 
 
 def test_the_page_verifies_the_chain_and_names_the_tampered_event(

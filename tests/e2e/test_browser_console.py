@@ -6,6 +6,7 @@ Managers and staff cannot open any console page."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -119,6 +120,30 @@ def test_the_audit_table_stays_inside_its_card(page: Page, console_gateway: SsoG
     )
     assert card is not None
     assert shown <= card["x"] + card["width"]
+
+
+def test_the_audit_filters_are_japanese_lists_and_the_csv_follows_them(
+    page: Page, console_gateway: SsoGateway, tmp_path: Path
+) -> None:
+    """IT picks 「拒否」 from a list; the table, the address and the CSV link all filter alike."""
+    gw = console_gateway
+    assert _staff_asks(gw) == 403  # one refused chat among the sign-ins
+    sign_in(page, gw, ADMIN, "/admin/audit")
+    page.select_option("#filter-outcome", label="拒否 (refused)")
+    page.click("#filters button[type=submit]")
+    expect(page.locator("#filter-outcome")).to_have_value("refused")
+    assert "outcome=refused" in page.url
+    outcomes = page.locator("#audit-events tbody tr td:nth-child(4)").all_inner_texts()
+    assert outcomes
+    assert all(o.startswith("refused") for o in outcomes), outcomes
+    href = page.locator("#csv-link").get_attribute("href")
+    assert href == "/api/audit.csv?outcome=refused"
+    exported = page.request.get(f"{gw.base_url}{href}")
+    assert exported.status == 200
+    lines = exported.body().decode("utf-8-sig").splitlines()[1:]
+    assert len(lines) == len(outcomes)
+    assert all(",refused," in line for line in lines), lines
+    page.screenshot(path=str(tmp_path / "audit-filters.png"), full_page=True)
 
 
 @pytest.mark.parametrize("email", [MANAGER, SATO])
