@@ -25,6 +25,7 @@ class User(Base):
     # of the person is refused while set (gateway.identity.people).
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     disabled_by: Mapped[str | None] = mapped_column(String(320))
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))  # as IT typed it, if at all
     # SCIM: the IdP's own id for the person, and when the IdP deleted them (kept for the audit
     # trail and to refuse their keys; hidden from SCIM afterwards).
     external_id: Mapped[str | None] = mapped_column(String(200))

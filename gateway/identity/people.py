@@ -48,6 +48,7 @@ class PersonOut(BaseModel):
     status: str  # active | disabled
     disabled_at: datetime | None
     disabled_by: str | None
+    disabled_reason: str | None
     last_login_at: datetime | None
     last_seen_at: datetime | None  # the latest of sign-in, browser activity and chat use
     active_keys: int
@@ -83,6 +84,7 @@ def _out(user: User, *, keys: int, seen: datetime | None, use: Usage) -> PersonO
         status="disabled" if user.disabled_at or user.deleted_at else "active",
         disabled_at=user.disabled_at or user.deleted_at,
         disabled_by=user.disabled_by,
+        disabled_reason=user.disabled_reason,
         last_login_at=user.last_login_at,
         last_seen_at=_latest(user.last_login_at, seen, use.last_at),
         active_keys=keys,
@@ -244,6 +246,7 @@ async def set_disabled(
         if changed:
             user.disabled_at = utcnow() if disabled else None
             user.disabled_by = by if disabled else None
+            user.disabled_reason = (reason[:500] or None) if disabled else None
         if changed and not disabled:
             # Sessions from before the disable stay ended: the person signs in again.
             await session.execute(delete(WebSession).where(WebSession.user_id == person_id))

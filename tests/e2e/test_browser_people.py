@@ -52,6 +52,7 @@ def test_an_admin_disables_a_person_and_their_key_and_session_stop(
         row = page.locator(f"#people tr[data-email='{SATO}']")
         assert row.get_attribute("data-status") == "disabled"
         assert TANAKA in row.locator(".status").inner_text()
+        assert row.locator(".status .reason").inner_text() == "理由 / reason: 退職のため"
         # Beside the disabler's e-mail, the department and role still read on one line each.
         for cell in (row.locator("td").nth(1), row.locator("td").nth(2)):
             lines = cell.evaluate(

@@ -199,3 +199,34 @@ def test_the_people_page_shows_this_months_use_as_the_api_does(
         f"{person['requests_this_month']:,} 件 · {person['tokens_this_month']:,} トークン · "
         f"{cost:,.2f} 円"
     )
+
+
+def test_the_people_page_shows_why_someone_was_disabled_escaped(
+    gateway_factory: Callable[..., RunningGateway],
+) -> None:
+    """IT reads why a colleague was disabled where they would re-enable them; the reason is
+    typed by a person, so it is shown as text, never as markup; enabling clears it."""
+    gw = gateway_factory()
+    admin = gw.make_key(IT, "情報システム部", Role.ADMIN)
+    gw.make_key(SATO, "営業部")
+    sato = person_id(gw, admin, SATO)
+    auth = {"authorization": f"Bearer {admin}"}
+    reason = '退職のため <img src=x onerror="alert(1)">'
+    disabled = httpx.post(
+        f"{gw.base_url}/api/admin/people/{sato}/disable", json={"reason": reason}, headers=auth
+    )
+    assert disabled.json()["disabled_reason"] == reason
+
+    def status_cell() -> str:
+        page = httpx.get(f"{gw.base_url}/admin/people", headers=auth | {"accept": "text/html"})
+        cell = re.search(
+            rf'data-email="{re.escape(SATO)}".*?<td class="status">(.*?)</td>', page.text, re.S
+        )
+        assert cell is not None
+        return cell[1]
+
+    shown = status_cell()
+    assert "理由 / reason: 退職のため &lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in shown
+    assert "<img" not in shown
+    httpx.post(f"{gw.base_url}/api/admin/people/{sato}/enable", json={}, headers=auth)
+    assert "退職のため" not in status_cell()

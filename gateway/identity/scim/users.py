@@ -112,6 +112,7 @@ class _Write:
         active = given.active is not False
         if active != (user.disabled_at is None):
             user.disabled_at, user.disabled_by = (None, None) if active else (utcnow(), by)
+            user.disabled_reason = None  # the IdP gives none; an earlier one by IT is stale
             self.toggled = not active
         await _flush(session, email)  # a rename to a userName taken meanwhile: the 409
 
