@@ -2,7 +2,7 @@
 (the audit event has it too, but is written after the page is drawn and is not the
 person's state).
 
-Revision ID: 20261204_disabled_reason
+Revision ID: 20261204s6_disabled_reason
 Revises: 20261203s4_trial_one_running
 Create Date: 2026-12-04 16:20:00
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261204_disabled_reason"
+revision: str = "20261204s6_disabled_reason"
 down_revision: str | None = "20261203s4_trial_one_running"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
