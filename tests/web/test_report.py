@@ -235,6 +235,7 @@ def test_the_monthly_reports_weeks_stay_in_the_month_and_add_up_to_it(
     for row, week in zip(rows, weeks, strict=True):
         assert [row[c] for c in columns[:3]] == week[1:4]
         assert f"{float(row[columns[3]]):.2f}" == week[4]
+        assert f"{float(row['費用 (円)']):,.2f}" == week[9]  # to the sen, as the card
 
 
 def test_the_dashboard_names_each_count_and_period(
