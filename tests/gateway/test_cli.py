@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
@@ -122,6 +123,19 @@ def _as_person(browser: Browser, base: str, email: str, path: str) -> Page:
     return page
 
 
+def _week_labels_apart(browser: Browser, base: str) -> None:
+    """The dashboard's weekly chart, sixty days of weeks side by side: no two labels overlap
+    (a week is a range, 10/26–11/1, written on two lines)."""
+    page = _as_person(browser, base, "suzuki@demo.kakehashi.example", "/dashboard")
+    boxes = [t.bounding_box() for t in page.locator("svg.chart").first.locator("text.tick").all()]
+    assert len(boxes) >= 8
+    for left, right in itertools.pairwise(boxes):
+        assert left is not None
+        assert right is not None
+        assert left["x"] + left["width"] <= right["x"], (left, right)
+    page.context.close()
+
+
 def _approve_and_decide(browser: Browser, base: str, shots: Path) -> None:
     """In the demo as it starts: IT approves the submitted trial and the 営業部 manager records
     an expansion on the running one; both write a policy (database policies, no 409)."""
@@ -187,6 +201,7 @@ def test_demo_shows_the_product_with_the_labelled_offline_model(
         )
         assert blocked.status_code == 400
         assert blocked.json()["error"]["code"] == "content_blocked"
+        _week_labels_apart(browser, f"http://127.0.0.1:{port}")
         _approve_and_decide(browser, f"http://127.0.0.1:{port}", tmp_path)
     finally:
         api.close()
