@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from gateway.kernel.settings import ModelRoute
-from gateway.provider import http1, prices, tokens
+from gateway.provider import http1_pool, prices, tokens
 from gateway.provider.demo import DemoModel
 from gateway.provider.openai import OpenAICompatible
 from gateway.provider.protocol import Provider
@@ -34,7 +34,7 @@ class Providers:
     """Chooses the implementation for a route; owns the shared HTTP session."""
 
     def __init__(
-        self, transport: Transport | None = None, *, connections: int = http1.LIMIT_PER_HOST
+        self, transport: Transport | None = None, *, connections: int = http1_pool.LIMIT_PER_HOST
     ) -> None:
         """``transport``: how OpenAI-compatible endpoints are reached (pooled HTTP/1.1 by default,
         ``connections`` at most per endpoint; tests pass an in-process one,

@@ -7,10 +7,8 @@ client's CPU per call (docs/benchmarks.md, fifth session — upstream). The gate
 thing from a client: POST a JSON body, read a JSON reply or an event stream.
 
 What it keeps: TLS with the system's trust store; connections reused while the server keeps
-them alive (a connection the server closed while idle is never reused; one idle for longer
-than ``IDLE_S`` is closed); at most ``limit`` connections open per endpoint, a request over it
-waiting its turn (first come, first served) within ``timeout_s``; ``timeout_s`` to connect and
-between two pieces of a reply (a ``TimeoutError``); a reply cut short is a
+them alive, at most a set number per endpoint (``gateway.provider.http1_pool``); ``timeout_s``
+to connect and between two pieces of a reply (a ``TimeoutError``); a reply cut short is a
 ``ConnectionResetError``; a call that stops before its reply ended (cancelled when the client
 left, timed out, an error) closes its connection, so the provider sees the request stop. No
 redirects are followed, no cookies kept, no proxy.
@@ -27,20 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-import ssl
-import time
 from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import suppress
 from typing import NamedTuple, cast
 from urllib.parse import urlsplit
 
 import httptools
 
-IDLE_S = 15.0  # an idle pooled connection older than this is closed, not reused
-IDLE_PER_HOST = 64  # idle connections kept per endpoint; more are closed when released
 PAUSE_BYTES = 1 << 20  # reading pauses while this much of a reply waits to be consumed
-LIMIT_PER_HOST = 100  # connections open at once per endpoint (settings: provider_connections)
 MAX_HEAD_BYTES = 64 << 10  # a reply's status line and headers (llhttp sets no bound)
 MAX_REPLY_BYTES = 64 << 20  # a reply read whole (a chat completion is a few hundred KiB)
 
@@ -83,7 +75,6 @@ class Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.lost = False
         self.idle_since = 0.0
-        self.endpoint: Endpoint | None = None  # while lent out: whose slot it holds
         self._parser = httptools.HttpResponseParser(self)
         self._pieces: deque[bytes] = deque()
         self._buffered = 0
@@ -193,7 +184,7 @@ class Connection(asyncio.Protocol):
         if self._error is not None:
             raise self._error
         waiter = self._waiter = self._loop.create_future()
-        timer = self._loop.call_later(timeout_s, _expire, waiter)
+        timer = self._loop.call_later(timeout_s, expire, waiter)
         try:
             await waiter
         finally:
@@ -246,137 +237,9 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
 
-def _expire(waiter: asyncio.Future[None]) -> None:
+def expire(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_exception(TimeoutError())
-
-
-class Endpoint:
-    """The connections to one endpoint (host, port, TLS): how many are lent out, the idle
-    ones, and the requests waiting for one to be released (first come, first served)."""
-
-    __slots__ = ("busy", "idle", "turns")
-
-    def __init__(self) -> None:
-        self.busy = 0  # lent out or being opened; with the idle ones, never over the limit
-        self.idle: list[Connection] = []
-        self.turns: deque[asyncio.Future[None]] = deque()
-
-
-class Pool:
-    """Keep-alive connections per endpoint, at most ``limit`` open at once to each.
-
-    Idle connections are reused before one is opened, so lent + idle never exceed ``limit``.
-    A released slot goes straight to the first waiter (no later request overtakes it)."""
-
-    def __init__(self, tls: ssl.SSLContext | None = None, *, limit: int = LIMIT_PER_HOST) -> None:
-        self._endpoints: dict[tuple[str, int, bool], Endpoint] = {}
-        self._targets: dict[str, Target] = {}
-        self._tls = tls
-        self._limit = limit
-
-    def target(self, url: str) -> Target:
-        found = self._targets.get(url)
-        if found is None:
-            found = self._targets[url] = target(url)
-        return found
-
-    async def connection(self, to: Target, timeout_s: float) -> Connection:
-        """A connection lent until ``release`` or ``discard``; within ``timeout_s`` (a wait
-        for a free slot included), else ``TimeoutError``."""
-        key = (to.host, to.port, to.tls)
-        end = self._endpoints.get(key)
-        if end is None:
-            end = self._endpoints[key] = Endpoint()
-        if end.busy < self._limit and not end.turns:
-            end.busy += 1
-        else:
-            timeout_s = await self._turn(end, timeout_s)
-        idle, now = end.idle, time.monotonic()
-        while idle:
-            conn = idle.pop()
-            if not conn.lost and now - conn.idle_since < IDLE_S:
-                conn.endpoint = end
-                return conn
-            conn.close()
-        try:
-            conn = await self._open(to, timeout_s)
-        except BaseException:
-            self._free(end)
-            raise
-        conn.endpoint = end
-        return conn
-
-    async def _turn(self, end: Endpoint, timeout_s: float) -> float:
-        """Waits for a slot another request frees; what is left of ``timeout_s``."""
-        loop = asyncio.get_running_loop()
-        turn = loop.create_future()
-        end.turns.append(turn)
-        start = loop.time()
-        timer = loop.call_later(timeout_s, _expire, turn)
-        try:
-            await turn
-        except BaseException:
-            if turn.done() and not turn.cancelled() and turn.exception() is None:
-                self._free(end)  # handed a slot just as the caller left: the next one's
-            else:
-                with suppress(ValueError):
-                    end.turns.remove(turn)
-            raise
-        finally:
-            timer.cancel()
-        return max(timeout_s - (loop.time() - start), 0.0)
-
-    async def _open(self, to: Target, timeout_s: float) -> Connection:
-        loop = asyncio.get_running_loop()
-        if to.tls and self._tls is None:
-            self._tls = ssl.create_default_context()  # the system's trust store, as aiohttp
-        _, conn = await asyncio.wait_for(
-            loop.create_connection(
-                lambda: Connection(loop),
-                to.host,
-                to.port,
-                ssl=self._tls if to.tls else None,
-                server_hostname=to.host if to.tls else None,
-            ),
-            timeout_s,
-        )
-        return conn
-
-    def _free(self, end: Endpoint) -> None:
-        while end.turns:
-            turn = end.turns.popleft()
-            if not turn.done():  # else timed out, leaving the queue
-                turn.set_result(None)
-                return
-        end.busy -= 1
-
-    def release(self, conn: Connection) -> None:
-        """Back to the pool if its reply ended and both sides keep it alive; closed else."""
-        end, conn.endpoint = conn.endpoint, None
-        if end is None:  # released already
-            conn.close()
-            return
-        if conn.reusable and len(end.idle) < IDLE_PER_HOST:
-            conn.idle_since = time.monotonic()
-            end.idle.append(conn)
-        else:
-            conn.close()
-        self._free(end)
-
-    def discard(self, conn: Connection) -> None:
-        """Closed (a call that stopped before its reply ended); its slot is free."""
-        conn.close()
-        self.release(conn)
-
-    def close(self) -> None:
-        for end in self._endpoints.values():
-            for conn in end.idle:
-                conn.close()
-            end.idle.clear()
-            for turn in end.turns:
-                if not turn.done():
-                    turn.set_exception(ConnectionResetError("the provider client is closing"))
 
 
 def request_head(to: Target, headers: dict[str, str], length: int) -> bytes:

@@ -20,7 +20,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppres
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from gateway.provider import http1
+from gateway.provider import http1, http1_pool
 
 # OSError: refused, reset, DNS, TLS; ValueError: an endpoint URL or header that cannot be sent.
 CONNECT_ERRORS = (OSError, ValueError)
@@ -69,11 +69,11 @@ class Http1Transport:
     meaning: ``timeout_s`` for connecting and for each read, not for a whole stream."""
 
     def __init__(
-        self, tls: ssl.SSLContext | None = None, *, max_connections: int = http1.LIMIT_PER_HOST
+        self, tls: ssl.SSLContext | None = None, *, max_connections: int = http1_pool.LIMIT_PER_HOST
     ) -> None:
         """``tls``: the context for https endpoints (the system's trust store unless given);
         ``max_connections``: open at once per endpoint, more requests wait their turn."""
-        self._pool = http1.Pool(tls, limit=max_connections)
+        self._pool = http1_pool.Pool(tls, limit=max_connections)
 
     async def fetch(
         self, url: str, *, data: bytes, headers: dict[str, str], timeout_s: float

@@ -1,4 +1,4 @@
-"""The cap on connections to one provider endpoint (gateway.provider.http1.Pool, the setting
+"""The cap on connections to one provider endpoint (gateway.provider.http1_pool.Pool, the setting
 ``provider_connections``): a burst over it never opens more sockets and is served first come,
 first served; a request that waits too long is a 504; a waiter that leaves (the user pressed
 stop) leaves the queue and no slot behind; a connection closed on an error frees its slot."""
@@ -14,7 +14,7 @@ import pytest
 
 from gateway.kernel.errors import UpstreamError, UpstreamTimeout
 from gateway.kernel.settings import ModelRoute
-from gateway.provider import http1
+from gateway.provider import http1, http1_pool
 from gateway.provider.openai import OpenAICompatible
 from tests.gateway.test_provider_transport import (
     BODY,
@@ -46,7 +46,7 @@ async def endpoint() -> AsyncIterator[http1.Target]:
         await server.stop()
 
 
-def held(pool: http1.Pool, to: http1.Target) -> http1.Endpoint:
+def held(pool: http1_pool.Pool, to: http1.Target) -> http1_pool.Endpoint:
     return pool._endpoints[(to.host, to.port, to.tls)]
 
 
@@ -82,7 +82,7 @@ def test_a_burst_over_the_cap_opens_no_more_connections_and_every_call_is_answer
 
 def test_waiters_are_served_first_come_first_served() -> None:
     async def main() -> None:
-        pool = http1.Pool(limit=1)
+        pool = http1_pool.Pool(limit=1)
         async with endpoint() as to:
             first = await pool.connection(to, 5)
             order: list[int] = []
@@ -131,7 +131,7 @@ def test_a_waiter_that_leaves_frees_its_place_and_leaks_no_slot(when: str) -> No
     cancel in one loop turn): either way the next request gets the connection."""
 
     async def main() -> None:
-        pool = http1.Pool(limit=1)
+        pool = http1_pool.Pool(limit=1)
         async with endpoint() as to:
             first = await pool.connection(to, 5)
             leaving = asyncio.create_task(pool.connection(to, 5))
