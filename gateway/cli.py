@@ -82,7 +82,11 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
     # The command line's host and port win over the file's (the start-up line names them).
     where = {"host": host or settings.server.host, "port": port or settings.server.port}
     settings = settings.model_copy(update={"server": settings.server.model_copy(update=where)})
-    server.run(settings, workers=workers or settings.server.workers)
+    try:
+        server.run(settings, workers=workers or settings.server.workers)
+    except ConfigError as exc:  # the port is taken (``server.ensure_free``)
+        click.echo(f"起動できません / cannot start:\n{exc}", err=True)
+        sys.exit(2)
 
 
 @main.command()

@@ -1,12 +1,15 @@
 """``kakehashi serve`` with two workers (issue 18): the parent loads the gateway and the analyser
-once and forks, so most of each worker's memory is shared with its sibling; a worker killed
-by the kernel is replaced and the gateway keeps answering; SIGTERM stops everything cleanly."""
+once and forks, so most of each worker's memory is shared with its sibling; each worker listens
+on its own socket, so a burst of connections is spread over both; a worker killed by the kernel
+is replaced (with its own socket) and the gateway keeps answering; SIGTERM stops everything
+cleanly; a port another server holds is refused before anything starts."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +40,36 @@ def _kb(pid: int, field: str) -> int:
         if line.startswith(f"{field}:"):
             return int(line.split()[1])
     raise AssertionError(field)
+
+
+def _sockets(port: int, state: str) -> set[int]:
+    """Inodes of the TCP sockets on local ``port`` in ``state`` (0A listening, 01 established)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
+            found.add(int(fields[9]))
+    return found
+
+
+def _held(pid: int, inodes: set[int]) -> set[int]:
+    """Which of ``inodes`` the process ``pid`` has open."""
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:[") and int(target[8:-1]) in inodes:
+            held.add(int(target[8:-1]))
+    return held
+
+
+def _own_listeners(parent: int, port: int) -> dict[int, set[int]]:
+    """Each worker's listening sockets on ``port``; the parent must hold none of them."""
+    listening = _sockets(port, "0A")
+    assert not _held(parent, listening)
+    return {pid: _held(pid, listening) for pid in _children(parent)}
 
 
 def _until(check: object, what: str, timeout: float = 300) -> None:
@@ -77,9 +110,27 @@ def test_two_forked_workers_share_memory_restart_and_stop(
         workers = _children(server.pid)
         for pid in workers:  # the analyser and the imports come from the parent, shared
             assert _kb(pid, "Shared_Clean") + _kb(pid, "Shared_Dirty") > _kb(pid, "Private_Dirty")
+        listeners = _own_listeners(server.pid, port)
+        assert all(len(held) == 1 for held in listeners.values()), listeners
+        assert len(set().union(*listeners.values())) == 2  # one socket each, not one shared
+        # A burst of 24 connections, as a client pool opens them: both workers get a share
+        # (on one shared socket the first worker to wake accepted most or all of them).
+        burst = [socket.create_connection(("127.0.0.1", port)) for _ in range(24)]
+        try:
+            time.sleep(1)  # each worker's loop accepts what the kernel queued for it
+            accepted = {pid: len(_held(pid, _sockets(port, "01"))) for pid in workers}
+            assert sum(accepted.values()) == 24, accepted
+            assert min(accepted.values()) >= 4, accepted
+        finally:
+            for connection in burst:
+                connection.close()
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)
         _until(lambda: len(_children(server.pid) - {victim}) == 2, "a replacement worker")
+        _until(lambda: len(_sockets(port, "0A")) == 2, "the replacement's socket")
+        listeners = _own_listeners(server.pid, port)
+        assert len(set().union(*listeners.values())) == 2
+        assert victim not in listeners
         for _ in range(4):  # both workers answer (connections land on either)
             assert httpx.get(health, timeout=30).status_code == 200
         server.send_signal(signal.SIGTERM)
@@ -93,3 +144,19 @@ def test_two_forked_workers_share_memory_restart_and_stop(
     messages = [json.loads(line)["message"] for line in lines]  # every line is JSON
     assert any("Booting worker" in m for m in messages)
     assert sum("Kakehashi ready" in m for m in messages) == 3  # two workers and the replacement
+
+
+def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path: Path) -> None:
+    """With a socket per worker the parent binds nothing, so it asks first: another server's
+    port must not be joined (``SO_REUSEPORT`` would share it) nor retried forever."""
+    config = write_config(tmp_path / "config.yaml", {"mode": "test"})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "gateway", "serve", "--config", str(config)]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "使用中" in done.stderr
+    assert "already in use" in done.stderr
