@@ -169,7 +169,7 @@ def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
                 app_state(request), request, principal, "role", required=role.value
             )
             raise Forbidden(
-                f"この操作には「{_ROLE_JA[role]}」以上の権限が必要です。",
+                f"この操作には「{role.ja}」以上の権限が必要です。",
                 f"This needs the {role.value} role or higher.",
             )
         return principal
@@ -177,8 +177,6 @@ def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
     dependency.__name__ = f"require_{role.value}"
     return dependency
 
-
-_ROLE_JA = {Role.STAFF: "一般社員", Role.MANAGER: "部門管理者", Role.ADMIN: "情シス管理者"}
 
 Staff = Annotated[Principal, Depends(require_role(Role.STAFF))]
 Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]

@@ -254,7 +254,7 @@ async def _seed_demo(settings: Settings, *, data_dir: Path, today: date) -> str:
 def demo_user_lines() -> str:
     """Who is who among the demo users, so the first sign-in picks the role one came to see."""
     from gateway.demo.data import DEMO_USERS
-    from web.templating import role_ja
+    from gateway.kernel.principal import role_ja
 
     width = max(len(u.email) for u in DEMO_USERS)
     return "\n".join(

@@ -19,10 +19,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from gateway.identity import csrf
-from gateway.kernel.principal import Principal, Role
+from gateway.kernel.principal import Principal, Role, role_ja
 from redaction.entities import LABELS_JA
 
-ROLE_LABELS = {Role.STAFF: "一般社員", Role.MANAGER: "部門管理者", Role.ADMIN: "情シス管理者"}
 _ENTITY_LABELS = {kind.value: label for kind, label in LABELS_JA.items()}
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -61,14 +60,6 @@ NAV: list[NavItem] = [
     NavItem("/admin/policies", "ポリシー", Role.ADMIN),
     NavItem("/admin/people", "利用者", Role.ADMIN),
 ]
-
-
-def role_ja(role: str | None) -> str:
-    """``staff`` -> 一般社員; an unknown value is shown as it is."""
-    try:
-        return ROLE_LABELS[Role(role or "")]
-    except ValueError:
-        return role or ""
 
 
 # Why a request ended without an answer (``ErrorCode`` and the error tree's codes), for pages.

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from gateway.kernel.config import config_option, settings_from
+from gateway.kernel.principal import role_ja
 from gateway.kernel.settings import Settings
 
 T = TypeVar("T")
@@ -27,7 +28,6 @@ _PEOPLE_COLUMNS = [
     *("email", "氏名", "部署", "役割", "状態", "最終利用"),
     *("今月の件数", "今月のトークン", "今月の円", "有効なキー"),
 ]
-_ROLE_JA = {"staff": "一般社員", "manager": "部門管理者", "admin": "情シス管理者"}
 
 
 @dataclass
@@ -103,7 +103,7 @@ def users_list(config: str | None, department: str | None) -> None:
                 p.email,
                 p.display_name,
                 p.department,
-                _ROLE_JA.get(p.role, p.role),
+                role_ja(p.role),
                 "無効" if p.status == "disabled" else "有効",
                 _local(ctx, p.last_seen_at),
                 str(p.requests_this_month),
@@ -180,7 +180,7 @@ def keys_list(config: str | None, email: str | None, department: str | None) -> 
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(["id", "名前", "接頭辞", "利用者", "部署", "役割", "状態", "作成", "期限"])
     for k in found:
-        role = _ROLE_JA.get(k.role, k.role)
+        role = role_ja(k.role)
         dates = [_local(ctx, k.created_at), _local(ctx, k.expires_at)]
         out.writerow([k.id, k.name, k.prefix, k.user_email, k.department, role, k.status, *dates])
 

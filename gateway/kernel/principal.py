@@ -18,6 +18,22 @@ class Role(StrEnum):
         order = [Role.STAFF, Role.MANAGER, Role.ADMIN]
         return order.index(self) >= order.index(other)
 
+    @property
+    def ja(self) -> str:
+        """The role's name on pages, exports and errors (一般社員, 部門管理者, 情シス管理者)."""
+        return _ROLE_JA[self]
+
+
+_ROLE_JA = {Role.STAFF: "一般社員", Role.MANAGER: "部門管理者", Role.ADMIN: "情シス管理者"}
+
+
+def role_ja(role: str | None) -> str:
+    """``staff`` -> 一般社員; an unknown value (an old export, a typo in a file) as it is."""
+    try:
+        return Role(role or "").ja
+    except ValueError:
+        return role or ""
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:

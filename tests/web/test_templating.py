@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from web.templating import entity_ja, local_time, role_ja
+from gateway.kernel.principal import role_ja
+from web.templating import entity_ja, local_time
 
 
 def test_roles_and_entity_types_read_in_japanese() -> None:
