@@ -75,6 +75,12 @@ def test_the_audit_page_is_for_it_admins_and_shows_no_prompt_text(
     body = html.unescape(page.text)
     assert 'href="/admin/audit"' in page.text  # in the admin's menu
     assert "chat.completion" in body
+    # Each row names its type and outcome in Japanese, the code under it (what the CSV holds).
+    rows = re.findall(r'<tr data-seq="\d+">(.*?)</tr>', body, re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in rows]
+    shown = {(c[2], re.sub(r"<br>.*", "", c[3], flags=re.S).strip()) for c in cells}
+    assert ("チャット<br><small>chat.completion</small>", "成功 200") in shown, shown
+    assert any(t.startswith("権限のないアクセス") and o == "拒否 403" for t, o in shown), shown
     assert "人名 1" in body  # the redacted kinds in Japanese, as on the dashboard
     assert "<script>alert(1)" not in page.text
     assert "&lt;script&gt;alert(1)" in page.text
