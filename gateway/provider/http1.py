@@ -8,7 +8,9 @@ thing from a client: POST a JSON body, read a JSON reply or an event stream.
 
 What it keeps: TLS with the system's trust store; connections reused while the server keeps
 them alive, at most a set number per endpoint (``gateway.provider.http1_pool``); ``timeout_s``
-to connect and between two pieces of a reply (a ``TimeoutError``); a reply cut short is a
+to connect, for the reply's head, for the whole of a reply read at once (``body``: a provider
+sending it a byte at a time cannot hold the caller and the connection past it) and between two
+pieces of a stream (a ``TimeoutError``); a reply cut short is a
 ``ConnectionResetError``; a call that stops before its reply ended (cancelled when the client
 left, timed out, an error) closes its connection, so the provider sees the request stop. No
 redirects are followed, no cookies kept, no proxy.
@@ -212,11 +214,13 @@ class Connection(asyncio.Protocol):
         return piece
 
     async def body(self, timeout_s: float) -> bytes:
+        """The whole body, within ``timeout_s`` of asking (not per piece)."""
         # Piece by piece, as they arrive: waiting for the end with the pieces left unread would
         # pause reading past ``PAUSE_BYTES`` and never see the end (a reply over 1 MiB: 504).
         pieces: list[bytes] = []
         size = 0
-        while (piece := await self.piece(timeout_s)) is not None:
+        deadline = self._loop.time() + timeout_s
+        while (piece := await self.piece(max(deadline - self._loop.time(), 0.0))) is not None:
             size += len(piece)
             if size > MAX_REPLY_BYTES:
                 raise ConnectionResetError(

@@ -65,8 +65,9 @@ class _Http1Reply:
 
 
 class Http1Transport:
-    """Pooled HTTP/1.1 over asyncio (``gateway.provider.http1``). Timeouts keep httpx's
-    meaning: ``timeout_s`` for connecting and for each read, not for a whole stream."""
+    """Pooled HTTP/1.1 over asyncio (``gateway.provider.http1``). ``timeout_s`` for connecting,
+    for the reply's head, for a whole reply read at once, and for each read of a stream (not
+    for a whole stream: a long answer may stream for minutes)."""
 
     def __init__(
         self, tls: ssl.SSLContext | None = None, *, max_connections: int = http1_pool.LIMIT_PER_HOST

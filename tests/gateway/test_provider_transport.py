@@ -192,6 +192,29 @@ def test_a_silent_server_is_a_timeout_and_its_connection_is_closed() -> None:
     run(server, calls, timeout_s=0.3)
 
 
+def test_a_reply_sent_a_little_at_a_time_is_a_timeout_as_a_whole() -> None:
+    """Each piece within ``timeout_s`` of the one before, the whole reply not: a provider (or
+    anything between) dripping its answer cannot hold the caller and the connection for ever."""
+
+    async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(REPLY))
+        for byte in REPLY:
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(0.1)
+
+    server = Scripted(drip)
+
+    async def calls(provider: OpenAICompatible, route: ModelRoute) -> float:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(UpstreamTimeout):
+            await provider.complete(route, BODY)
+        await asyncio.wait_for(server.closed.wait(), 5)
+        return asyncio.get_running_loop().time() - started
+
+    assert run(server, calls, timeout_s=0.5) < 3  # the whole would take ~6 s
+
+
 def test_a_cancelled_call_closes_its_upstream_connection() -> None:
     server = Scripted(never)
 
