@@ -94,6 +94,26 @@ class LinearContextEnhancer(LemmaContextAwareEnhancer):
         boosted.analysis_explanation.set_improved_score(boosted.score)
         return boosted
 
+    @staticmethod
+    def _find_supportive_word_in_context(
+        context_list: list[str],
+        recognizer_context_list: list[str],
+        matching_mode: str = "substring",
+    ) -> str:
+        """Presidio's test (the first of the recognizer's words found in a surrounding word,
+        both lower-cased) with each surrounding word lower-cased once, not once per recognizer
+        word: the same comparisons of the same strings, so the same answer."""
+        if matching_mode != "substring":
+            return LemmaContextAwareEnhancer._find_supportive_word_in_context(
+                context_list, recognizer_context_list, matching_mode
+            )
+        lowered = [keyword.lower() for keyword in context_list]
+        for word in recognizer_context_list:
+            wanted = word.lower()
+            if any(wanted in keyword for keyword in lowered):
+                return word
+        return ""
+
     def _prepare(self, tokens: Any, tokens_indices: list[int], keywords: list[str] | None) -> _Text:
         cached = self._text
         if cached.tokens is not tokens:
