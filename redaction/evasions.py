@@ -168,9 +168,19 @@ def undo(view: View) -> None:
         text = view.rewrite(_REFERENCE, html.unescape, text=text)
     text = view.rewrite(_RUN, _digit_run, text=text)
     text = view.rewrite(_AT, lambda _: "@", text=text)
+    if not _spells_dot(text):
+        return  # most texts: neither pattern can match (issue 18)
     text = view.rewrite(_DOT, lambda _: ".", text=text)
     view.rewrite(
         _SPELLED,
         lambda m: re.sub(" dot ", ".", re.sub(" at ", "@", m, count=1, flags=re.I), flags=re.I),
         text=text,
     )
+
+
+def _spells_dot(text: str) -> bool:
+    """Whether ``text`` holds a word ``_DOT`` and ``_SPELLED`` need ("[dot]", "（ドット）",
+    " dot "): without one neither can match, and their scans are skipped. No character but
+    an ASCII one lower-cases or case-folds to d, o or t, so ``lower`` finds every "dot" the
+    patterns' IGNORECASE would."""
+    return "dot" in text.lower() or "ドット" in text or "どっと" in text

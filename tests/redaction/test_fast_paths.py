@@ -189,3 +189,22 @@ def test_digit_runs_as_written_are_left(text: str) -> None:
             assert evasions._unchanged(run, pieces)
         else:
             assert fast == pieces
+
+
+_PIECES = ["dot", "DoT", "ドット", "どっと", "at", " ", "[", "]", "（", "）", "a", "1", "@", "."]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=16).map("".join))
+@example("a[at]b[dot]jp")
+@example("a at b DOT jp")
+@example("a（アット）b（ドット）jp")
+@example("a(あっと)b(どっと)jp")
+def test_dot_scans_skipped_only_where_they_find_nothing(text: str) -> None:
+    """``undo`` rewrites a text as it would with the "dot" scans always run."""
+    fast = evasions.View(list(text), list(range(len(text))), list(range(1, len(text) + 1)))
+    evasions.undo(fast)
+    full = evasions.View(list(text), list(range(len(text))), list(range(1, len(text) + 1)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(evasions, "_spells_dot", lambda _: True)
+        evasions.undo(full)
+    assert fast == full
