@@ -8,6 +8,10 @@ giving every position where a match could start; the pattern is then tried at th
 only (``AnchoredRegex``) instead of scanned over the whole text — the same matches, in the same
 order, for a fraction of the time (the address city-block pattern was the costliest scan of a
 dense Japanese e-mail).
+
+``NEEDS``: for a pattern every match of which holds one of a few rare words, a test the text
+passes whenever it holds one; the pattern is not scanned in a text that fails it
+(``GuardedRegex``) — no match is lost, since a text without the words has none.
 """
 
 from __future__ import annotations
@@ -46,12 +50,29 @@ class AnchoredRegex:
                 yield match
 
 
+class GuardedRegex:
+    """A compiled pattern (or ``AnchoredRegex``) scanned only in texts ``needed(text)`` says
+    may hold a match. Equal to a scan when ``needed`` is true of every text with a match."""
+
+    def __init__(self, compiled: Any, needed: Callable[[str], bool]) -> None:
+        self.compiled = compiled
+        self.pattern = compiled.pattern
+        self._needed = needed
+
+    def finditer(self, text: str, timeout: float | None = None) -> Iterator[Any]:
+        if not self._needed(text):
+            return iter(())
+        return iter(self.compiled.finditer(text, timeout=timeout))
+
+
 class JaPatternRecognizer(PatternRecognizer):
     ENTITY: EntityType
     PATTERNS: tuple[tuple[str, str, float], ...] = ()
     CONTEXT: tuple[str, ...] = ()
     # Pattern name -> the positions where a match of it may start (see the module docstring).
     STARTS: dict[str, Callable[[str], Iterable[int]]] = {}  # noqa: RUF012 - read-only
+    # Pattern name -> a test every text holding a match passes (see the module docstring).
+    NEEDS: dict[str, Callable[[str], bool]] = {}  # noqa: RUF012 - read-only
 
     def __init__(self) -> None:
         patterns: list[Any] = [
@@ -65,10 +86,16 @@ class JaPatternRecognizer(PatternRecognizer):
             context=list(self.CONTEXT),
         )
         for pattern in patterns:
-            starts = self.STARTS.get(pattern.name)
+            starts, needed = self.STARTS.get(pattern.name), self.NEEDS.get(pattern.name)
+            if starts is None and needed is None:
+                continue
+            # Compiled as Presidio would (its flags); Presidio recompiles, unanchored and
+            # unguarded, only if a caller passes other flags.
+            flags = self.global_regex_flags
+            compiled: Any = regex.compile(pattern.regex, flags)
             if starts is not None:
-                # Compiled as Presidio would (its flags); Presidio recompiles, unanchored, only
-                # if a caller passes other flags.
-                flags = self.global_regex_flags
-                pattern.compiled_regex = AnchoredRegex(regex.compile(pattern.regex, flags), starts)
-                pattern.compiled_with_flags = flags
+                compiled = AnchoredRegex(compiled, starts)
+            if needed is not None:
+                compiled = GuardedRegex(compiled, needed)
+            pattern.compiled_regex = compiled
+            pattern.compiled_with_flags = flags

@@ -10,7 +10,16 @@ from redaction.entities import EntityType
 from redaction.recognizers.base import JaPatternRecognizer
 from redaction.recognizers.checksums import digits_of, luhn_valid
 
-_LABEL = r"(?:カード|ｶｰﾄﾞ|クレジット|card|クレカ)"
+_LABELS = ("カード", "ｶｰﾄﾞ", "クレジット", "card", "クレカ")
+_LABEL = "(?:" + "|".join(_LABELS) + ")"
+
+
+def _has_label(text: str) -> bool:
+    """Whether ``text`` holds a card word, as every match does (the lookbehind). Only A-Z
+    and a-z case-fold to the letters of "card" (IGNORECASE) and kana have no case, so the
+    lower-cased text holds every label the pattern would see."""
+    lowered = text.lower()
+    return any(label in lowered for label in _LABELS)
 
 
 class LabelledCardRecognizer(JaPatternRecognizer):
@@ -22,6 +31,8 @@ class LabelledCardRecognizer(JaPatternRecognizer):
             0.6,
         ),
     )
+    # Most texts name no card: the lookbehind, tried at every position, is skipped (issue 18).
+    NEEDS = {"labelled-card": _has_label}  # noqa: RUF012 - read-only
 
     def validate_result(self, pattern_text: str) -> bool | None:
         d = digits_of(pattern_text)

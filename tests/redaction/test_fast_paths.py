@@ -25,7 +25,9 @@ from redaction.normalize import (
 )
 from redaction.presidio import NlpArtifacts
 from redaction.recognizers.address import JapaneseAddressRecognizer
-from redaction.recognizers.base import AnchoredRegex
+from redaction.recognizers.base import AnchoredRegex, GuardedRegex
+from redaction.recognizers.confidential import ConfidentialMarkerRecognizer
+from redaction.recognizers.labelled_card import LabelledCardRecognizer
 
 # Characters NFKC keeps, changes, expands (㈱), drops (zero-width) or joins (ﾞ, a combining
 # accent), spaces of both widths, line breaks, kana, kanji and Latin.
@@ -208,3 +210,49 @@ def test_dot_scans_skipped_only_where_they_find_nothing(text: str) -> None:
         patch.setattr(evasions, "_spells_dot", lambda _: True)
         evasions.undo(full)
     assert fast == full
+
+
+_MARKED = [
+    "card", "CARD", "Card", "カード", "ｶｰﾄﾞ", "クレジット", "クレカ", "番号", ":", " ", "\n",
+    "4111", "1111", "-", "5", "社外秘", "秘", "【", "】", "社内限定", "取扱厳重注意", "持ち出し禁止",
+    "confidential", "CONFIDENTIAL", "ſ", "İ", "K", "top", "secret", "TOP SECRET", "internal",
+    "only", "use", "do not", "distribute", "proprietary", "restricted", "x",
+]  # fmt: skip
+
+
+def _guarded_and_scanned(recognizer: Any, text: str) -> tuple[list[Any], list[Any]]:
+    guarded, scanned = [], []
+    for pattern in recognizer.patterns:
+        assert isinstance(pattern.compiled_regex, GuardedRegex)
+        scan = regex.compile(pattern.regex, recognizer.global_regex_flags)
+        guarded += [m.span() for m in pattern.compiled_regex.finditer(text)]
+        scanned += [m.span() for m in scan.finditer(text)]
+    return guarded, scanned
+
+
+@pytest.mark.parametrize("recognizer", [ConfidentialMarkerRecognizer, LabelledCardRecognizer])
+@given(text=st.lists(st.sampled_from(_MARKED), max_size=14).map("".join))
+def test_guarded_patterns_find_what_a_scan_finds(recognizer: Any, text: str) -> None:
+    """A pattern left unscanned (``GuardedRegex``) in a text without its words misses none."""
+    guarded, scanned = _guarded_and_scanned(recognizer(), text)
+    assert guarded == scanned
+
+
+@pytest.mark.parametrize(
+    ("recognizer", "text"),
+    [
+        (ConfidentialMarkerRecognizer, "TOP ſECRET"),  # ſ and İ case-fold to s and i
+        (ConfidentialMarkerRecognizer, "İnternal use only"),
+        (ConfidentialMarkerRecognizer, "ſtrictly confidentiaL"),
+        (ConfidentialMarkerRecognizer, "【秘】"),
+        (ConfidentialMarkerRecognizer, "社内限り 取扱注意 機密扱い 持出禁止 複製禁止"),
+        (LabelledCardRecognizer, "カード番号: 4111-1111-1111-1111"),
+        (LabelledCardRecognizer, "ｶｰﾄﾞ 4111111111111111"),
+        (LabelledCardRecognizer, "CARD no. 4111 1111 1111 1111"),
+        (LabelledCardRecognizer, "クレカ 4111111111111111"),
+    ],
+)
+def test_guarded_patterns_find_markers_in_odd_cases(recognizer: Any, text: str) -> None:
+    guarded, scanned = _guarded_and_scanned(recognizer(), text)
+    assert guarded == scanned
+    assert guarded, text
