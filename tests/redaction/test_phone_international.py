@@ -9,6 +9,7 @@ import pytest
 from redaction.engine import Redactor
 from redaction.entities import EntityType as T
 from redaction.profile import RedactionProfile
+from redaction.recognizers import international_phone
 from redaction.recognizers.international_phone import find_phone_numbers
 
 PHONES = [
@@ -55,3 +56,28 @@ def test_phone_numbers_are_replaced_whole(redactor: Redactor, text: str, phone: 
 @pytest.mark.parametrize("text", NOT_PHONES)
 def test_other_numbers_are_not_phone_numbers(text: str) -> None:
     assert find_phone_numbers(text) == []
+
+
+BRACKETED = [
+    "携帯(090-1234-5678)、会社(0120-123-456)、IP電話(050-1234-5678)",
+    "守衛所（044-333-1212）経由、本社(03-5412-7700) と (06 6123 4567)",
+    "(080 3344 5566 まで) と (0120-123-456)",
+    "Call (+81 90-1234-5678) or (212) 555-0100",
+]
+
+
+@pytest.mark.parametrize("text", BRACKETED)
+def test_numbers_left_to_the_japanese_patterns_score_as_libphonenumber_s(
+    redactor: Redactor, text: str
+) -> None:
+    """A number in the writer's brackets left to the Japanese patterns (a mobile, IP or
+    toll-free one, which they score 0.7 or more) is found with the span and score it has when
+    every candidate goes to libphonenumber; a fixed line (0.6 there) still goes to it."""
+    found = [(e.type, e.start, e.end, e.score) for e in redactor.analyze(text, RedactionProfile())]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(international_phone, "_taken_by_japanese_patterns", lambda _: False)
+        every = [
+            (e.type, e.start, e.end, e.score) for e in redactor.analyze(text, RedactionProfile())
+        ]
+    assert found == every
+    assert sum(t is T.PHONE for t, *_ in found) >= 2
