@@ -20,9 +20,8 @@ recognizer once, and the others listed only for a recognizer that overrides that
 from __future__ import annotations
 
 import bisect
-import copy
 import threading
-from typing import Any
+from typing import Any, TypeVar
 
 from redaction.presidio import (
     AnalyzerEngine,
@@ -33,6 +32,7 @@ from redaction.presidio import (
     RecognizerResult,
 )
 
+_T = TypeVar("_T")
 _ID = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
 _BOOSTED = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
 
@@ -84,8 +84,8 @@ class LinearContextEnhancer(LemmaContextAwareEnhancer):
         return out
 
     def _boosted(self, result: RecognizerResult, word: str) -> RecognizerResult:
-        boosted = copy.copy(result)
-        boosted.analysis_explanation = copy.copy(result.analysis_explanation)
+        boosted = _copy(result)
+        boosted.analysis_explanation = _copy(result.analysis_explanation)
         score = max(
             result.score + self.context_similarity_factor, self.min_score_with_context_similarity
         )
@@ -161,6 +161,16 @@ class LinearContextEnhancer(LemmaContextAwareEnhancer):
                 remaining -= 1
             i = i - 1 if is_backward else i + 1
         return words
+
+
+def _copy(obj: _T) -> _T:
+    """``copy.copy`` of a plain object (no ``__copy__``, ``__slots__`` or ``__setstate__``,
+    as Presidio's results and explanations): a new instance of its class with the same
+    attributes — what ``copy.copy`` builds through the pickle protocol, at a fifth of the cost
+    (issue 18)."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
 
 
 class LinearAnalyzerEngine(AnalyzerEngine):
