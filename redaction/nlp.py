@@ -236,16 +236,22 @@ class SudachiNlpEngine(NlpEngine):
                 if surface.isspace():
                     continue
                 word_id = m.word_id()
-                oov = m.is_oov() or word_id == _JOINED_WORD_ID
                 # What the dictionary says of a known word is the same wherever it occurs:
-                # asked once per word (four calls into Sudachi fewer per morpheme).
-                word = None if oov else words.get((word_id, surface))
+                # asked once per word (four calls into Sudachi fewer per morpheme). Only known
+                # words are kept, and being one is a property of the id (Sudachi gives an
+                # out-of-vocabulary word an id of its own, dictionary number 0xF): a word found
+                # here is known, and only the others are asked ``is_oov``.
+                word = words.get((word_id, surface))
+                oov = False
                 if word is None:
+                    oov = m.is_oov() or word_id == _JOINED_WORD_ID
                     word = self._word(m, surface)
                     if not oov and len(words) < 100_000:
                         words[(word_id, surface)] = word
                 pos, lemma, common, norm, surname, everyday = word
-                start, end = offset + m.begin(), offset + m.end()
+                # The surface is the text from begin to end: its length spares a call.
+                start = offset + m.begin()
+                end = start + len(surface)
                 append(
                     Morpheme(
                         surface,

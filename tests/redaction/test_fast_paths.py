@@ -16,6 +16,7 @@ from redaction.engine import Redactor
 from redaction.lexicon import LEGAL_FORM_RE, LEGAL_FORMS
 from redaction.name_tokens import NameSpan
 from redaction.names import _drop_contained, _in_run, _join_legal_forms, _plain, runs
+from redaction.nlp import _JOINED_WORD_ID
 from redaction.normalize import (
     _drop_spaces_inside_japanese,
     _one_per_character,
@@ -71,6 +72,23 @@ def test_morphemes_compare_hash_and_replace_like_frozen_records(redactor: Redact
     moved = dataclasses.replace(first[0], start=5)
     assert moved.start == 5
     assert first[0].start == 0
+
+
+def test_morphemes_of_cached_words_say_what_sudachi_says(redactor: Redactor) -> None:
+    """Spans and out-of-vocabulary flags read from the cache of known words (``is_oov`` and
+    ``end`` not asked) are Sudachi's, the first time a word is seen and the next."""
+    engine = redactor._analyzer.nlp_engine
+    text = "ｸﾞﾛｰﾊﾞﾙ化、ゾルグニクス社のXyzzy様😀と山田太郎様。𠮷野家 ｶﾞｯﾂ" * 2
+    for _ in range(2):
+        ours = [(m.surface, m.start, m.end, m.oov) for m in engine.tokenize(text)]
+        sudachi = [
+            (m.surface(), m.begin(), m.end(), m.is_oov() or m.word_id() == _JOINED_WORD_ID)
+            for m in engine._tokenizer().tokenize(text)
+            if not m.surface().isspace()
+        ]
+        assert ours == sudachi
+    assert any(oov for *_, oov in ours)
+    assert not all(oov for *_, oov in ours)
 
 
 # Business text for the shortcuts of the name rules and patterns (issue 18, fourth session):
