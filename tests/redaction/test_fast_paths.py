@@ -12,7 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from redaction import english_text, evasions
-from redaction.engine import Redactor
+from redaction.engine import Redactor, _removed_spaces
 from redaction.lexicon import LEGAL_FORM_RE, LEGAL_FORMS
 from redaction.name_tokens import NameSpan
 from redaction.names import _drop_contained, _in_run, _join_legal_forms, _plain, runs
@@ -274,3 +274,18 @@ def test_guarded_patterns_find_markers_in_odd_cases(recognizer: Any, text: str) 
     guarded, scanned = _guarded_and_scanned(recognizer(), text)
     assert guarded == scanned
     assert guarded, text
+
+
+@given(st.text(alphabet=_ALPHABET, max_size=40))
+@example("株式会社ミライ精工 山田太郎　様\n1 2 3 4 5 6 7 8")
+def test_removed_spaces_are_every_whitespace_gap(text: str) -> None:
+    """``_removed_spaces`` (gaps found by a comparison looped in C) gives each offset of the
+    normalised text whose character starts after whitespace the previous one did not cover."""
+    mapped = normalize(text)
+    starts, ends = mapped.starts, mapped.ends
+    expected = {
+        i
+        for i in range(1, len(starts))
+        if starts[i] > ends[i - 1] and text[ends[i - 1] : starts[i]].isspace()
+    }
+    assert _removed_spaces(text, mapped) == expected
