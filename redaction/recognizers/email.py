@@ -4,8 +4,31 @@ and no tldextract lookup (which downloads the public suffix list at first use)."
 
 from __future__ import annotations
 
+import string
+from collections.abc import Iterator
+
 from redaction.entities import EntityType
 from redaction.recognizers.base import JaPatternRecognizer
+
+# The local part's characters, with the three that case-fold to a letter under IGNORECASE
+# (ſ, K, İ); and those the lookbehind refuses before an address (ASCII only: enough to skip).
+_LOCAL = frozenset(string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-." + "ſKİ")
+_JOINED = frozenset(string.ascii_letters + string.digits + "._%+-")
+
+
+def _starts(text: str) -> Iterator[int]:
+    """Where an address may start: before each "@", the first character of the run of
+    local-part characters it ends, and any later one the lookbehind could let start (after a
+    character such as "!" or "/"). Every match holds an "@" with local-part characters only
+    between its start and it, so the pattern need not be tried anywhere else (issue 18)."""
+    at = text.find("@")
+    while at != -1:
+        first = at
+        while first > 0 and text[first - 1] in _LOCAL:
+            first -= 1
+        yield first
+        yield from (i for i in range(first + 1, at) if text[i - 1] not in _JOINED)
+        at = text.find("@", at + 1)
 
 
 class EmailRecognizer(JaPatternRecognizer):
@@ -19,3 +42,4 @@ class EmailRecognizer(JaPatternRecognizer):
         ),
     )
     CONTEXT = ("メール", "mail", "e-mail", "アドレス", "連絡先")
+    STARTS = {"email": _starts}  # noqa: RUF012 - read-only

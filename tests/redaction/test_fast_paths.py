@@ -28,6 +28,7 @@ from redaction.presidio import NlpArtifacts
 from redaction.recognizers.address import JapaneseAddressRecognizer
 from redaction.recognizers.base import AnchoredRegex, GuardedRegex
 from redaction.recognizers.confidential import ConfidentialMarkerRecognizer
+from redaction.recognizers.email import EmailRecognizer
 from redaction.recognizers.labelled_card import LabelledCardRecognizer
 
 # Characters NFKC keeps, changes, expands (㈱), drops (zero-width) or joins (ﾞ, a combining
@@ -154,6 +155,21 @@ def test_city_blocks_start_where_a_scan_finds_them(redactor: Redactor) -> None:
 def test_city_blocks_anchored_on_any_text(text: str) -> None:
     recognizer: Any = JapaneseAddressRecognizer()
     pattern = next(p for p in recognizer.patterns if p.name == "city-block")
+    scan = regex.compile(pattern.regex, recognizer.global_regex_flags)
+    anchored = [m.span() for m in pattern.compiled_regex.finditer(text)]
+    assert anchored == [m.span() for m in scan.finditer(text)]
+
+
+@given(st.text(alphabet="aZ9.-_+!/%@ſKİ ー山（co.jpexample@", max_size=40))
+@example("d.sato@kakehashi-shoji.co.jp、m.suzuki@example.com")
+@example("a!b@example.jp /x/y@mail.example.org ſam@example.jp")
+@example("user..name@example.jp @@a@b.co a.@b.jp -x@y.jp")
+@example(".a!b@example.jp a..b/c@example.jp")  # found after a "!" or "/", not at the run's start
+def test_email_addresses_anchored_on_any_text(text: str) -> None:
+    """The anchored e-mail pattern (tried before each "@" only) finds what a scan finds."""
+    recognizer: Any = EmailRecognizer()
+    pattern = recognizer.patterns[0]
+    assert isinstance(pattern.compiled_regex, AnchoredRegex)
     scan = regex.compile(pattern.regex, recognizer.global_regex_flags)
     anchored = [m.span() for m in pattern.compiled_regex.finditer(text)]
     assert anchored == [m.span() for m in scan.finditer(text)]
