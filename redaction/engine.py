@@ -214,8 +214,10 @@ class Redactor:
 def _removed_spaces(text: str, mapped: MappedText) -> frozenset[int]:
     """Offsets of ``mapped`` before which normalisation dropped whitespace between Japanese
     characters: the names rules treat them as boundaries (a company, then its person)."""
-    if len(mapped.text) == len(text):
-        return frozenset()  # nothing removed (the usual case): skip the scan
+    if mapped.text == text:
+        # Nothing changed (the usual case): skip the scan. Not "the same length": an expansion
+        # (Ⅲ -> III) can make up for removed spaces, and those gaps would be missed.
+        return frozenset()
     starts, ends = mapped.starts, mapped.ends
     # Where a character does not start where the previous one ended (starts[i] > ends[i - 1]),
     # found by a comparison looped in C (a tenth of the cost on a dense e-mail; issue 18);
