@@ -24,6 +24,8 @@ from __future__ import annotations
 import errno
 import gc
 import logging
+import os
+import signal
 import socket
 from typing import Any, ClassVar
 
@@ -44,6 +46,8 @@ from redaction.engine import Redactor
 WORKER_TIMEOUT_S = 120
 # Requests in flight get this long to finish after SIGTERM before the workers are killed.
 GRACEFUL_TIMEOUT_S = 30
+# How often a worker tells gunicorn it is alive, and asks whether its parent still is.
+HEARTBEAT_S = 5
 
 
 class Worker(UvicornWorker):  # type: ignore[misc]  # gunicorn ships no types
@@ -55,6 +59,20 @@ class Worker(UvicornWorker):  # type: ignore[misc]  # gunicorn ships no types
         "http": OneWrite,
         "access_log": False,
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.config.timeout_notify = HEARTBEAT_S  # uvicorn's default: half the worker timeout
+
+    async def callback_notify(self) -> None:
+        """The heartbeat (uvicorn calls it every ``timeout_notify`` seconds). A parent killed
+        outright (SIGKILL, the OOM killer) can neither stop nor replace its workers, and
+        uvicorn's worker does not notice: it would keep serving on its own socket, holding
+        ~200 MB and the port, so a restarted server is refused. It stops as on SIGTERM."""
+        self.notify()
+        if os.getppid() != self.ppid:
+            self.log.warning("the server process %s is gone; worker %s stops", self.ppid, self.pid)
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 class JsonLogs(Logger):  # type: ignore[misc]

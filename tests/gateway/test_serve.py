@@ -6,6 +6,7 @@ cleanly; a port another server holds is refused before anything starts."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -33,6 +34,15 @@ def _children(pid: int) -> set[int]:
             if int(stat[stat.rfind(")") + 2 :].split()[1]) == pid:
                 found.add(int(entry.name))
     return found
+
+
+def _running(pid: int) -> bool:
+    """Not ended (an ended orphan may stay a zombie until init reaps it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] != "Z"
 
 
 def _kb(pid: int, field: str) -> int:
@@ -144,6 +154,44 @@ def test_two_forked_workers_share_memory_restart_and_stop(
     messages = [json.loads(line)["message"] for line in lines]  # every line is JSON
     assert any("Booting worker" in m for m in messages)
     assert sum("Kakehashi ready" in m for m in messages) == 3  # two workers and the replacement
+
+
+def test_workers_stop_when_the_server_process_is_killed_outright(
+    tmp_path: Path, upstream_url: str
+) -> None:
+    """SIGKILL (the OOM killer) leaves the workers no parent to stop them: they notice within
+    a heartbeat and stop, instead of holding the port and their memory for ever."""
+    database = f"sqlite:///{tmp_path / 'kakehashi.db'}"
+    upgrade(database)
+    config = write_config(
+        tmp_path / "config.yaml",
+        {
+            "mode": "test",
+            "database": {"url": database},
+            "models": [{"alias": "m", "model": "openai/m", "api_base": upstream_url}],
+        },
+    )
+    port = free_port()
+    command = [sys.executable, "-m", "gateway", "serve", "--config", str(config)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    workers: set[int] = set()
+    try:
+        _until(lambda: len(_sockets(port, "0A")) == 2, "two listening workers")
+        workers = _children(server.pid)
+        server.kill()
+        server.wait(timeout=30)
+        _until(lambda: not any(_running(pid) for pid in workers), "the workers to stop", 30)
+        assert not _sockets(port, "0A")  # the port is free for the next start
+    finally:
+        for pid in workers:  # whatever the outcome, no worker outlives the test
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=30)
 
 
 def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path: Path) -> None:
