@@ -25,6 +25,7 @@ from redaction.normalize import (
     normalize,
 )
 from redaction.presidio import NlpArtifacts
+from redaction.recognizers import email
 from redaction.recognizers.address import JapaneseAddressRecognizer
 from redaction.recognizers.base import AnchoredRegex, GuardedRegex
 from redaction.recognizers.confidential import ConfidentialMarkerRecognizer
@@ -160,8 +161,9 @@ def test_city_blocks_anchored_on_any_text(text: str) -> None:
     assert anchored == [m.span() for m in scan.finditer(text)]
 
 
-@given(st.text(alphabet="aZ9.-_+!/%@ſKİ ー山（co.jpexample@", max_size=40))
+@given(st.text(alphabet="aZ9.-_+!/%@ſKİı ー山（co.jpexample@", max_size=40))
 @example("d.sato@kakehashi-shoji.co.jp、m.suzuki@example.com")
+@example("ymd.ı@corp.jp 連絡先: tarı.yamada@corp.co.jp")  # dotless ı: A-Za-z under IGNORECASE
 @example("a!b@example.jp /x/y@mail.example.org ſam@example.jp")
 @example("user..name@example.jp @@a@b.co a.@b.jp -x@y.jp")
 @example(".a!b@example.jp a..b/c@example.jp")  # found after a "!" or "/", not at the run's start
@@ -173,6 +175,15 @@ def test_email_addresses_anchored_on_any_text(text: str) -> None:
     scan = regex.compile(pattern.regex, recognizer.global_regex_flags)
     anchored = [m.span() for m in pattern.compiled_regex.finditer(text)]
     assert anchored == [m.span() for m in scan.finditer(text)]
+
+
+def test_the_local_part_set_is_every_character_the_pattern_takes_there() -> None:
+    """``_starts`` walks back over ``_LOCAL``: it must hold every character the local part's
+    class matches under the recognizer's flags, found here over every code point."""
+    recognizer: Any = EmailRecognizer()
+    local = regex.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-.]", recognizer.global_regex_flags)
+    takes = {c for c in map(chr, range(0x110000)) if local.fullmatch(c)}
+    assert takes == email._LOCAL
 
 
 @given(st.text(alphabet="abcXY  12-.@\n山田ですmeeting the and", max_size=50))
