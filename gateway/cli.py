@@ -84,7 +84,7 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
     settings = settings.model_copy(update={"server": settings.server.model_copy(update=where)})
     try:
         server.run(settings, workers=workers or settings.server.workers)
-    except ConfigError as exc:  # the port is taken (``server.ensure_free``)
+    except ConfigError as exc:  # the port is taken (``server.claim``)
         click.echo(f"起動できません / cannot start:\n{exc}", err=True)
         sys.exit(2)
 

@@ -15,8 +15,11 @@ kernel spreads new connections across them. With one socket shared by all worker
 that wakes first accepts every connection waiting: a client opening its keep-alive connections
 in a burst (an SDK's pool, nginx, a load test) could land them all on one worker, which then
 analyses them one by one under its GIL while the other core idles (issue 18: one repetition
-served 76 req/s with 1.1 of 2 cores busy). The parent then holds no socket, so ``run`` first
-checks that the port is free: a second server on the same port is refused, not joined.
+served 76 req/s with 1.1 of 2 cores busy). The parent then listens on no socket; ``claim``
+keeps the port for the workers, and a second server on the same port is refused, not joined.
+The price: a connection lands on a worker by a hash, not by who is free; a worker stuck for
+its whole timeout (``WORKER_TIMEOUT_S``) keeps getting its share until it is replaced, and the
+connections waiting in a dead worker's queue are reset (clients retry them).
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ class Worker(UvicornWorker):  # type: ignore[misc]  # gunicorn ships no types
         "loop": "auto",
         "http": OneWrite,
         "access_log": False,
+        # Bounds the worker's own wait for its connections after SIGTERM, which the parent
+        # also enforces, but an orphan (below) has no parent to.
+        "timeout_graceful_shutdown": GRACEFUL_TIMEOUT_S,
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -95,8 +101,9 @@ class Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
             "workers": max(1, workers),
             "worker_class": Worker,
             "preload_app": True,
-            # A socket per worker; the parent binds none (module docstring).
-            "reuse_port": True,
+            # A socket per worker when there are several (module docstring). One worker keeps
+            # the parent's socket: its queue then outlives the worker's restart.
+            "reuse_port": workers > 1,
             "timeout": WORKER_TIMEOUT_S,
             "graceful_timeout": GRACEFUL_TIMEOUT_S,
             "keepalive": 5,  # uvicorn's default, as before
@@ -131,15 +138,26 @@ def preload(settings: Settings) -> Any:
 
 
 def run(settings: Settings, *, workers: int) -> None:
-    ensure_free(settings.server.host, settings.server.port)
-    Server(settings, workers=workers).run()
+    host, port = settings.server.host, settings.server.port
+    claimed = claim(host, port, per_worker=workers > 1)
+    try:
+        Server(settings, workers=workers).run()
+    finally:
+        if claimed is not None:
+            claimed.close()
 
 
-def ensure_free(host: str, port: int) -> None:
-    """Refuse a port another server listens on. The workers bind with ``SO_REUSEPORT``, which
-    would let them join a listener of the same user (a second ``kakehashi serve``, sharing its
-    traffic) or, against anyone else's, fail and be restarted over and over; a plain bind
-    fails against any listener, so it is asked first."""
+def claim(host: str, port: int, *, per_worker: bool) -> socket.socket | None:
+    """Refuse a port another server holds; with a socket per worker, keep it claimed.
+
+    A plain bind fails against any listener, even one with ``SO_REUSEPORT`` that the workers'
+    sockets could join (a second ``kakehashi serve``, which would share the traffic). With
+    one worker that is all (gunicorn's parent then listens itself). With several, the parent
+    listens on no socket, so a second one stays bound, never listening (the kernel sends it
+    no connection), for the server's life: nothing else can take the port in the seconds
+    before the workers bind it or while they are all replaced, where workers failing to bind
+    would be restarted over and over. It has ``SO_REUSEPORT`` (the workers' sockets join it)
+    and not ``SO_REUSEADDR``, without which no other program's bind is let in beside it."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "in use"
@@ -154,3 +172,15 @@ def ensure_free(host: str, port: int) -> None:
                 f"ポート {port} ({host}) は別のサーバーが使用中です / "
                 f"port {port} on {host} is already in use by another server"
             ) from exc
+    if not per_worker:
+        return None
+    held = socket.socket(family, socket.SOCK_STREAM)
+    held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        held.bind((host, port))
+    except OSError:
+        # An earlier run's connections still in TIME_WAIT on the port refuse a bind without
+        # SO_REUSEADDR: serve unclaimed (the workers' listeners hold the port once they run).
+        held.close()
+        return None
+    return held

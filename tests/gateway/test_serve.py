@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -17,8 +18,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from gateway.kernel.errors import ConfigError
 from gateway.migrate import upgrade
+from gateway.server import claim
 from tests.fixtures.services import free_port
 from tests.support.processes import ROOT, write_config
 
@@ -194,6 +198,24 @@ def test_workers_stop_when_the_server_process_is_killed_outright(
             server.wait(timeout=30)
 
 
+def test_one_worker_listens_on_the_parents_socket(tmp_path: Path) -> None:
+    """With one worker there is nothing to spread: the parent's socket is kept, so the
+    connections waiting in it outlive the worker's restart."""
+    config = write_config(tmp_path / "config.yaml", {"mode": "test"})
+    port = free_port()
+    command = [sys.executable, "-m", "gateway", "serve", "--config", str(config)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    server = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _until(lambda: len(_sockets(port, "0A")) == 1 and _children(server.pid), "a worker")
+        assert _held(server.pid, _sockets(port, "0A"))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
 def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path: Path) -> None:
     """With a socket per worker the parent binds nothing, so it asks first: another server's
     port must not be joined (``SO_REUSEPORT`` would share it) nor retried forever."""
@@ -208,3 +230,40 @@ def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path: Path) -> No
     assert done.returncode == 2, done.stderr
     assert "使用中" in done.stderr
     assert "already in use" in done.stderr
+
+
+def test_with_several_workers_the_port_stays_claimed_for_them() -> None:
+    """``claim`` keeps the port bound for the workers' sockets and from everyone else, and
+    sends no connection to its own socket; with one worker it only asks."""
+    claimed = claim("127.0.0.1", 0, per_worker=True)
+    assert claimed is not None
+    port = claimed.getsockname()[1]
+    try:
+        with socket.socket() as other:
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            with pytest.raises(OSError, match="in use"):
+                other.bind(("127.0.0.1", port))  # not another program, nor another server
+        workers = []
+        for _ in range(2):
+            worker = socket.socket()
+            worker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            worker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            worker.bind(("127.0.0.1", port))
+            worker.listen()
+            workers.append(worker)
+        accepted = 0
+        for _ in range(20):  # every connection reaches a listening worker
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                ready, _, _ = select.select(workers, [], [], 5)
+                accepted += sum(1 for w in ready if w.accept()[0].close() is None)
+        assert accepted == 20
+        for worker in workers:
+            worker.close()
+    finally:
+        claimed.close()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(ConfigError, match="already in use"):
+            claim("127.0.0.1", taken.getsockname()[1], per_worker=True)
+    assert claim("127.0.0.1", port, per_worker=False) is None  # asked, not kept
