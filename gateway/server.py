@@ -10,8 +10,8 @@ app's lifespan. gunicorn restarts a worker that dies (forked again from the same
 stops gracefully on SIGTERM (requests in flight finish, then the lifespans close) and at once on
 SIGINT/SIGQUIT.
 
-Each worker listens on its own socket (``SO_REUSEPORT``; gunicorn's ``reuse_port``), and the
-kernel spreads new connections across them. With one socket shared by all workers, the worker
+With two or more workers, each listens on its own socket (``SO_REUSEPORT``; gunicorn's
+``reuse_port``), and the kernel spreads new connections across them. With one socket shared by all workers, the worker
 that wakes first accepts every connection waiting: a client opening its keep-alive connections
 in a burst (an SDK's pool, nginx, a load test) could land them all on one worker, which then
 analyses them one by one under its GIL while the other core idles (issue 18: one repetition
@@ -19,7 +19,7 @@ served 76 req/s with 1.1 of 2 cores busy). The parent then listens on no socket;
 keeps the port for the workers, and a second server on the same port is refused, not joined.
 The price: a connection lands on a worker by a hash, not by who is free; a worker stuck for
 its whole timeout (``WORKER_TIMEOUT_S``) keeps getting its share until it is replaced, and the
-connections waiting in a dead worker's queue are reset (clients retry them).
+connections waiting in a dead worker's queue are reset (the OpenAI SDKs retry a reset).
 """
 
 from __future__ import annotations
