@@ -4,7 +4,7 @@ their whole outputs kept, then one table: target, figure, met or missed.
 
 Each step is also a command of its own (docs/benchmarks.md explains their rows); the figures
 are read from the lines those commands print, so a step whose output changes shape reads as
-"no figure" here, never as met. Nothing else should run meanwhile (~25 minutes): the
+"no figure" here, never as met. Nothing else should run meanwhile (~15 minutes): the
 comparisons inside each step are side by side, but the ratios still move with a busy machine.
 ``--no-docs``: the redaction-on step leaves docs/benchmarks.md alone (the Portkey step always
 does).
