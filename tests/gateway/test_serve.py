@@ -98,24 +98,27 @@ def _until(check: object, what: str, timeout: float = 300) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _serve(tmp_path: Path, workers: int, upstream_url: str | None = None) -> tuple[list[str], int]:
+    """``kakehashi serve`` on a free port with ``workers``, its database migrated, and that
+    port; the model, when given, answers at ``upstream_url``."""
+    database = f"sqlite:///{tmp_path / 'kakehashi.db'}"
+    upgrade(database)
+    values: dict[str, object] = {"mode": "test", "database": {"url": database}}
+    if upstream_url is not None:
+        values["models"] = [{"alias": "m", "model": "openai/m", "api_base": upstream_url}]
+    config = write_config(tmp_path / "config.yaml", values)
+    port = free_port()
+    command = [sys.executable, "-m", "gateway", "serve", "--config", str(config)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    return command, port
+
+
 def test_two_forked_workers_share_memory_restart_and_stop(
     tmp_path: Path, upstream_url: str
 ) -> None:
-    database = f"sqlite:///{tmp_path / 'kakehashi.db'}"
-    upgrade(database)
-    config = write_config(
-        tmp_path / "config.yaml",
-        {
-            "mode": "test",
-            "database": {"url": database},
-            "models": [{"alias": "m", "model": "openai/m", "api_base": upstream_url}],
-        },
-    )
-    port = free_port()
+    command, port = _serve(tmp_path, 2, upstream_url)
     health = f"http://127.0.0.1:{port}/healthz"
     log = tmp_path / "serve.log"
-    command = [sys.executable, "-m", "gateway", "serve", "--config", str(config)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
     with log.open("wb") as out:
         server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -165,19 +168,7 @@ def test_workers_stop_when_the_server_process_is_killed_outright(
 ) -> None:
     """SIGKILL (the OOM killer) leaves the workers no parent to stop them: they notice within
     a heartbeat and stop, instead of holding the port and their memory for ever."""
-    database = f"sqlite:///{tmp_path / 'kakehashi.db'}"
-    upgrade(database)
-    config = write_config(
-        tmp_path / "config.yaml",
-        {
-            "mode": "test",
-            "database": {"url": database},
-            "models": [{"alias": "m", "model": "openai/m", "api_base": upstream_url}],
-        },
-    )
-    port = free_port()
-    command = [sys.executable, "-m", "gateway", "serve", "--config", str(config)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    command, port = _serve(tmp_path, 2, upstream_url)
     server = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -201,10 +192,7 @@ def test_workers_stop_when_the_server_process_is_killed_outright(
 def test_one_worker_listens_on_the_parents_socket(tmp_path: Path) -> None:
     """With one worker there is nothing to spread: the parent's socket is kept, so the
     connections waiting in it outlive the worker's restart."""
-    config = write_config(tmp_path / "config.yaml", {"mode": "test"})
-    port = free_port()
-    command = [sys.executable, "-m", "gateway", "serve", "--config", str(config)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    command, port = _serve(tmp_path, 1)
     server = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
