@@ -44,6 +44,7 @@ async def review_page(request: Request, caller: Caller, trial_id: int) -> Respon
     )
     trial = r.trial
     policy = state.policies.for_department(trial.department)
+    labels = {name: case.label for name, case in policy.use_cases.items()}
     context = WORDS | {
         "r": r,
         "trial": trial,
@@ -53,9 +54,9 @@ async def review_page(request: Request, caller: Caller, trial_id: int) -> Respon
         # The form for the decision-maker, and for IT recording on their behalf.
         "may_decide": trial.stage is TrialStage.APPROVED and decisions.may_record(caller, trial),
         "on_behalf": caller.email != trial.proposal.decision_maker,
-        "tasks": [(n, c.label) for n, c in policy.use_cases.items()],
+        "tasks": list(labels.items()),
         # The low ratings name their use case as the table above does (the policy's label).
-        "use_case_labels": {n: c.label for n, c in policy.use_cases.items()},
+        "use_case_labels": labels,
         "rule": policy.kpi.unrated,
     }
     return render(request, "trial_review.html", context | _charts(r))

@@ -50,6 +50,16 @@ class AnchoredRegex:
                 yield match
 
 
+def may_hold(text: str, words: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds one of ``words`` (lower-case literals) as an IGNORECASE pattern
+    reads them: a ``NEEDS`` test, true whenever such a pattern can match. Beside A-Z only
+    ſ (s), İ (i) and K (k) match a literal letter when case is ignored; lower-casing turns K
+    into k and İ into i + U+0307, so the text is lower-cased, ſ read as s and that dot
+    dropped. Kanji and kana have no case and pass through unchanged."""
+    folded = text.lower().replace("ſ", "s").replace("\u0307", "")
+    return any(word in folded for word in words)
+
+
 class GuardedRegex:
     """A compiled pattern (or ``AnchoredRegex``) scanned only in texts ``needed(text)`` says
     may hold a match. Equal to a scan when ``needed`` is true of every text with a match."""

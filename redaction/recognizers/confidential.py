@@ -4,25 +4,15 @@ on them."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from redaction.entities import EntityType
-from redaction.recognizers.base import JaPatternRecognizer
+from redaction.recognizers.base import JaPatternRecognizer, may_hold
 
 # A word each marker of a pattern holds (秘 in 社外秘, 極秘, マル秘, 【秘】 …): a text with none
 # of them has no marker, and the pattern is not scanned (most texts; issue 18).
 _JA_WORDS = ("秘", "社内限", "機密扱い", "注意", "禁止")
 _EN_WORDS = ("confidential", "internal", "distribute", "proprietary", "secret", "restricted")
-
-
-def _may_hold_ja_marker(text: str) -> bool:
-    return any(word in text for word in _JA_WORDS)  # kanji and kana have no case
-
-
-def _may_hold_en_marker(text: str) -> bool:
-    """Under IGNORECASE the words' letters match their ASCII pair and ſ (s), İ (i), K (k)
-    alone: lower-cased, with ſ read as s and İ's dot (U+0307 after ``lower``) dropped, the
-    text holds the word of every marker the pattern would find."""
-    folded = text.lower().replace("ſ", "s").replace("\u0307", "")
-    return any(word in folded for word in _EN_WORDS)
 
 
 class ConfidentialMarkerRecognizer(JaPatternRecognizer):
@@ -42,4 +32,7 @@ class ConfidentialMarkerRecognizer(JaPatternRecognizer):
             0.85,
         ),
     )
-    NEEDS = {"ja-marker": _may_hold_ja_marker, "en-marker": _may_hold_en_marker}  # noqa: RUF012
+    NEEDS = {  # noqa: RUF012 - read-only
+        "ja-marker": partial(may_hold, words=_JA_WORDS),
+        "en-marker": partial(may_hold, words=_EN_WORDS),
+    }

@@ -6,20 +6,14 @@ issuers are not in ``credit_card``'s prefix list, and the label says what the nu
 
 from __future__ import annotations
 
+from functools import partial
+
 from redaction.entities import EntityType
-from redaction.recognizers.base import JaPatternRecognizer
+from redaction.recognizers.base import JaPatternRecognizer, may_hold
 from redaction.recognizers.checksums import digits_of, luhn_valid
 
 _LABELS = ("カード", "ｶｰﾄﾞ", "クレジット", "card", "クレカ")
 _LABEL = "(?:" + "|".join(_LABELS) + ")"
-
-
-def _has_label(text: str) -> bool:
-    """Whether ``text`` holds a card word, as every match does (the lookbehind). Only A-Z
-    and a-z case-fold to the letters of "card" (IGNORECASE) and kana have no case, so the
-    lower-cased text holds every label the pattern would see."""
-    lowered = text.lower()
-    return any(label in lowered for label in _LABELS)
 
 
 class LabelledCardRecognizer(JaPatternRecognizer):
@@ -32,7 +26,7 @@ class LabelledCardRecognizer(JaPatternRecognizer):
         ),
     )
     # Most texts name no card: the lookbehind, tried at every position, is skipped (issue 18).
-    NEEDS = {"labelled-card": _has_label}  # noqa: RUF012 - read-only
+    NEEDS = {"labelled-card": partial(may_hold, words=_LABELS)}  # noqa: RUF012 - read-only
 
     def validate_result(self, pattern_text: str) -> bool | None:
         d = digits_of(pattern_text)

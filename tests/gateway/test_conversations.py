@@ -60,6 +60,12 @@ def _rows(gw: SsoGateway) -> list[Any]:
         engine.dispose()
 
 
+def _preview(gw: SsoGateway, client: httpx.Client, **body: str) -> Any:
+    """The preview staff see before sending (``/api/redaction/preview``)."""
+    headers = {"x-csrf-token": gw.csrf(client)}
+    return client.post("/api/redaction/preview", json=body, headers=headers).json()
+
+
 def test_the_owner_reopens_renames_searches_and_deletes(gw: SsoGateway) -> None:
     with signed_in(gw) as client:
         answer = _two_turns(gw, client)
@@ -119,11 +125,9 @@ def test_the_preview_shows_the_conversations_own_placeholders_grouped(
     with signed_in(gw) as client:
         _two_turns(gw, client)
         sent = upstream.requests[-1].body["messages"][-1]["content"]
-        preview = client.post(
-            "/api/redaction/preview",
-            json={"text": "鈴木花子様にも共有します。" + SECOND, "conversation_id": CONV},
-            headers={"x-csrf-token": gw.csrf(client)},
-        ).json()
+        preview = _preview(
+            gw, client, text="鈴木花子様にも共有します。" + SECOND, conversation_id=CONV
+        )
     # A new name comes first here: a fresh mapping would give it 山田太郎's placeholder.
     assert preview["text"].endswith(sent)  # the same placeholders as the real request
     groups = {(g["text"], g["placeholder"]): g["count"] for g in preview["groups"]}
@@ -135,11 +139,7 @@ def test_the_preview_shows_the_conversations_own_placeholders_grouped(
 
 def test_preview_rows_are_grouped_by_value(gw: SsoGateway) -> None:
     with signed_in(gw) as client:
-        preview = client.post(
-            "/api/redaction/preview",
-            json={"text": "山田太郎様、山田太郎様、山田太郎様。電話 03-1234-5678"},
-            headers={"x-csrf-token": gw.csrf(client)},
-        ).json()
+        preview = _preview(gw, client, text="山田太郎様、山田太郎様、山田太郎様。電話 03-1234-5678")
     assert [(g["type"], g["text"], g["count"]) for g in preview["groups"]] == [
         ("PERSON", "山田太郎", 3),
         ("PHONE", "03-1234-5678", 1),
@@ -150,11 +150,9 @@ def test_preview_rows_show_what_the_placeholder_replaced(gw: SsoGateway) -> None
     """A company's legal form stays in the text that leaves; the row shows the name alone, and
     the name written with and without it is one row."""
     with signed_in(gw) as client:
-        preview = client.post(
-            "/api/redaction/preview",
-            json={"text": "株式会社ミライ精工の件です。ミライ精工様には明日伺います。"},
-            headers={"x-csrf-token": gw.csrf(client)},
-        ).json()
+        preview = _preview(
+            gw, client, text="株式会社ミライ精工の件です。ミライ精工様には明日伺います。"
+        )
     [group] = preview["groups"]
     assert (group["text"], group["count"]) == ("ミライ精工", 2)
     assert preview["text"].startswith(f"株式会社{group['placeholder']}の件")
